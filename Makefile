@@ -1,0 +1,30 @@
+# The two commands of the README:  `make demo`  and  `make test`.
+# Both install everything first (scripts/setup.sh; cheap when already done).
+VENV ?= .venv
+BIN := $(VENV)/bin
+DEMO_DIR ?= outputs/demo
+
+.PHONY: setup demo test lint bench clean
+
+setup:
+	bash scripts/setup.sh
+
+demo: setup
+	$(BIN)/studio demo-media --out $(DEMO_DIR)
+	$(BIN)/studio probe $(DEMO_DIR)/demo.mp4
+	$(BIN)/studio models list
+
+test: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/python -m pytest
+
+lint:
+	$(BIN)/ruff check . && $(BIN)/ruff format --check . && $(BIN)/mypy
+
+bench: setup
+	$(BIN)/python benchmarks/decode.py
+
+clean:
+	rm -rf $(VENV) outputs .pytest_cache .mypy_cache .ruff_cache

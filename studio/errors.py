@@ -1,0 +1,139 @@
+"""Every error Media Studio raises on purpose.
+
+The tree (each line is a class; indentation is inheritance)::
+
+    StudioError                 base: catch this to catch everything below
+    ├── InputError              a bad argument or option ("expected X, got Y")
+    ├── UnknownModel            a model name the registry does not know (lists the known ones)
+    ├── ModelUnavailable        a known model whose weights or extra are not installed
+    │                           (says the command that installs it)
+    ├── ModelLoadError          installed, but loading failed (bad checkpoint, wrong layout)
+    ├── MediaError              a file that cannot be read or written as media
+    │   ├── MediaNotFound       the path does not exist or is not a file
+    │   ├── EmptyMedia          the file has zero bytes, or no frames / samples
+    │   ├── CorruptMedia        not media, truncated, or damaged beyond decoding
+    │   ├── NoVideoStream       media without a video stream where one is needed
+    │   └── NoAudioTrack        media without an audio stream where one is needed
+    ├── Cancelled               the caller asked a running job to stop
+    └── OutOfMemory             a device ran out of memory (the message says what to try)
+
+Each class carries ``exit_code``: the CLI prints ``error: <message>`` on one line and
+exits with it, so scripts can tell a missing model (4) from a corrupt file (5).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from difflib import get_close_matches
+from pathlib import Path
+
+__all__ = [
+    "Cancelled",
+    "CorruptMedia",
+    "EmptyMedia",
+    "InputError",
+    "MediaError",
+    "MediaNotFound",
+    "ModelLoadError",
+    "ModelUnavailable",
+    "NoAudioTrack",
+    "NoVideoStream",
+    "OutOfMemory",
+    "StudioError",
+    "UnknownModel",
+]
+
+
+class StudioError(Exception):
+    """Base of every error Media Studio raises on purpose."""
+
+    exit_code = 1
+
+
+class InputError(StudioError):
+    """An argument or option has a value the operation cannot use."""
+
+    exit_code = 2
+
+
+class UnknownModel(StudioError):
+    """A model name that no registered ModelSpec has."""
+
+    exit_code = 3
+
+    def __init__(self, name: str, known: Iterable[str]) -> None:
+        self.name = name
+        self.known = sorted(known)
+        hint = get_close_matches(name, self.known, n=1)
+        did_you_mean = f" Did you mean {hint[0]!r}?" if hint else ""
+        listing = ", ".join(self.known) if self.known else "(none registered)"
+        super().__init__(f"unknown model {name!r}.{did_you_mean} Known models: {listing}")
+
+
+class ModelUnavailable(StudioError):
+    """A registered model that cannot be loaded here until something is installed."""
+
+    exit_code = 4
+
+    def __init__(self, name: str, reason: str, install_command: str) -> None:
+        self.name = name
+        self.reason = reason
+        self.install_command = install_command
+        super().__init__(f"model {name!r} is not available: {reason}. Install it with: {install_command}")
+
+
+class ModelLoadError(StudioError):
+    """The model's files are present but loading them failed."""
+
+    exit_code = 4
+
+
+class MediaError(StudioError):
+    """A file that cannot be read or written as media. ``path`` names the file."""
+
+    exit_code = 5
+
+    def __init__(self, path: str | Path, reason: str) -> None:
+        self.path = str(path)
+        self.reason = reason
+        super().__init__(f"{self.path}: {reason}")
+
+
+class MediaNotFound(MediaError):
+    """The path does not exist or is not a regular file."""
+
+
+class EmptyMedia(MediaError):
+    """The file is empty, or holds no frames or samples."""
+
+
+class CorruptMedia(MediaError):
+    """The file is not media, is truncated, or is damaged beyond decoding.
+
+    ``decoded_until_s`` is the presentation time of the last good frame when the damage
+    was found mid-stream (``None`` when nothing decoded).
+    """
+
+    def __init__(self, path: str | Path, reason: str, decoded_until_s: float | None = None) -> None:
+        self.decoded_until_s = decoded_until_s
+        super().__init__(path, reason)
+
+
+class NoVideoStream(MediaError):
+    """The file has no video stream."""
+
+
+class NoAudioTrack(MediaError):
+    """The file has no audio stream."""
+
+
+class Cancelled(StudioError):
+    """A running job was asked to stop; partial results are kept where the job says so."""
+
+    exit_code = 130
+
+
+class OutOfMemory(StudioError):
+    """A device ran out of memory; the message says what setting to lower."""
+
+    exit_code = 6

@@ -1,0 +1,161 @@
+"""Bookkeeping behind :func:`studio.media.iter_frames`: which frames to decode and yield.
+
+Nothing here decodes. :class:`TimestampSampler` picks, for each target time of an
+analysis rate, the nearest decoded frame. :func:`disposable_packet_test` recognises H.264
+and HEVC packets that no other frame references, so a sparse sampler can leave them
+undecoded when no target is near them (the decoder's own ``skip_frame=NONREF`` cannot
+tell which ones are wanted). :class:`FrameCounter` keeps true stream frame indices while
+packets are skipped and B-frames arrive out of order.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Callable
+from fractions import Fraction
+from typing import Any
+
+__all__ = ["EPS", "FrameCounter", "TimestampSampler", "disposable_packet_test"]
+
+EPS = 1e-6  # seconds; timestamps closer than this are the same instant
+Chosen = tuple[int, float, Any]  # (stream index, time in seconds, decoded frame)
+
+
+class TimestampSampler:
+    """Without a rate every frame inside ``[start_s, end_s)`` is chosen. With a rate, each
+    target ``start_s + k / rate`` picks the nearer of the frames just before and after it;
+    a frame is chosen at most once, so rates above the source's yield every frame."""
+
+    def __init__(self, rate: Fraction | None, start_s: float, end_s: float | None, interval_s: float) -> None:
+        self.rate = rate
+        self.start_s = start_s
+        self.end_s = end_s
+        self.interval_s = interval_s
+        self.k = 0
+        self.previous: Chosen | None = None
+        self.emitted = -1
+        self.done = False
+
+    def _target(self) -> float:
+        assert self.rate is not None
+        return self.start_s + float(self.k / self.rate)
+
+    def _take(self, item: Chosen) -> list[Chosen]:
+        if item[0] <= self.emitted:
+            return []
+        self.emitted = item[0]
+        return [item]
+
+    def wants(self, time_s: float) -> bool:
+        """Could a frame at ``time_s`` be chosen? (Used to skip decoding far-off frames.)"""
+        if self.rate is None:
+            return True
+        if time_s < self.start_s - 2 * self.interval_s or (self.end_s is not None and time_s >= self.end_s):
+            return False
+        k = max(0, round((time_s - self.start_s) * self.rate))
+        nearest = self.start_s + float(k / self.rate)
+        return abs(time_s - nearest) <= 1.5 * self.interval_s + EPS
+
+    def push(self, index: int, time_s: float, frame: Any) -> list[Chosen]:
+        if time_s < self.start_s - EPS:
+            return []
+        if self.end_s is not None and time_s >= self.end_s - EPS:
+            self.done = True
+            return []
+        current = (index, time_s, frame)
+        if self.rate is None:
+            return self._take(current)
+        chosen: list[Chosen] = []
+        while self._target() <= time_s + EPS:
+            target = self._target()
+            previous = self.previous
+            if previous is not None and target - previous[1] <= time_s - target:
+                chosen += self._take(previous)
+            else:
+                chosen += self._take(current)
+            self.k += 1
+        self.previous = current
+        return chosen
+
+    def finish(self) -> list[Chosen]:
+        """Targets after the last frame still fall on it while it is on screen."""
+        if self.rate is None or self.previous is None:
+            return []
+        end = self.previous[1] + self.interval_s
+        if self.end_s is not None:
+            end = min(end, self.end_s)
+        return self._take(self.previous) if self._target() < end - EPS else []
+
+
+class FrameCounter:
+    """True presentation-order indices of decoded frames, counting skipped packets too.
+
+    Every demuxed packet's pts is noted; when a frame comes out of the decoder, the
+    noted pts before it (frames skipped or not yet counted) advance the index. The heap
+    stays as small as the decoder's reorder depth plus the skipped run.
+    """
+
+    def __init__(self, first_index: int | None = 0) -> None:
+        self._pending: list[int] = []
+        self.next_index = first_index
+
+    def note(self, pts: int) -> None:
+        heapq.heappush(self._pending, pts)
+
+    def index_of(self, pts: int, fallback: int) -> int:
+        """``fallback`` seeds the count when the first index is unknown (after a seek)."""
+        if self.next_index is None:
+            self.next_index = fallback
+        while self._pending and self._pending[0] < pts:
+            heapq.heappop(self._pending)
+            self.next_index += 1
+        if self._pending and self._pending[0] == pts:
+            heapq.heappop(self._pending)
+        index = self.next_index
+        self.next_index += 1
+        return index
+
+
+def _nal_units(data: bytes, length_size: int) -> list[bytes]:
+    units, offset = [], 0
+    while offset + length_size <= len(data):
+        length = int.from_bytes(data[offset : offset + length_size], "big")
+        offset += length_size
+        if length <= 0 or offset + length > len(data):
+            return []  # not length-prefixed after all: decode it
+        units.append(data[offset : offset + min(length, 2)])
+        offset += length
+    return units
+
+
+def _h264_disposable(units: list[bytes]) -> bool:
+    slices = [u for u in units if u and u[0] & 0x1F in (1, 5)]  # coded slices (IDR included)
+    return bool(slices) and all((u[0] >> 5) & 3 == 0 for u in slices)  # nal_ref_idc == 0
+
+
+def _hevc_disposable(units: list[bytes]) -> bool:
+    types = [(u[0] >> 1) & 0x3F for u in units if u]
+    slices = [t for t in types if t < 32]  # VCL NAL units
+    return bool(slices) and all(t < 16 and t % 2 == 0 for t in slices)  # sub-layer non-reference
+
+
+def disposable_packet_test(codec_name: str, extradata: bytes | None) -> Callable[[Any], bool] | None:
+    """A test for "no other frame needs this packet", or ``None`` when it cannot be told.
+
+    Works on length-prefixed H.264 (avcC) and HEVC (hvcC) as stored in MP4/MOV/MKV.
+    """
+    if not extradata or len(extradata) < 23:
+        return None
+    if codec_name == "h264" and extradata[0] == 1:
+        length_size = (extradata[4] & 3) + 1
+        rule = _h264_disposable
+    elif codec_name == "hevc" and extradata[0] == 1:
+        length_size = (extradata[21] & 3) + 1
+        rule = _hevc_disposable
+    else:
+        return None
+
+    def is_disposable(packet: Any) -> bool:
+        return rule(_nal_units(bytes(packet), length_size))
+
+    return is_disposable

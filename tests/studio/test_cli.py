@@ -1,0 +1,80 @@
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from studio import registry
+from studio.cli import main
+from studio.demo_media import DemoMedia
+
+
+@pytest.fixture(autouse=True)
+def fresh_registry(studio_home: Path) -> None:
+    registry.default_registry.cache_clear()
+    registry.default_cache.cache_clear()
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    """The installed console script, as a user runs it."""
+    studio = shutil.which("studio", path=str(Path(sys.executable).parent)) or shutil.which("studio")
+    assert studio, "the `studio` console script is not installed (pip install -e .)"
+    return subprocess.run([studio, *args], capture_output=True, text=True, timeout=120, check=False)
+
+
+def test_help_lists_the_commands() -> None:
+    result = run_cli("--help")
+    assert result.returncode == 0
+    for command in ("probe", "models", "demo-media"):
+        assert command in result.stdout
+
+
+def test_probe_prints_exact_fps(demo: DemoMedia) -> None:
+    result = run_cli("probe", str(demo.video))
+    assert result.returncode == 0, result.stderr
+    assert "30000/1001" in result.stdout
+    assert f"frames      {demo.truth['frame_count']}" in result.stdout
+    assert "aac, 22050 Hz" in result.stdout
+
+
+def test_probe_json(demo: DemoMedia, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["probe", str(demo.video), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["fps"] == "30000/1001" and data["frame_count"] == demo.truth["frame_count"]
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "message"),
+    [
+        (["probe", "no/such/video.mp4"], 5, "error: no/such/video.mp4: no such file"),
+        (["models", "install", "whisper-gigantic"], 3, "error: unknown model 'whisper-gigantic'"),
+        (["models", "install"], 1, "error: name one or more models"),
+        (["demo-media", "--fps", "fast", "--out", "unused"], 2, "error: expected a frame rate like"),
+    ],
+)
+def test_errors_are_one_line_with_an_exit_code(args: list[str], code: int, message: str) -> None:
+    result = run_cli(*args)
+    assert result.returncode == code
+    assert result.stderr.startswith(message)
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in result.stderr
+
+
+def test_corrupt_file_gets_a_media_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bad = tmp_path / "notes.mp4"
+    bad.write_text("not a video")
+    assert main(["probe", str(bad)]) == 5
+    assert "not a readable media file" in capsys.readouterr().err
+
+
+def test_models_list_prints_a_table(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["models", "list"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("name") or out.startswith("no models registered")
+    assert main(["models", "list", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert all({"name", "task", "license", "size_mb", "installed"} <= set(row) for row in rows)

@@ -1,0 +1,81 @@
+"""Synthetic media with ground truth built in, for the tests.
+
+Each frame of :func:`write_counter_video` shows its own index as a row of black/white
+blocks (one bit each), big enough to survive H.264, so a decoded frame says which source
+frame it is: timestamps can be checked against content, not only against themselves.
+"""
+
+from __future__ import annotations
+
+import math
+import wave
+from collections.abc import Sequence
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+
+from studio.media import VideoWriter
+
+BITS = 12  # up to 4095 frames
+BLOCK = 16  # pixels per bit block
+
+
+def counter_frame(index: int, width: int = 16 * BITS, height: int = 48) -> np.ndarray:
+    image = np.full((height, width, 3), 64, dtype=np.uint8)
+    for bit in range(BITS):
+        if index >> bit & 1:
+            image[:BLOCK, bit * BLOCK : (bit + 1) * BLOCK] = 255
+        else:
+            image[:BLOCK, bit * BLOCK : (bit + 1) * BLOCK] = 0
+    image[BLOCK:, :, 0] = (index * 7) % 256  # colour changes too, so every frame differs
+    return image
+
+
+def read_counter(image: np.ndarray) -> int:
+    """The index a decoded :func:`counter_frame` shows (any scale)."""
+    height, width = image.shape[:2]
+    scale_x, scale_y = width / (BITS * BLOCK), height / 48
+    value = 0
+    for bit in range(BITS):
+        x0, x1 = int((bit * BLOCK + 4) * scale_x), int(((bit + 1) * BLOCK - 4) * scale_x)
+        y0, y1 = int(4 * scale_y), int((BLOCK - 4) * scale_y)
+        if image[y0:y1, x0:x1].mean() > 128:
+            value |= 1 << bit
+    return value
+
+
+def write_counter_video(
+    path: Path,
+    fps: Fraction | int | str,
+    frames: int,
+    times_s: Sequence[float] | None = None,
+    time_base: Fraction | None = None,
+    audio: np.ndarray | None = None,
+    audio_rate: int = 16_000,
+    preset: str = "veryfast",  # x264's B-frames, as in most real files; "ultrafast" has none
+) -> Path:
+    with VideoWriter(path, fps=fps, time_base=time_base, audio=audio, audio_rate=audio_rate, preset=preset) as w:
+        for index in range(frames):
+            w.write(counter_frame(index), None if times_s is None else times_s[index])
+    return path
+
+
+def sine(frequency_hz: float, seconds: float, rate: int, amplitude: float = 0.5) -> np.ndarray:
+    t = np.arange(round(seconds * rate)) / rate
+    return (amplitude * np.sin(2 * math.pi * frequency_hz * t)).astype(np.float32)
+
+
+def dominant_frequency(samples: np.ndarray, rate: int) -> float:
+    spectrum = np.abs(np.fft.rfft(samples * np.hanning(samples.size)))
+    return float(np.argmax(spectrum) * rate / samples.size)
+
+
+def write_wav(path: Path, samples: np.ndarray, rate: int) -> Path:
+    pcm = (np.clip(samples, -1, 1) * 32767).astype("<i2")
+    with wave.open(str(path), "wb") as wav:
+        wav.setnchannels(1)
+        wav.setsampwidth(2)
+        wav.setframerate(rate)
+        wav.writeframes(pcm.tobytes())
+    return path

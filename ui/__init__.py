@@ -1,0 +1,1 @@
+"""Gradio Blocks front end: build_demo() -> gr.Blocks with named API endpoints."""
