@@ -34,7 +34,7 @@ from studio.errors import (
     NoAudioTrack,
     NoVideoStream,
 )
-from studio.sampling import Chosen, FrameCounter, TimestampSampler, disposable_packet_test
+from studio.sampling import Chosen, FrameCounter, TimestampSampler, disposable_packet_test, in_background
 from studio.types import VideoInfo
 
 __all__ = [
@@ -278,22 +278,25 @@ def iter_frames(
     with _open_input(path) as container:
         stream = _video_stream(container, path)
         stream.thread_type = "AUTO"
-        yield from _decode_sampled(container, stream, path, rate, start_s, end_s, size)
+        target_size = _target_size(size, stream.codec_context.width, stream.codec_context.height)
+        # Decoding runs one step ahead in a helper thread while this one converts to RGB;
+        # both release the GIL inside FFmpeg, so the two overlap on separate cores.
+        for index, time_s, frame in in_background(_choose_frames(container, stream, path, rate, start_s, end_s)):
+            yield Frame(index, time_s, _to_rgb(frame, target_size))
 
 
-def _decode_sampled(
+def _choose_frames(
     container: Any,
     stream: Any,
     path: str | Path,
     rate: Fraction | None,
     start_s: float,
     end_s: float | None,
-    size: int | tuple[int, int] | None,
-) -> Iterator[Frame]:
+) -> Iterator[Chosen]:
+    """Demux, decode what may be wanted, and yield the chosen (index, time, frame)."""
     time_base = Fraction(stream.time_base)
     origin = stream.start_time or 0
     declared = _declared_fps(stream) or Fraction(30)
-    target_size = _target_size(size, stream.codec_context.width, stream.codec_context.height)
     if start_s > 0:
         container.seek(origin + int(start_s / time_base), stream=stream, backward=True)
     sampler = TimestampSampler(rate, start_s, end_s, float(1 / declared))
@@ -303,11 +306,6 @@ def _decode_sampled(
     decoded = 0
     last_time: float | None = None  # the last frame decoded
     last_seen = -math.inf  # the latest packet demuxed, decoded or skipped
-
-    def chosen(items: list[Chosen]) -> Iterator[Frame]:
-        for index, time_s, frame in items:
-            yield Frame(index, time_s, _to_rgb(frame, target_size))
-
     try:
         for packet in container.demux(stream):
             if packet.pts is not None and not packet.is_discard:
@@ -325,13 +323,13 @@ def _decode_sampled(
                     time_s = float((frame.pts - origin) * time_base)
                     index = counter.index_of(frame.pts, fallback=round(time_s * declared))
                 last_time = time_s
-                yield from chosen(sampler.push(index, time_s, frame))
+                yield from sampler.push(index, time_s, frame)
             if sampler.done:
                 break
     except av.error.FFmpegError as exc:
-        yield from chosen(sampler.finish())
+        yield from sampler.finish()
         raise CorruptMedia(path, f"decoding stopped ({_reason(exc)})", decoded_until_s=last_time) from None
-    yield from chosen(sampler.finish())
+    yield from sampler.finish()
     if decoded == 0:
         raise EmptyMedia(path, "the video stream has no decodable frames")
     expected_end = float((stream.duration or 0) * time_base)

@@ -5,17 +5,20 @@ analysis rate, the nearest decoded frame. :func:`disposable_packet_test` recogni
 and HEVC packets that no other frame references, so a sparse sampler can leave them
 undecoded when no target is near them (the decoder's own ``skip_frame=NONREF`` cannot
 tell which ones are wanted). :class:`FrameCounter` keeps true stream frame indices while
-packets are skipped and B-frames arrive out of order.
+packets are skipped and B-frames arrive out of order. :func:`in_background` runs a
+generator one step ahead in a helper thread.
 """
 
 from __future__ import annotations
 
 import heapq
-from collections.abc import Callable
+import queue
+import threading
+from collections.abc import Callable, Iterator
 from fractions import Fraction
 from typing import Any
 
-__all__ = ["EPS", "FrameCounter", "TimestampSampler", "disposable_packet_test"]
+__all__ = ["EPS", "FrameCounter", "TimestampSampler", "disposable_packet_test", "in_background"]
 
 EPS = 1e-6  # seconds; timestamps closer than this are the same instant
 Chosen = tuple[int, float, Any]  # (stream index, time in seconds, decoded frame)
@@ -159,3 +162,50 @@ def disposable_packet_test(codec_name: str, extradata: bytes | None) -> Callable
         return rule(_nal_units(bytes(packet), length_size))
 
     return is_disposable
+
+
+_END = object()
+
+
+def in_background(items: Iterator[Any], depth: int = 4) -> Iterator[Any]:
+    """Run ``items`` in a helper thread, at most ``depth`` items ahead of the consumer.
+
+    Exceptions from ``items`` are re-raised here, after the items before them. When the
+    consumer stops early the helper is told to stop and is waited for, so whatever
+    ``items`` holds open (a container) is free to close afterwards.
+    """
+    handoff: queue.Queue[Any] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def offer(item: Any) -> bool:
+        while not stop.is_set():
+            try:
+                handoff.put(item, timeout=0.05)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            for item in items:
+                if not offer((item, None)):
+                    return
+        except BaseException as exc:  # handed to the consumer, raised there
+            offer((_END, exc))
+            return
+        offer((_END, None))
+
+    worker = threading.Thread(target=produce, name="media-decode", daemon=True)
+    worker.start()
+    try:
+        while True:
+            item, error = handoff.get()
+            if item is _END:
+                if error is not None:
+                    raise error
+                return
+            yield item
+    finally:
+        stop.set()
+        worker.join()
