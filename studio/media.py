@@ -42,10 +42,12 @@ __all__ = [
     "Frame",
     "VideoWriter",
     "as_fps",
+    "audio_duration",
     "iter_audio",
     "iter_frames",
     "probe",
     "read_audio",
+    "write_audio",
 ]
 
 ASR_SAMPLE_RATE = 16_000  # what Whisper and the VAD expect
@@ -403,12 +405,48 @@ class _Chunker:
             yield tail
 
 
+def audio_duration(path: str | Path) -> float:
+    """Seconds of the first audio track from the header (no decoding); 0.0 when unknown."""
+    with _open_input(path) as container:
+        if not container.streams.audio:
+            raise NoAudioTrack(path, "has no audio track")
+        stream = container.streams.audio[0]
+        if stream.duration:
+            return float(stream.duration * stream.time_base)
+        return container.duration / 1e6 if container.duration else 0.0
+
+
 def read_audio(path: str | Path, sample_rate: int = ASR_SAMPLE_RATE) -> np.ndarray:
     """The whole first audio track as one mono float32 array at ``sample_rate`` Hz."""
     chunks = list(iter_audio(path, sample_rate=sample_rate, chunk_s=600.0))
     if not chunks:
         raise EmptyMedia(path, "the audio track has no samples")
     return np.concatenate(chunks)
+
+
+_AUDIO_CODECS = {".wav": "pcm_s16le", ".flac": "flac", ".mp3": "libmp3lame", ".m4a": "aac", ".ogg": "libopus"}
+
+
+def write_audio(path: str | Path, samples: np.ndarray, sample_rate: int = ASR_SAMPLE_RATE) -> Path:
+    """Write mono or ``channels×samples`` float audio in [-1, 1] as wav, flac, mp3, m4a or ogg."""
+    file = Path(path)
+    codec = _AUDIO_CODECS.get(file.suffix.lower())
+    if codec is None:
+        raise InputError(f"expected an audio file name ending in {', '.join(_AUDIO_CODECS)}, got {file.name!r}")
+    planes = _audio_planes(samples)
+    layout = "mono" if planes.shape[0] == 1 else "stereo"
+    rate = 48_000 if codec == "libopus" else sample_rate  # Opus runs at 48 kHz only
+    file.parent.mkdir(parents=True, exist_ok=True)
+    with av.open(str(file), mode="w") as container:
+        stream: Any = container.add_stream(codec, rate=rate, layout=layout)
+        frame = av.AudioFrame.from_ndarray(planes, format="fltp", layout=layout)
+        frame.sample_rate = sample_rate
+        frame.pts = 0
+        resampler = av.AudioResampler(format=stream.codec_context.format.name, layout=layout, rate=rate)
+        for piece in resampler.resample(frame) + resampler.resample(None):
+            container.mux(stream.encode(piece))
+        container.mux(stream.encode(None))
+    return file
 
 
 def _audio_planes(audio: np.ndarray) -> np.ndarray:

@@ -6,11 +6,19 @@ exact ``Fraction``) and round-trips through JSON with ``to_dict()`` / ``from_dic
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields
 from fractions import Fraction
 from typing import Any
 
-__all__ = ["VideoInfo", "fraction_from_str", "fraction_to_str"]
+__all__ = [
+    "Segment",
+    "Timeline",
+    "Transcript",
+    "VideoInfo",
+    "Word",
+    "fraction_from_str",
+    "fraction_to_str",
+]
 
 
 def fraction_to_str(value: Fraction) -> str:
@@ -70,3 +78,115 @@ class VideoInfo:
         values["fps"] = fraction_from_str(str(values["fps"]))
         values["warnings"] = tuple(values.get("warnings", ()))
         return cls(**values)
+
+
+@dataclass(frozen=True)
+class Word:
+    """One recognised word; ``text`` keeps Whisper's leading space."""
+
+    start_s: float
+    end_s: float
+    text: str
+    probability: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Word:
+        return cls(**data)
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A stretch of speech as the model decoded it, with its confidence numbers."""
+
+    id: int
+    start_s: float
+    end_s: float
+    text: str
+    avg_logprob: float
+    no_speech_prob: float
+    compression_ratio: float = 0.0
+    temperature: float = 0.0
+    words: tuple[Word, ...] = ()
+    language: str | None = None  # set when languages are detected per segment
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["words"] = [w.to_dict() for w in self.words]
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Segment:
+        values = dict(data)
+        values["words"] = tuple(Word.from_dict(w) for w in data.get("words", ()))
+        return cls(**values)
+
+
+@dataclass(frozen=True)
+class Transcript:
+    """What transcription returns, whatever the backend.
+
+    ``language_probability`` is the detector's confidence, measured on the first
+    ``detection_window_s`` seconds of speech (Whisper listens to 30 s to decide).
+    """
+
+    segments: tuple[Segment, ...]
+    language: str
+    language_probability: float
+    duration_s: float
+    task: str = "transcribe"
+    model: str = ""
+    backend: str = ""
+    detection_window_s: float = 30.0
+    source: str | None = None
+
+    @property
+    def text(self) -> str:
+        return "".join(segment.text for segment in self.segments).strip()
+
+    @property
+    def words(self) -> tuple[Word, ...]:
+        return tuple(word for segment in self.segments for word in segment.words)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["segments"] = [s.to_dict() for s in self.segments]
+        data["text"] = self.text
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Transcript:
+        known = {f.name for f in fields(cls)}
+        values = {key: value for key, value in data.items() if key in known}
+        values["segments"] = tuple(Segment.from_dict(s) for s in data.get("segments", ()))
+        return cls(**values)
+
+
+@dataclass(frozen=True)
+class Timeline:
+    """Everything known about one video on its own clock (seconds from the stream start).
+
+    Analysis results join it capability by capability; the transcript is the first.
+    """
+
+    video: VideoInfo
+    transcript: Transcript | None = None
+    metadata: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "video": self.video.to_dict(),
+            "transcript": self.transcript.to_dict() if self.transcript else None,
+            "metadata": dict(self.metadata),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Timeline:
+        transcript = data.get("transcript")
+        return cls(
+            video=VideoInfo.from_dict(data["video"]),
+            transcript=Transcript.from_dict(transcript) if transcript else None,
+            metadata=dict(data.get("metadata", {})),
+        )

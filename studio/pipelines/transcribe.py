@@ -1,0 +1,181 @@
+"""Audio or video in, :class:`~studio.types.Transcript` out.
+
+Long files are read as windows (``TranscribeOptions.window_s``) cut at the quietest moment
+near each window's end, so hours of audio never sit in memory and no word is cut in half.
+The language found in the first window is kept for the rest (unless languages are
+detected per segment). Windows are not prompted with the previous window's text: Whisper
+then tends to skip speech that repeats it, and at ten minutes a window loses little context.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from studio import media
+from studio.asr import ASRModel, CancelFlag, Progress, TranscribeOptions, WindowResult, check_cancel
+from studio.errors import Cancelled, InputError
+from studio.registry import ModelCache, ModelSpec, Registry, default_cache
+from studio.settings import Settings
+from studio.types import Segment, Timeline, Transcript
+
+__all__ = ["BACKENDS", "resolve_asr_spec", "transcribe", "transcribe_video_to_timeline"]
+
+BACKENDS = ("faster-whisper", "openai-whisper")
+SEARCH_S = 10.0  # look this far back from a window's end for a quiet place to cut
+
+
+def resolve_asr_spec(registry: Registry, settings: Settings, model: str | None, backend: str | None) -> ModelSpec:
+    """The ASR spec for a model name and/or backend; the best installed one when unnamed."""
+    if backend is not None and backend not in BACKENDS:
+        raise InputError(f"expected backend {' or '.join(BACKENDS)}, got {backend!r}")
+    if model is None:
+        candidates = [s for s in registry.specs("asr") if backend in (None, s.params.get("backend"))]
+        return Registry(candidates).default_for("asr", settings)
+    spec = registry.get(model)
+    if spec.task != "asr":
+        raise InputError(f"model {model!r} does for {spec.task}, not speech recognition")
+    if backend is None or spec.params.get("backend") == backend:
+        return spec
+    for other in registry.specs("asr"):
+        if other.params.get("weights") == spec.params.get("weights") and other.params.get("backend") == backend:
+            return other
+    raise InputError(f"model {model!r} has no {backend} variant")
+
+
+def _check_english_only(spec: ModelSpec, options: TranscribeOptions) -> None:
+    if not str(spec.params.get("weights", "")).endswith(".en"):
+        return
+    if options.task == "translate" or options.language not in (None, "en"):
+        wanted = "translation" if options.task == "translate" else f"language {options.language!r}"
+        raise InputError(f"{spec.name} understands English only; for {wanted} use a multilingual model (whisper-base)")
+
+
+def _quietest_cut(audio: np.ndarray, search: int, hop: int) -> int:
+    """Index inside the last ``search`` samples of ``audio`` with the least energy."""
+    start = max(0, audio.size - search)
+    tail = audio[start:]
+    frames = tail[: tail.size // hop * hop].reshape(-1, hop)
+    if frames.size == 0:
+        return audio.size
+    return start + int(np.argmin((frames**2).mean(axis=1))) * hop + hop // 2
+
+
+def iter_windows(
+    chunks: Iterable[np.ndarray], window_s: float, rate: int = media.ASR_SAMPLE_RATE
+) -> Iterator[tuple[float, np.ndarray]]:
+    """Regroup audio chunks into ``(offset_s, samples)`` windows cut at quiet moments."""
+    window = round(window_s * rate)
+    held = np.zeros(0, dtype=np.float32)
+    offset = 0
+    for chunk in chunks:
+        held = np.concatenate([held, chunk])
+        while held.size >= window + round(SEARCH_S * rate):
+            cut = _quietest_cut(held[:window], round(SEARCH_S * rate), rate // 20)
+            yield offset / rate, held[:cut]
+            offset += cut
+            held = held[cut:]
+    if held.size or offset == 0:
+        yield offset / rate, held
+
+
+def _shift(segment: Segment, offset_s: float, new_id: int) -> Segment:
+    words = tuple(replace(w, start_s=w.start_s + offset_s, end_s=w.end_s + offset_s) for w in segment.words)
+    return replace(segment, id=new_id, start_s=segment.start_s + offset_s, end_s=segment.end_s + offset_s, words=words)
+
+
+def _source_audio(source: str | Path | np.ndarray, window_s: float) -> tuple[Iterable[np.ndarray], float, str | None]:
+    if isinstance(source, np.ndarray):
+        if source.ndim != 1:
+            raise InputError(f"expected mono 16 kHz samples (one dimension), got shape {source.shape}")
+        return [source.astype(np.float32, copy=False)], source.size / media.ASR_SAMPLE_RATE, None
+    duration = media.audio_duration(source)
+    return media.iter_audio(source, chunk_s=window_s), duration, str(source)
+
+
+def transcribe(
+    source: str | Path | np.ndarray,
+    *,
+    model: str | None = None,
+    backend: str | None = None,
+    options: TranscribeOptions | None = None,
+    device: str | None = None,
+    cache: ModelCache | None = None,
+    progress: Progress | None = None,
+    cancel: CancelFlag | None = None,
+) -> Transcript:
+    """Transcribe (or translate to English) an audio/video file or 16 kHz mono samples.
+
+    Silence gives a transcript with no segments. Cancelling raises
+    :class:`~studio.errors.Cancelled` whose ``partial`` is the transcript so far.
+    """
+    options = options or TranscribeOptions()
+    cache = cache or default_cache()
+    spec = resolve_asr_spec(cache.registry, cache.settings, model, backend)
+    _check_english_only(spec, options)
+    chunks, duration_s, source_name = _source_audio(source, options.window_s)
+    asr: ASRModel = cache.get(spec.name, device)
+    segments: list[Segment] = []
+    language, probability = options.language or "", 0.0
+    window_options = options
+    offset_s = 0.0
+    try:
+        for offset_s, audio in iter_windows(chunks, options.window_s):
+            check_cancel(cancel, "transcription")
+
+            def window_progress(
+                fraction: float, _message: str, offset_s: float = offset_s, size: int = audio.size
+            ) -> None:
+                if progress is not None and duration_s > 0:
+                    done = offset_s + fraction * size / media.ASR_SAMPLE_RATE
+                    progress(min(1.0, done / duration_s), f"{done:.0f} of {duration_s:.0f} s of audio transcribed")
+
+            result = asr.transcribe(audio, window_options, progress=window_progress, cancel=cancel)
+            if offset_s == 0.0:
+                language, probability = result.language, result.language_probability
+            segments += [_shift(s, offset_s, len(segments) + i) for i, s in enumerate(result.segments)]
+            if not options.per_segment_language and language:
+                window_options = replace(window_options, language=language)
+    except Cancelled as stopped:
+        if isinstance(stopped.partial, WindowResult):  # segments finished inside the window
+            language = language or stopped.partial.language
+            segments += [_shift(s, offset_s, len(segments) + i) for i, s in enumerate(stopped.partial.segments)]
+        partial = _transcript(segments, language, probability, duration_s, options, spec, asr, source_name)
+        raise Cancelled(str(stopped), partial=partial) from None
+    if progress is not None:
+        progress(1.0, "transcription finished")
+    return _transcript(segments, language, probability, duration_s, options, spec, asr, source_name)
+
+
+def _transcript(
+    segments: list[Segment],
+    language: str,
+    probability: float,
+    duration_s: float,
+    options: TranscribeOptions,
+    spec: ModelSpec,
+    asr: ASRModel,
+    source: str | None,
+) -> Transcript:
+    return Transcript(
+        segments=tuple(segments),
+        language=language,
+        language_probability=probability,
+        duration_s=duration_s,
+        task=options.task,
+        model=spec.name,
+        backend=asr.backend,
+        source=source,
+    )
+
+
+def transcribe_video_to_timeline(path: str | Path, **kwargs: Any) -> Timeline:
+    """A video's timeline holding its narration's transcript (the analysis pipeline adds the rest)."""
+    info = media.probe(path)
+    if not info.has_audio:
+        return Timeline(video=info, metadata={"transcript": "the video has no audio track"})
+    return Timeline(video=info, transcript=transcribe(path, **kwargs))
