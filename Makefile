@@ -12,6 +12,8 @@ setup:
 demo: setup
 	$(BIN)/studio demo-media --out $(DEMO_DIR)
 	$(BIN)/studio probe $(DEMO_DIR)/demo.mp4
+	$(BIN)/studio transcribe $(DEMO_DIR)/demo.mp4 --format srt -o $(DEMO_DIR)/demo.srt
+	cat $(DEMO_DIR)/demo.srt
 	$(BIN)/studio models list
 
 test: setup
@@ -25,6 +27,7 @@ lint:
 
 bench: setup
 	$(BIN)/python benchmarks/decode.py
+	$(BIN)/python benchmarks/asr.py
 
 clean:
 	rm -rf $(VENV) outputs .pytest_cache .mypy_cache .ruff_cache

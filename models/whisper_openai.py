@@ -68,6 +68,8 @@ class OpenAIWhisperASR:
     def _detect_language(self, audio: np.ndarray) -> tuple[str, float]:
         import whisper
 
+        if not self.model.is_multilingual:  # English-only checkpoints have no language tokens
+            return "en", 1.0
         mel = whisper.log_mel_spectrogram(whisper.pad_or_trim(audio), self.model.dims.n_mels)
         _, probs = self.model.detect_language(mel.to(self.model.device))
         language = max(probs, key=probs.get)

@@ -206,3 +206,30 @@ def test_bad_inputs(tmp_path: Path) -> None:
         transcribe(silent_video, model="whisper-tiny.en", options=TranscribeOptions(language="es"))
     timeline = transcribe_video_to_timeline(silent_video)
     assert timeline.transcript is None and "no audio" in timeline.metadata["transcript"]
+
+
+def test_english_only_checkpoint_on_openai_whisper(english: tuple[Path, list[dict]]) -> None:
+    transcript = transcribe(english[0], model="whisper-tiny.en", backend="openai-whisper")
+    assert transcript.model == "whisper-tiny.en-openai" and transcript.backend == "openai-whisper"
+    assert transcript.language == "en"
+    assert word_error_rate(" ".join(ENGLISH), transcript.text).wer <= 0.15
+
+
+def test_cli_writes_subtitles_and_reports_bad_options(english: tuple[Path, list[dict]], tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    studio = str(Path(sys.executable).parent / "studio")
+    out = tmp_path / "speech.srt"
+    done = subprocess.run(
+        [studio, "transcribe", str(english[0]), "--model", "whisper-tiny.en", "--format", "srt", "-o", str(out)],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    subtitles = list(srt.parse(out.read_text()))
+    assert word_error_rate(" ".join(ENGLISH), " ".join(s.content for s in subtitles)).wer <= 0.15
+    bad = subprocess.run(
+        [studio, "transcribe", str(english[0]), "--language", "klingon"], capture_output=True, text=True
+    )
+    assert bad.returncode == 2 and bad.stderr.startswith("error: unsupported language code 'klingon'")
+    assert "Traceback" not in bad.stderr
