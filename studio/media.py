@@ -34,7 +34,15 @@ from studio.errors import (
     NoAudioTrack,
     NoVideoStream,
 )
-from studio.sampling import Chosen, FrameCounter, TimestampSampler, disposable_packet_test, in_background
+from studio.sampling import (
+    EveryFrame,
+    FrameCounter,
+    Marked,
+    SampledOnly,
+    TimestampSampler,
+    disposable_packet_test,
+    in_background,
+)
 from studio.types import VideoInfo
 
 __all__ = [
@@ -62,6 +70,7 @@ class Frame:
     index: int
     time_s: float
     image: np.ndarray
+    sampled: bool = True  # with ``every_frame=True``: is this one of the analysis samples?
 
 
 def as_fps(value: Fraction | int | float | str) -> Fraction:
@@ -265,6 +274,7 @@ def iter_frames(
     start_s: float = 0.0,
     end_s: float | None = None,
     size: int | tuple[int, int] | None = None,
+    every_frame: bool = False,
 ) -> Iterator[Frame]:
     """Decode ``path`` once and yield RGB frames with their true presentation times.
 
@@ -274,6 +284,9 @@ def iter_frames(
     to RGB. ``size`` is ``(w, h)`` or the longest side in pixels. Times count from the
     start of the video stream. Damage found mid-stream raises :class:`CorruptMedia` after
     every good frame before it was yielded; its ``decoded_until_s`` says where.
+
+    ``every_frame=True`` yields every frame in the range (e.g. to draw them all) and marks
+    the ones the ``fps`` sampling chose with ``Frame.sampled``.
     """
     rate = as_fps(fps) if fps is not None else None
     _check_range(rate, start_s, end_s)
@@ -283,8 +296,9 @@ def iter_frames(
         target_size = _target_size(size, stream.codec_context.width, stream.codec_context.height)
         # Decoding runs one step ahead in a helper thread while this one converts to RGB;
         # both release the GIL inside FFmpeg, so the two overlap on separate cores.
-        for index, time_s, frame in in_background(_choose_frames(container, stream, path, rate, start_s, end_s)):
-            yield Frame(index, time_s, _to_rgb(frame, target_size))
+        chosen = _choose_frames(container, stream, path, rate, start_s, end_s, every_frame)
+        for index, time_s, frame, sampled in in_background(chosen):
+            yield Frame(index, time_s, _to_rgb(frame, target_size), sampled)
 
 
 def _choose_frames(
@@ -294,17 +308,19 @@ def _choose_frames(
     rate: Fraction | None,
     start_s: float,
     end_s: float | None,
-) -> Iterator[Chosen]:
-    """Demux, decode what may be wanted, and yield the chosen (index, time, frame)."""
+    every_frame: bool = False,
+) -> Iterator[Marked]:
+    """Demux, decode what may be wanted, and yield the chosen (index, time, frame, sampled)."""
     time_base = Fraction(stream.time_base)
     origin = stream.start_time or 0
     declared = _declared_fps(stream) or Fraction(30)
     if start_s > 0:
         container.seek(origin + int(start_s / time_base), stream=stream, backward=True)
-    sampler = TimestampSampler(rate, start_s, end_s, float(1 / declared))
+    timestamps = TimestampSampler(rate, start_s, end_s, float(1 / declared))
+    sampler = EveryFrame(timestamps) if every_frame else SampledOnly(timestamps)
     counter = FrameCounter(first_index=None if start_s > 0 else 0)
     extradata = stream.codec_context.extradata
-    disposable = disposable_packet_test(stream.codec_context.name, extradata) if rate is not None else None
+    disposable = disposable_packet_test(stream.codec_context.name, extradata) if rate and not every_frame else None
     decoded = 0
     last_time: float | None = None  # the last frame decoded
     last_seen = -math.inf  # the latest packet demuxed, decoded or skipped
@@ -464,7 +480,9 @@ class VideoWriter:
     ...     writer.write(rgb_frame)
 
     ``audio`` (mono or ``channels×samples`` float in [-1, 1]) at ``audio_rate`` is muxed
-    as AAC when the writer closes. Pass ``time_s`` to :meth:`write` for variable-rate
+    as AAC when the writer closes; or ``audio_from`` copies another file's first audio track
+    as it is (no re-encoding), e.g. to keep a source's sound under annotated frames. Pass
+    ``time_s`` to :meth:`write` for variable-rate
     timing (``time_base`` then sets the timestamp resolution). Odd frame sizes are padded
     by one edge pixel, since yuv420p needs even sides.
     """
@@ -478,9 +496,14 @@ class VideoWriter:
         preset: str = "veryfast",
         audio: np.ndarray | None = None,
         audio_rate: int = ASR_SAMPLE_RATE,
+        audio_from: str | Path | None = None,
         time_base: Fraction | None = None,
     ) -> None:
+        if audio is not None and audio_from is not None:
+            raise InputError("expected audio samples or a file to copy audio from, not both")
         self.path = Path(path)
+        self.audio_from = Path(audio_from) if audio_from is not None else None
+        self._audio_source: Any = None
         self.fps = as_fps(fps)
         self.time_base = time_base or 1 / self.fps
         self.crf = crf
@@ -520,6 +543,26 @@ class VideoWriter:
             self._audio_planes = _audio_planes(self.audio)
             layout = "mono" if self._audio_planes.shape[0] == 1 else "stereo"
             self._audio_stream = self._container.add_stream("aac", rate=self.audio_rate, layout=layout)
+        elif self.audio_from is not None:
+            source = av.open(str(self.audio_from))
+            if source.streams.audio:
+                self._audio_source = source
+                self._audio_stream = self._container.add_stream_from_template(source.streams.audio[0])
+            else:
+                source.close()
+
+    def _copy_audio(self) -> None:
+        source = self._audio_source
+        try:
+            for packet in source.demux(source.streams.audio[0]):
+                if packet.dts is None:
+                    continue
+                packet.stream = self._audio_stream
+                self._container.mux(packet)
+        except av.error.FFmpegError:
+            pass  # a damaged source track ends the copy; the video stays whole
+        finally:
+            source.close()
 
     def write(self, image: np.ndarray, time_s: float | None = None) -> None:
         """Append one ``H×W×3`` uint8 RGB frame, at ``time_s`` or the next frame slot."""
@@ -563,7 +606,9 @@ class VideoWriter:
         try:
             if self._stream is not None:
                 container.mux(self._stream.encode(None))
-                if self._audio_stream is not None:
+                if self._audio_source is not None:
+                    self._copy_audio()
+                elif self._audio_stream is not None:
                     self._write_audio()
         finally:
             self._container = None

@@ -18,7 +18,16 @@ from collections.abc import Callable, Iterator
 from fractions import Fraction
 from typing import Any
 
-__all__ = ["EPS", "FrameCounter", "TimestampSampler", "disposable_packet_test", "in_background"]
+__all__ = [
+    "EPS",
+    "EveryFrame",
+    "FrameCounter",
+    "Marked",
+    "SampledOnly",
+    "TimestampSampler",
+    "disposable_packet_test",
+    "in_background",
+]
 
 EPS = 1e-6  # seconds; timestamps closer than this are the same instant
 Chosen = tuple[int, float, Any]  # (stream index, time in seconds, decoded frame)
@@ -88,6 +97,63 @@ class TimestampSampler:
         if self.end_s is not None:
             end = min(end, self.end_s)
         return self._take(self.previous) if self._target() < end - EPS else []
+
+
+Marked = tuple[int, float, Any, bool]  # a chosen frame plus "is it an analysis sample?"
+
+
+class SampledOnly:
+    """Passes on the sampler's choices, each marked as a sample."""
+
+    def __init__(self, sampler: TimestampSampler) -> None:
+        self.sampler = sampler
+
+    @property
+    def done(self) -> bool:
+        return self.sampler.done
+
+    def wants(self, time_s: float) -> bool:
+        return self.sampler.wants(time_s)
+
+    def push(self, index: int, time_s: float, frame: Any) -> list[Marked]:
+        return [(*item, True) for item in self.sampler.push(index, time_s, frame)]
+
+    def finish(self) -> list[Marked]:
+        return [(*item, True) for item in self.sampler.finish()]
+
+
+class EveryFrame(SampledOnly):
+    """Passes on every frame in range, one frame late, marked sampled or not.
+
+    A frame's fate is known once the next frame has arrived: no later target can be
+    nearer to it than to that next frame. Used to draw every frame while analysing some.
+    """
+
+    def __init__(self, sampler: TimestampSampler) -> None:
+        super().__init__(sampler)
+        self.picked: set[int] = set()
+        self.pending: Chosen | None = None
+
+    def wants(self, time_s: float) -> bool:
+        return True
+
+    def _release(self) -> list[Marked]:
+        if self.pending is None:
+            return []
+        index, time_s, frame = self.pending
+        self.pending = None
+        return [(index, time_s, frame, index in self.picked)]
+
+    def push(self, index: int, time_s: float, frame: Any) -> list[Marked]:
+        self.picked.update(item[0] for item in self.sampler.push(index, time_s, frame))
+        released = self._release()
+        if time_s >= self.sampler.start_s - EPS and not self.sampler.done:
+            self.pending = (index, time_s, frame)
+        return released
+
+    def finish(self) -> list[Marked]:
+        self.picked.update(item[0] for item in self.sampler.finish())
+        return self._release()
 
 
 class FrameCounter:

@@ -11,8 +11,12 @@ from fractions import Fraction
 from typing import Any
 
 __all__ = [
+    "EVENT_KINDS",
+    "Event",
     "Segment",
     "Timeline",
+    "Track",
+    "TrackPoint",
     "Transcript",
     "VideoInfo",
     "Word",
@@ -165,20 +169,118 @@ class Transcript:
 
 
 @dataclass(frozen=True)
+class TrackPoint:
+    """Where a tracked object was at one sampled time; ``xyxy`` in source pixels.
+
+    ``keypoints`` (people, when pose ran): 17 COCO ``(x, y, score)`` in source pixels.
+    """
+
+    time_s: float
+    xyxy: tuple[float, float, float, float]
+    score: float
+    keypoints: tuple[tuple[float, float, float], ...] | None = None
+
+    @property
+    def center(self) -> tuple[float, float]:
+        x1, y1, x2, y2 = self.xyxy
+        return (x1 + x2) / 2, (y1 + y2) / 2
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"time_s": self.time_s, "xyxy": list(self.xyxy), "score": self.score}
+        if self.keypoints is not None:
+            data["keypoints"] = [list(k) for k in self.keypoints]
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TrackPoint:
+        keypoints = data.get("keypoints")
+        return cls(
+            time_s=data["time_s"],
+            xyxy=tuple(data["xyxy"]),  # type: ignore[arg-type]
+            score=data["score"],
+            keypoints=tuple(tuple(k) for k in keypoints) if keypoints is not None else None,  # type: ignore[misc]
+        )
+
+
+@dataclass(frozen=True)
+class Track:
+    """One object followed over time with a stable ``id``."""
+
+    id: int
+    label: str
+    points: tuple[TrackPoint, ...]
+
+    @property
+    def first_s(self) -> float:
+        return self.points[0].time_s
+
+    @property
+    def last_s(self) -> float:
+        return self.points[-1].time_s
+
+    @property
+    def path(self) -> tuple[tuple[float, float], ...]:
+        return tuple(p.center for p in self.points)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "label": self.label, "first_s": self.first_s, "last_s": self.last_s,
+                "points": [p.to_dict() for p in self.points]}  # fmt: skip
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Track:
+        return cls(data["id"], data["label"], tuple(TrackPoint.from_dict(p) for p in data["points"]))
+
+
+EVENT_KINDS = ("motion_started", "motion_stopped", "unusual_movement", "loitering", "line_crossing", "zone_entry")
+
+
+@dataclass(frozen=True)
+class Event:
+    """Something that happened between ``start_s`` and ``end_s`` (equal for an instant)."""
+
+    kind: str
+    start_s: float
+    end_s: float
+    score: float = 0.0
+    track_id: int | None = None
+    label: str | None = None
+    region: str | None = None
+    details: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Event:
+        return cls(**data)
+
+
+@dataclass(frozen=True)
 class Timeline:
     """Everything known about one video on its own clock (seconds from the stream start).
 
-    Analysis results join it capability by capability; the transcript is the first.
+    ``sample_times_s`` are the real times of the analysed frames; ``warnings`` say what
+    went wrong without stopping the analysis (e.g. a truncated file and where it ended).
     """
 
     video: VideoInfo
     transcript: Transcript | None = None
+    sample_times_s: tuple[float, ...] = ()
+    tracks: tuple[Track, ...] = ()
+    events: tuple[Event, ...] = ()
+    counts: dict[str, dict[str, int]] = field(default_factory=dict, hash=False, compare=False)
+    warnings: tuple[str, ...] = ()
     metadata: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "video": self.video.to_dict(),
             "transcript": self.transcript.to_dict() if self.transcript else None,
+            "sample_times_s": list(self.sample_times_s),
+            "tracks": [t.to_dict() for t in self.tracks],
+            "events": [e.to_dict() for e in self.events],
+            "counts": {name: dict(values) for name, values in self.counts.items()},
+            "warnings": list(self.warnings),
             "metadata": dict(self.metadata),
         }
 
@@ -188,5 +290,10 @@ class Timeline:
         return cls(
             video=VideoInfo.from_dict(data["video"]),
             transcript=Transcript.from_dict(transcript) if transcript else None,
+            sample_times_s=tuple(data.get("sample_times_s", ())),
+            tracks=tuple(Track.from_dict(t) for t in data.get("tracks", ())),
+            events=tuple(Event.from_dict(e) for e in data.get("events", ())),
+            counts={name: dict(values) for name, values in data.get("counts", {}).items()},
+            warnings=tuple(data.get("warnings", ())),
             metadata=dict(data.get("metadata", {})),
         )

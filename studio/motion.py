@@ -1,0 +1,119 @@
+"""Motion energy from dense optical flow, and the events it implies.
+
+Flow is OpenCV's DIS (no weights) between consecutive sampled frames, on a small grey copy
+(``width`` px). Energy is the mean flow speed in *frame widths per second*, so the numbers
+do not depend on resolution or on the analysis FPS. A ``rows × cols`` grid gives energy per
+region. A frame pair that differs wholesale (a cut) is skipped: flow across a cut is noise.
+
+Events:
+- ``motion_started`` / ``motion_stopped`` with hysteresis (on above ``on_level``, off below
+  ``off_level``);
+- ``unusual_movement``: a region's energy is an outlier against the clip's own history so
+  far, robust z-score ``(e - median) / (1.4826 · MAD)`` above ``sensitivity``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from studio.types import Event
+
+__all__ = ["MotionAnalyzer", "MotionSample", "UnusualMovement", "motion_events"]
+
+CUT_DIFFERENCE = 40.0  # mean absolute grey difference (0-255) above which two samples are a cut
+
+
+@dataclass(frozen=True)
+class MotionSample:
+    time_s: float
+    energy: float  # frame widths per second, whole frame
+    regions: np.ndarray  # rows × cols, same unit
+
+
+@dataclass
+class MotionAnalyzer:
+    width: int = 160
+    grid: tuple[int, int] = (3, 3)
+    samples: list[MotionSample] = field(default_factory=list)
+    _previous: np.ndarray | None = None
+    _previous_time: float | None = None
+    _flow: object = None
+
+    def update(self, image: np.ndarray, time_s: float) -> MotionSample | None:
+        import cv2
+
+        if self._flow is None:
+            self._flow = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_ULTRAFAST)
+        height = max(8, round(image.shape[0] * self.width / image.shape[1]))
+        grey = cv2.cvtColor(cv2.resize(image, (self.width, height), interpolation=cv2.INTER_AREA), cv2.COLOR_RGB2GRAY)
+        previous, previous_time = self._previous, self._previous_time
+        self._previous, self._previous_time = grey, time_s
+        if previous is None or previous_time is None or time_s <= previous_time:
+            return None
+        if float(np.mean(cv2.absdiff(grey, previous))) > CUT_DIFFERENCE:
+            return None
+        flow = self._flow.calc(previous, grey, None)  # type: ignore[attr-defined]
+        speed = np.hypot(flow[..., 0], flow[..., 1]) / self.width / (time_s - previous_time)
+        rows, cols = self.grid
+        cells = np.array([[block.mean() for block in np.array_split(band, cols, axis=1)]
+                          for band in np.array_split(speed, rows, axis=0)])  # fmt: skip
+        sample = MotionSample(time_s, float(speed.mean()), cells)
+        self.samples.append(sample)
+        return sample
+
+
+def motion_events(samples: list[MotionSample], on_level: float = 0.02, off_level: float = 0.01) -> list[Event]:
+    events: list[Event] = []
+    moving = False
+    for sample in samples:
+        if not moving and sample.energy >= on_level:
+            moving = True
+            events.append(Event("motion_started", sample.time_s, sample.time_s, score=sample.energy))
+        elif moving and sample.energy < off_level:
+            moving = False
+            events.append(Event("motion_stopped", sample.time_s, sample.time_s, score=sample.energy))
+    return events
+
+
+@dataclass
+class UnusualMovement:
+    """Online outlier test: each region's energy against that region's history so far.
+
+    Causal on purpose: an alarm at time t uses only what was seen before t, as a live
+    camera would. Steady motion sets a high median, so it never looks unusual; a burst does.
+    """
+
+    sensitivity: float = 6.0  # robust z-score that counts as unusual
+    floor: float = 0.02  # frame widths per second; slower than this is never unusual
+    warmup: int = 8  # samples of history before any verdict
+    history_limit: int = 600
+    gap_s: float = 0.5
+    events: list[Event] = field(default_factory=list)
+    _history: list[np.ndarray] = field(default_factory=list)
+    _open: dict[tuple[int, int], int] = field(default_factory=dict)  # region -> index in events
+
+    def update(self, sample: MotionSample) -> list[Event]:
+        started: list[Event] = []
+        if len(self._history) >= self.warmup:
+            past = np.stack(self._history[-self.history_limit :])
+            median = np.median(past, axis=0)
+            mad = np.median(np.abs(past - median), axis=0) * 1.4826
+            spread = np.maximum(mad, np.maximum(0.1 * median, 0.002))
+            z = (sample.regions - median) / spread
+            for r, c in zip(*np.nonzero((z > self.sensitivity) & (sample.regions > self.floor)), strict=True):
+                region = (int(r), int(c))
+                index = self._open.get(region)
+                if index is not None and sample.time_s - self.events[index].end_s <= self.gap_s:
+                    old = self.events[index]
+                    self.events[index] = Event(old.kind, old.start_s, sample.time_s, max(old.score, float(z[r, c])),
+                                               region=old.region, details=old.details)  # fmt: skip
+                    continue
+                event = Event("unusual_movement", sample.time_s, sample.time_s, float(z[r, c]), region=f"r{r}c{c}",
+                              details={"energy": float(sample.regions[r, c]), "typical": float(median[r, c])})  # fmt: skip
+                self._open[region] = len(self.events)
+                self.events.append(event)
+                started.append(event)
+        self._history.append(sample.regions)
+        return started

@@ -1,0 +1,252 @@
+"""Video in, :class:`~studio.types.Timeline` out: detection, tracking, pose and motion.
+
+One pass over the file. Frames are sampled at the analysis FPS by timestamp; models see a
+copy no larger than ``max_side`` pixels and every box is mapped back to source pixels.
+With ``annotate_to`` the same pass decodes every frame, draws the latest analysis state on
+it and writes an H.264 MP4 at the source frame rate with the source's audio copied in.
+A file that breaks mid-way is analysed as far as it decodes; the timeline says where it
+stopped. Nothing here knows a concrete model: they come from the registry.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from studio import media
+from studio.annotate import FrameAnnotator, FrameState
+from studio.asr import CancelFlag, Progress, check_cancel
+from studio.errors import Cancelled, CorruptMedia, InputError
+from studio.motion import MotionAnalyzer, UnusualMovement, motion_events
+from studio.registry import ModelCache, Registry, default_cache
+from studio.tracking import Tracked, Tracker
+from studio.types import Event, Timeline, Track, TrackPoint, VideoInfo, fraction_to_str
+from studio.vision import Detections, DetectorModel, PoseModel
+from studio.zones import ZoneWatcher
+
+__all__ = ["TASKS", "AnalyzeOptions", "analyze"]
+
+TASKS = ("detect", "track", "pose", "motion")
+
+
+@dataclass(frozen=True)
+class AnalyzeOptions:
+    fps: Fraction | int | float | str = 5  # analysis samples per second, independent of the source
+    tasks: tuple[str, ...] = TASKS
+    detector: str | None = None  # a registry name; None: the best installed
+    pose_model: str | None = None
+    min_score: float = 0.35
+    labels: tuple[str, ...] = ()  # keep only these labels; empty keeps all
+    detect_every: int = 1  # run the detector on every N-th sample, track in between
+    max_side: int = 640  # models see frames at most this big; boxes come back in source pixels
+    zones: dict[str, np.ndarray] = field(default_factory=dict, compare=False)
+    lines: dict[str, tuple[float, float, float, float]] = field(default_factory=dict)
+    loiter_s: float = 10.0
+    sensitivity: float = 6.0  # robust z-score for unusual movement; lower fires more
+    motion_grid: tuple[int, int] = (3, 3)
+    lost_s: float = 2.0  # a track survives this long without detections
+
+    def __post_init__(self) -> None:
+        unknown = [t for t in self.tasks if t not in TASKS]
+        if unknown or not self.tasks:
+            raise InputError(
+                f"unknown task {', '.join(map(repr, unknown)) or '(none)'}; expected some of {', '.join(TASKS)}"
+            )
+        if {"track", "pose"} & set(self.tasks) and "detect" not in self.tasks:
+            raise InputError("tasks track and pose need detect as well")
+        if self.detect_every < 1 or self.max_side < 64 or not 0 < self.min_score < 1:
+            raise InputError(f"expected detect_every >= 1, max_side >= 64, 0 < min_score < 1, got "
+                             f"{self.detect_every}, {self.max_side}, {self.min_score}")  # fmt: skip
+        media.as_fps(self.fps)
+
+
+def _resolve(registry: Registry, cache: ModelCache, task: str, name: str | None) -> Any:
+    spec = registry.get(name) if name else registry.default_for(task, cache.settings)
+    if spec.task != task:
+        raise InputError(f"model {spec.name!r} does {spec.task}, not {task}")
+    return spec
+
+
+class _Analysis:
+    """The per-sample work and the state it accumulates."""
+
+    def __init__(self, info: VideoInfo, options: AnalyzeOptions, detector: DetectorModel | None,
+                 pose: PoseModel | None) -> None:  # fmt: skip
+        self.info, self.options, self.detector, self.pose = info, options, detector, pose
+        rate = float(media.as_fps(options.fps))
+        self.tracker = (
+            Tracker(rate, lost_s=options.lost_s, min_score=options.min_score) if "track" in options.tasks else None
+        )
+        self.motion = MotionAnalyzer(grid=options.motion_grid) if "motion" in options.tasks else None
+        self.unusual = UnusualMovement(sensitivity=options.sensitivity)
+        self.zones = (
+            ZoneWatcher(options.zones, options.lines, options.loiter_s) if (options.zones or options.lines) else None
+        )
+        self.points: dict[int, list[TrackPoint]] = defaultdict(list)
+        self.labels: dict[int, str] = {}
+        self.sample_times: list[float] = []
+        self.next_plain_id = 1
+        self.state = FrameState()
+
+    def _model_view(self, image: np.ndarray) -> tuple[np.ndarray, float, float]:
+        """The frame as models see it, and the factors from its pixels to source pixels."""
+        import cv2
+
+        height, width = image.shape[:2]
+        longest = max(height, width)
+        if longest > self.options.max_side:
+            scale = self.options.max_side / longest
+            image = cv2.resize(image, (max(2, round(width * scale)), max(2, round(height * scale))),
+                               interpolation=cv2.INTER_AREA)  # fmt: skip
+        return image, self.info.width / image.shape[1], self.info.height / image.shape[0]
+
+    def _detect(self, image: np.ndarray, sx: float, sy: float) -> Detections:
+        assert self.detector is not None
+        found = self.detector.detect([image], self.options.min_score)[0]
+        if self.options.labels:
+            found = found.keep(np.array([label in self.options.labels for label in found.labels], dtype=bool))
+        return found.scaled(sx, sy)
+
+    def _track(self, found: Detections | None, time_s: float) -> list[Tracked]:
+        if self.tracker is None:
+            assert found is not None
+            tracked = [Tracked(self.next_plain_id + i, label, box, float(score))
+                       for i, (box, score, label) in enumerate(zip(found.xyxy, found.scores, found.labels, strict=True))]  # fmt: skip
+            self.next_plain_id += len(tracked)
+            return tracked
+        return self.tracker.update(found, time_s) if found is not None else self.tracker.predict(time_s)
+
+    def _poses(self, image: np.ndarray, tracked: list[Tracked], sx: float, sy: float) -> dict[int, np.ndarray]:
+        people = [t for t in tracked if t.label == "person"]
+        if self.pose is None or not people:
+            return {}
+        boxes = np.stack([t.xyxy for t in people]) / np.array([sx, sy, sx, sy], np.float32)
+        keypoints = self.pose.keypoints(image, boxes) * np.array([sx, sy, 1.0], np.float32)
+        return {t.track_id: k for t, k in zip(people, keypoints, strict=True)}
+
+    def sample(self, number: int, image: np.ndarray, time_s: float) -> None:
+        self.sample_times.append(time_s)
+        view, sx, sy = self._model_view(image)
+        tracked: list[Tracked] = []
+        keypoints: dict[int, np.ndarray] = {}
+        if self.detector is not None:
+            found = self._detect(view, sx, sy) if number % self.options.detect_every == 0 else None
+            tracked = self._track(found, time_s)
+            keypoints = self._poses(view, tracked, sx, sy)
+            for t in tracked:
+                self.labels[t.track_id] = t.label
+                kp = keypoints.get(t.track_id)
+                self.points[t.track_id].append(TrackPoint(
+                    time_s, tuple(float(v) for v in t.xyxy), t.score,  # type: ignore[arg-type]
+                    tuple(tuple(float(v) for v in row) for row in kp) if kp is not None else None,  # type: ignore[misc]
+                ))  # fmt: skip
+        if self.motion is not None:
+            motion = self.motion.update(view, time_s)
+            if motion is not None:
+                self.unusual.update(motion)
+        if self.zones is not None:
+            self.zones.update(tracked, time_s)
+        self.state = FrameState(tuple(tracked), keypoints)
+
+    def events(self) -> list[Event]:
+        found: list[Event] = []
+        if self.motion is not None:
+            found += motion_events(self.motion.samples) + self.unusual.events
+        if self.zones is not None:
+            found += self.zones.events
+        return sorted(found, key=lambda e: (e.start_s, e.kind))
+
+    def tracks(self) -> tuple[Track, ...]:
+        return tuple(Track(i, self.labels[i], tuple(points)) for i, points in sorted(self.points.items()))
+
+
+def _frames(path: Path, info: VideoInfo, options: AnalyzeOptions, annotate: bool) -> Iterator[media.Frame]:
+    if annotate:
+        return media.iter_frames(path, fps=options.fps, every_frame=True)
+    size = options.max_side if max(info.width, info.height) > options.max_side else None
+    return media.iter_frames(path, fps=options.fps, size=size)
+
+
+def analyze(
+    path: str | Path,
+    options: AnalyzeOptions | None = None,
+    *,
+    annotate_to: str | Path | None = None,
+    cache: ModelCache | None = None,
+    device: str | None = None,
+    progress: Progress | None = None,
+    cancel: CancelFlag | None = None,
+) -> Timeline:
+    """Analyse a video; optionally write the annotated video. Cancelling raises
+    :class:`~studio.errors.Cancelled` whose ``partial`` is the timeline so far."""
+    options = options or AnalyzeOptions()
+    cache = cache or default_cache()
+    source = Path(path)
+    info = media.probe(source, strict=False)
+    detector_spec = _resolve(cache.registry, cache, "detect", options.detector) if "detect" in options.tasks else None
+    pose_spec = _resolve(cache.registry, cache, "pose", options.pose_model) if "pose" in options.tasks else None
+    detector = cache.get(detector_spec.name, device) if detector_spec else None
+    pose = cache.get(pose_spec.name, device) if pose_spec else None
+    work = _Analysis(info, options, detector, pose)
+    warnings = list(info.warnings)
+    started = time.perf_counter()
+    writer = None
+    if annotate_to is not None:
+        time_base = Fraction(1, 90000) if info.is_vfr else 1 / info.fps
+        writer = media.VideoWriter(annotate_to, fps=info.fps, audio_from=source, time_base=time_base)
+        annotator = FrameAnnotator()
+    try:
+        samples = 0
+        for frame in _frames(source, info, options, annotate=writer is not None):
+            check_cancel(cancel, "analysis")
+            if frame.sampled:
+                work.sample(samples, frame.image, frame.time_s)
+                samples += 1
+                if progress is not None and info.duration_s > 0:
+                    progress(min(1.0, frame.time_s / info.duration_s), f"analysed {frame.time_s:.1f} s")
+            if writer is not None:
+                writer.write(annotator.draw(frame.image, work.state, work.events(), frame.time_s), time_s=frame.time_s)
+    except CorruptMedia as damage:
+        until = f"{damage.decoded_until_s:.3f} s" if damage.decoded_until_s is not None else "the start"
+        warnings.append(f"decoding stopped at {until}: {damage.reason}; analysed what decoded before it")
+    except Cancelled as stopped:
+        raise Cancelled(
+            str(stopped), partial=_timeline(info, options, work, warnings, detector_spec, pose_spec, started)
+        ) from None
+    finally:
+        if writer is not None:
+            writer.close()
+    if not work.sample_times:
+        raise CorruptMedia(source, "no frame could be decoded for analysis")
+    return _timeline(info, options, work, warnings, detector_spec, pose_spec, started)
+
+
+def _timeline(info: VideoInfo, options: AnalyzeOptions, work: _Analysis, warnings: list[str],
+              detector_spec: Any, pose_spec: Any, started: float) -> Timeline:  # fmt: skip
+    metadata: dict[str, Any] = {
+        "analysis_fps": fraction_to_str(media.as_fps(options.fps)),
+        "tasks": list(options.tasks),
+        "frames_analyzed": len(work.sample_times),
+        "processing_s": round(time.perf_counter() - started, 3),
+        "detect_every": options.detect_every,
+    }
+    if detector_spec is not None:
+        metadata["detector"] = {"name": detector_spec.name, "license": detector_spec.license}
+    if pose_spec is not None:
+        metadata["pose_model"] = {"name": pose_spec.name, "license": pose_spec.license}
+    return Timeline(
+        video=info,
+        sample_times_s=tuple(work.sample_times),
+        tracks=work.tracks(),
+        events=tuple(work.events()),
+        counts=work.zones.counts() if work.zones is not None else {},
+        warnings=tuple(warnings),
+        metadata=metadata,
+    )

@@ -1,0 +1,117 @@
+"""The vision contract every detector and pose adapter follows, and box arithmetic.
+
+A detector's loaded model is a :class:`DetectorModel`: ``detect(images)`` takes RGB frames
+of any size and returns one :class:`Detections` per frame, boxes in that frame's own
+pixels. A pose model returns 17 COCO keypoints for each person box it is given.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import numpy as np
+
+from studio.errors import InputError
+
+__all__ = [
+    "COCO_KEYPOINTS",
+    "COCO_LABELS",
+    "SKELETON",
+    "DetectorModel",
+    "Detections",
+    "PoseModel",
+    "box_iou",
+    "nms",
+]
+
+COCO_LABELS = (
+    "person", "bicycle", "car", "motorcycle", "airplane", "bus", "train", "truck", "boat", "traffic light",
+    "fire hydrant", "stop sign", "parking meter", "bench", "bird", "cat", "dog", "horse", "sheep", "cow",
+    "elephant", "bear", "zebra", "giraffe", "backpack", "umbrella", "handbag", "tie", "suitcase", "frisbee",
+    "skis", "snowboard", "sports ball", "kite", "baseball bat", "baseball glove", "skateboard", "surfboard",
+    "tennis racket", "bottle", "wine glass", "cup", "fork", "knife", "spoon", "bowl", "banana", "apple",
+    "sandwich", "orange", "broccoli", "carrot", "hot dog", "pizza", "donut", "cake", "chair", "couch",
+    "potted plant", "bed", "dining table", "toilet", "tv", "laptop", "mouse", "remote", "keyboard",
+    "cell phone", "microwave", "oven", "toaster", "sink", "refrigerator", "book", "clock", "vase",
+    "scissors", "teddy bear", "hair drier", "toothbrush",
+)  # fmt: skip
+COCO_KEYPOINTS = (
+    "nose", "left_eye", "right_eye", "left_ear", "right_ear", "left_shoulder", "right_shoulder",
+    "left_elbow", "right_elbow", "left_wrist", "right_wrist", "left_hip", "right_hip", "left_knee",
+    "right_knee", "left_ankle", "right_ankle",
+)  # fmt: skip
+SKELETON = (
+    (0, 1), (0, 2), (1, 3), (2, 4), (5, 6), (5, 7), (7, 9), (6, 8), (8, 10), (5, 11), (6, 12),
+    (11, 12), (11, 13), (13, 15), (12, 14), (14, 16),
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Detections:
+    """Boxes found in one frame: ``xyxy`` (N×4 float32, frame pixels), ``scores`` (N),
+    ``labels`` (N names)."""
+
+    xyxy: np.ndarray
+    scores: np.ndarray
+    labels: tuple[str, ...]
+    extra: dict[str, np.ndarray] = field(default_factory=dict, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.xyxy.ndim != 2 or self.xyxy.shape[1] != 4:
+            raise InputError(f"expected boxes of shape N×4, got {self.xyxy.shape}")
+        if not (len(self.scores) == len(self.labels) == len(self.xyxy)):
+            raise InputError(f"expected as many scores and labels as boxes, got {len(self.scores)}, "
+                             f"{len(self.labels)}, {len(self.xyxy)}")  # fmt: skip
+
+    @classmethod
+    def empty(cls) -> Detections:
+        return cls(np.zeros((0, 4), np.float32), np.zeros(0, np.float32), ())
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def keep(self, mask: np.ndarray) -> Detections:
+        indices = np.flatnonzero(mask)
+        return Detections(self.xyxy[indices], self.scores[indices], tuple(self.labels[i] for i in indices))
+
+    def scaled(self, sx: float, sy: float) -> Detections:
+        """Boxes in another resolution: x times ``sx``, y times ``sy``."""
+        return Detections(self.xyxy * np.array([sx, sy, sx, sy], np.float32), self.scores, self.labels)
+
+
+def box_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Pairwise IoU of N×4 and M×4 xyxy boxes (N×M)."""
+    a, b = np.asarray(a, np.float64).reshape(-1, 4), np.asarray(b, np.float64).reshape(-1, 4)
+    top_left = np.maximum(a[:, None, :2], b[None, :, :2])
+    bottom_right = np.minimum(a[:, None, 2:], b[None, :, 2:])
+    inter = np.prod(np.clip(bottom_right - top_left, 0, None), axis=2)
+    area_a = np.prod(a[:, 2:] - a[:, :2], axis=1)
+    area_b = np.prod(b[:, 2:] - b[:, :2], axis=1)
+    return inter / np.maximum(area_a[:, None] + area_b[None, :] - inter, 1e-9)
+
+
+class DetectorModel(Protocol):
+    input_size: int  # the side the model sees; frames are resized to it
+
+    def detect(self, images: list[np.ndarray], min_score: float = 0.3) -> list[Detections]: ...
+
+
+class PoseModel(Protocol):
+    def keypoints(self, image: np.ndarray, boxes: np.ndarray) -> np.ndarray:
+        """17 COCO keypoints (x, y, score) in frame pixels for each box: N×17×3."""
+        ...
+
+
+def nms(xyxy: np.ndarray, scores: np.ndarray, iou_threshold: float = 0.5) -> np.ndarray:
+    """Indices kept by greedy non-maximum suppression, best first."""
+    order = np.argsort(-scores)
+    keep: list[int] = []
+    while order.size:
+        best = int(order[0])
+        keep.append(best)
+        if order.size == 1:
+            break
+        overlap = box_iou(xyxy[best : best + 1], xyxy[order[1:]])[0]
+        order = order[1:][overlap < iou_threshold]
+    return np.asarray(keep, dtype=np.int64)
