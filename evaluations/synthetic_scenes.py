@@ -53,7 +53,7 @@ def paste(canvas: np.ndarray, name: str, box: Sequence[float]) -> np.ndarray:
     """Paste object ``name`` resized into ``box`` (clipped to the canvas), in place."""
     import cv2
 
-    x1, y1, x2, y2 = (int(round(v)) for v in box)
+    x1, y1, x2, y2 = (round(v) for v in box)
     width, height = max(1, x2 - x1), max(1, y2 - y1)
     patch = cv2.resize(sample_object(name), (width, height), interpolation=cv2.INTER_AREA)
     cx1, cy1 = max(0, x1), max(0, y1)

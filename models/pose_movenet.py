@@ -50,8 +50,8 @@ class MoveNetPose:
         for row, (x1, y1, x2, y2) in enumerate(np.asarray(boxes, np.float32).reshape(-1, 4)):
             side = max(x2 - x1, y2 - y1) * (1 + 2 * self.margin)
             cx, cy = (x1 + x2) / 2, (y1 + y2) / 2
-            left, top = int(round(cx - side / 2)), int(round(cy - side / 2))
-            size = max(2, int(round(side)))
+            left, top = round(cx - side / 2), round(cy - side / 2)
+            size = max(2, round(side))
             pad = max(0, -left, -top, left + size - width, top + size - height)
             padded = cv2.copyMakeBorder(image, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=(0, 0, 0))
             crop = padded[top + pad : top + pad + size, left + pad : left + pad + size]

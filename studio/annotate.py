@@ -15,7 +15,7 @@ import numpy as np
 from studio.tracking import Tracked
 from studio.types import Event
 
-__all__ = ["FrameState", "FrameAnnotator"]
+__all__ = ["FrameAnnotator", "FrameState"]
 
 BANNER_HOLD_S = 1.5  # an instant event stays on screen this long
 

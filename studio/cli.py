@@ -148,6 +148,43 @@ def cmd_transcribe(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_analyze(args: argparse.Namespace) -> int:
+    from studio.pipelines.analyze import AnalyzeOptions, analyze
+    from studio.zones import parse_line, parse_zone
+
+    options = AnalyzeOptions(
+        fps=args.fps,
+        tasks=tuple(t.strip() for t in args.tasks.split(",") if t.strip()),
+        detector=args.detector,
+        min_score=args.min_score,
+        labels=tuple(x.strip() for x in args.labels.split(",") if x.strip()) if args.labels else (),
+        queries=tuple(args.query),
+        detect_every=args.detect_every,
+        max_side=args.max_side,
+        zones=dict(parse_zone(z) for z in args.zone),
+        lines=dict(parse_line(x) for x in args.line),
+        loiter_s=args.loiter_seconds,
+        sensitivity=args.sensitivity,
+    )
+    timeline = analyze(args.video, options, annotate_to=args.annotate, progress=_print_progress)
+    if sys.stderr.isatty():
+        print(file=sys.stderr)
+    text = json.dumps(timeline.to_dict(), indent=2, ensure_ascii=False) + "\n"
+    if args.output:
+        args.output.parent.mkdir(parents=True, exist_ok=True)
+        args.output.write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+    labels = ", ".join(f"#{t.id} {t.label} {t.first_s:.1f}-{t.last_s:.1f} s" for t in timeline.tracks[:8])
+    print(f"{len(timeline.sample_times_s)} frames analysed, {len(timeline.tracks)} tracks ({labels}), "
+          f"{len(timeline.events)} events", file=sys.stderr)  # fmt: skip
+    for warning in timeline.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    if args.annotate:
+        print(f"annotated video -> {args.annotate}", file=sys.stderr)
+    return 0
+
+
 def cmd_demo_media(args: argparse.Namespace) -> int:
     from studio.demo_media import make_demo_media
 
@@ -200,6 +237,26 @@ def build_parser() -> argparse.ArgumentParser:
     asr.add_argument("--max-line-width", type=int, default=42)
     asr.add_argument("--max-line-count", type=int, default=2)
     asr.set_defaults(handler=cmd_transcribe)
+
+    scan = commands.add_parser("analyze", help="detect, track, pose and motion events on a video's timeline")
+    scan.add_argument("video", type=Path)
+    scan.add_argument("--fps", default="5", help="analysis samples per second (independent of the source fps)")
+    scan.add_argument("--tasks", default="detect,track,pose,motion", help="comma-separated: detect,track,pose,motion")
+    scan.add_argument("--output", "-o", type=Path, help="timeline JSON here instead of standard output")
+    scan.add_argument("--annotate", type=Path, help="write an annotated MP4 (source fps, source audio)")
+    scan.add_argument("--detector", help="a detect model from `studio models list` (default: best installed)")
+    scan.add_argument("--min-score", type=float, default=0.35)
+    scan.add_argument("--labels", help="keep only these labels, e.g. person,car")
+    scan.add_argument(
+        "--query", action="append", default=[], help="open-vocabulary text query (owlv2-base), repeatable"
+    )
+    scan.add_argument("--detect-every", type=int, default=1, help="detect on every N-th sample, track in between")
+    scan.add_argument("--max-side", type=int, default=640, help="models see frames at most this many pixels wide")
+    scan.add_argument("--zone", action="append", default=[], help="name:x1,y1,x2,y2,x3,y3,... (source pixels)")
+    scan.add_argument("--line", action="append", default=[], help="name:x1,y1,x2,y2 counting line (source pixels)")
+    scan.add_argument("--loiter-seconds", type=float, default=10.0)
+    scan.add_argument("--sensitivity", type=float, default=6.0, help="unusual-movement z-score; lower fires more")
+    scan.set_defaults(handler=cmd_analyze)
 
     demo = commands.add_parser("demo-media", help="build the demo video and its ground-truth JSON locally")
     demo.add_argument("--out", type=Path, default=Path("outputs/demo"), help="folder for demo.mp4 and demo.json")

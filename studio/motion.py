@@ -8,8 +8,11 @@ region. A frame pair that differs wholesale (a cut) is skipped: flow across a cu
 Events:
 - ``motion_started`` / ``motion_stopped`` with hysteresis (on above ``on_level``, off below
   ``off_level``);
-- ``unusual_movement``: a region's energy is an outlier against the clip's own history so
-  far, robust z-score ``(e - median) / (1.4826 · MAD)`` above ``sensitivity``.
+- ``unusual_movement``: the speed of the fastest motion in the frame (99th percentile of
+  flow speed) is an outlier against the clip's own history so far: robust z-score
+  ``(v - median) / (1.4826 · MAD)`` above ``sensitivity``. The event names the grid region
+  that moved most. A peak, not a regional mean, so an object moving steadily from one
+  region into the next is not "unusual" just because that region was quiet before.
 """
 
 from __future__ import annotations
@@ -28,8 +31,9 @@ CUT_DIFFERENCE = 40.0  # mean absolute grey difference (0-255) above which two s
 @dataclass(frozen=True)
 class MotionSample:
     time_s: float
-    energy: float  # frame widths per second, whole frame
-    regions: np.ndarray  # rows × cols, same unit
+    energy: float  # mean flow speed, frame widths per second
+    peak: float  # 99th percentile flow speed, same unit
+    regions: np.ndarray  # mean speed per grid cell (rows × cols), same unit
 
 
 @dataclass
@@ -45,7 +49,7 @@ class MotionAnalyzer:
         import cv2
 
         if self._flow is None:
-            self._flow = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_ULTRAFAST)
+            self._flow = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_ULTRAFAST)  # type: ignore[attr-defined]
         height = max(8, round(image.shape[0] * self.width / image.shape[1]))
         grey = cv2.cvtColor(cv2.resize(image, (self.width, height), interpolation=cv2.INTER_AREA), cv2.COLOR_RGB2GRAY)
         previous, previous_time = self._previous, self._previous_time
@@ -59,7 +63,7 @@ class MotionAnalyzer:
         rows, cols = self.grid
         cells = np.array([[block.mean() for block in np.array_split(band, cols, axis=1)]
                           for band in np.array_split(speed, rows, axis=0)])  # fmt: skip
-        sample = MotionSample(time_s, float(speed.mean()), cells)
+        sample = MotionSample(time_s, float(speed.mean()), float(np.percentile(speed, 99)), cells)
         self.samples.append(sample)
         return sample
 
@@ -79,41 +83,37 @@ def motion_events(samples: list[MotionSample], on_level: float = 0.02, off_level
 
 @dataclass
 class UnusualMovement:
-    """Online outlier test: each region's energy against that region's history so far.
+    """Online outlier test of each sample's peak speed against the history so far.
 
     Causal on purpose: an alarm at time t uses only what was seen before t, as a live
     camera would. Steady motion sets a high median, so it never looks unusual; a burst does.
     """
 
     sensitivity: float = 6.0  # robust z-score that counts as unusual
-    floor: float = 0.02  # frame widths per second; slower than this is never unusual
+    floor: float = 0.05  # frame widths per second; a peak slower than this is never unusual
     warmup: int = 8  # samples of history before any verdict
     history_limit: int = 600
     gap_s: float = 0.5
     events: list[Event] = field(default_factory=list)
-    _history: list[np.ndarray] = field(default_factory=list)
-    _open: dict[tuple[int, int], int] = field(default_factory=dict)  # region -> index in events
+    _history: list[float] = field(default_factory=list)
 
     def update(self, sample: MotionSample) -> list[Event]:
         started: list[Event] = []
         if len(self._history) >= self.warmup:
-            past = np.stack(self._history[-self.history_limit :])
-            median = np.median(past, axis=0)
-            mad = np.median(np.abs(past - median), axis=0) * 1.4826
-            spread = np.maximum(mad, np.maximum(0.1 * median, 0.002))
-            z = (sample.regions - median) / spread
-            for r, c in zip(*np.nonzero((z > self.sensitivity) & (sample.regions > self.floor)), strict=True):
-                region = (int(r), int(c))
-                index = self._open.get(region)
-                if index is not None and sample.time_s - self.events[index].end_s <= self.gap_s:
-                    old = self.events[index]
-                    self.events[index] = Event(old.kind, old.start_s, sample.time_s, max(old.score, float(z[r, c])),
-                                               region=old.region, details=old.details)  # fmt: skip
-                    continue
-                event = Event("unusual_movement", sample.time_s, sample.time_s, float(z[r, c]), region=f"r{r}c{c}",
-                              details={"energy": float(sample.regions[r, c]), "typical": float(median[r, c])})  # fmt: skip
-                self._open[region] = len(self.events)
-                self.events.append(event)
-                started.append(event)
-        self._history.append(sample.regions)
+            past = np.array(self._history[-self.history_limit :])
+            median = float(np.median(past))
+            spread = max(float(np.median(np.abs(past - median))) * 1.4826, 0.25 * median, 0.005)
+            z = (sample.peak - median) / spread
+            if z > self.sensitivity and sample.peak > self.floor:
+                r, c = np.unravel_index(int(np.argmax(sample.regions)), sample.regions.shape)
+                last = self.events[-1] if self.events else None
+                if last is not None and sample.time_s - last.end_s <= self.gap_s:
+                    self.events[-1] = Event(last.kind, last.start_s, sample.time_s, max(last.score, z),
+                                            region=last.region, details=last.details)  # fmt: skip
+                else:
+                    event = Event("unusual_movement", sample.time_s, sample.time_s, z, region=f"r{r}c{c}",
+                                  details={"peak_speed": sample.peak, "typical_peak": median})  # fmt: skip
+                    self.events.append(event)
+                    started.append(event)
+        self._history.append(sample.peak)
         return started

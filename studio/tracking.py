@@ -3,7 +3,9 @@
 One ByteTrack per label, so a cup never inherits a person's ID, with one ID space across
 labels. Tracking runs on real timestamps (not frame counts), so a track survives the same
 number of seconds without detections at 5 FPS and at 30 FPS. Between detection frames
-(``detect_every > 1``) the tracks' Kalman predictions stand in for detections.
+(``detect_every > 1``) each track's box moves on at its last observed velocity; the
+trackers themselves are not touched then, so an unconfirmed track is not dropped for
+"missing" a frame nobody looked at.
 """
 
 from __future__ import annotations
@@ -15,7 +17,9 @@ import numpy as np
 
 from studio.vision import Detections
 
-__all__ = ["Tracked", "Tracker"]
+__all__ = ["LOW_SCORE", "Tracked", "Tracker"]
+
+LOW_SCORE = 0.1
 
 
 @dataclass(frozen=True)
@@ -27,7 +31,11 @@ class Tracked:
 
 
 class Tracker:
-    """``update(detections, time_s)`` -> the tracked boxes at that time."""
+    """``update(detections, time_s)`` -> the tracked boxes at that time.
+
+    Feed it detections down to :data:`LOW_SCORE`: as in ByteTrack's paper, boxes under
+    ``min_score`` never start a track but do carry an existing one through a hard frame.
+    """
 
     def __init__(self, frame_rate: float, lost_s: float = 2.0, min_score: float = 0.3) -> None:
         self.frame_rate = frame_rate
@@ -35,6 +43,7 @@ class Tracker:
         self.min_score = min_score
         self._trackers: dict[str, Any] = {}
         self._ids: dict[tuple[str, int], int] = {}
+        self._seen: dict[int, list[tuple[float, np.ndarray, str]]] = {}  # id -> last two (time, box, label)
 
     def _tracker(self, label: str) -> Any:
         if label not in self._trackers:
@@ -44,7 +53,7 @@ class Tracker:
                 lost_track_buffer=round(self.lost_s * 30),  # counted in 30 FPS frames, applied in seconds
                 frame_rate=self.frame_rate,
                 track_activation_threshold=self.min_score,
-                high_conf_det_threshold=max(self.min_score, 0.45),
+                high_conf_det_threshold=self.min_score,  # weaker boxes only keep existing tracks alive
                 minimum_consecutive_frames=1,
                 minimum_iou_threshold=0.1,
             )
@@ -72,22 +81,23 @@ class Tracker:
             result = self._tracker(label).update(sv_detections, timestamp=time_s)
             for box, score, local_id in zip(result.xyxy, result.confidence, result.tracker_id, strict=True):
                 if local_id >= 0:
-                    tracked.append(Tracked(self._global_id(label, int(local_id)), label, box, float(score)))
+                    track_id = self._global_id(label, int(local_id))
+                    tracked.append(Tracked(track_id, label, box, float(score)))
+                    history = self._seen.setdefault(track_id, [])
+                    history[:] = [*history[-1:], (time_s, np.asarray(box, np.float32), label)]
         return tracked
 
     def predict(self, time_s: float) -> list[Tracked]:
-        """Tracks' predicted boxes at ``time_s`` when no detector ran on this frame."""
+        """Boxes at ``time_s`` when no detector ran on this frame: each recently seen track
+        moved on at the velocity of its last two observations."""
         predicted = []
-        for label, tracker in self._trackers.items():
-            tracker.update(_empty(), timestamp=time_s)
-            for track in tracker.tracks:
-                if track.tracker_id >= 0 and track.time_since_update_seconds <= self.lost_s:
-                    box = np.asarray(track.get_state_bbox(), np.float32)
-                    predicted.append(Tracked(self._global_id(label, track.tracker_id), label, box, 0.0))
+        for track_id, history in self._seen.items():
+            last_time, last_box, label = history[-1]
+            if time_s - last_time > self.lost_s:
+                continue
+            box = last_box
+            if len(history) == 2 and last_time > history[0][0]:
+                velocity = (last_box - history[0][1]) / (last_time - history[0][0])
+                box = last_box + velocity * (time_s - last_time)
+            predicted.append(Tracked(track_id, label, box.astype(np.float32), 0.0))
         return predicted
-
-
-def _empty() -> Any:
-    import supervision as sv
-
-    return sv.Detections.empty()

@@ -196,9 +196,9 @@ class TrackPoint:
         keypoints = data.get("keypoints")
         return cls(
             time_s=data["time_s"],
-            xyxy=tuple(data["xyxy"]),  # type: ignore[arg-type]
+            xyxy=tuple(data["xyxy"]),
             score=data["score"],
-            keypoints=tuple(tuple(k) for k in keypoints) if keypoints is not None else None,  # type: ignore[misc]
+            keypoints=tuple(tuple(k) for k in keypoints) if keypoints is not None else None,
         )
 
 

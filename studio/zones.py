@@ -74,14 +74,12 @@ class ZoneWatcher:
             return
         import supervision as sv
 
-        detections = sv.Detections(
-            xyxy=np.stack([t.xyxy for t in tracked]).astype(np.float32),
-            tracker_id=np.array([t.track_id for t in tracked]),
-        )
+        track_ids = np.array([t.track_id for t in tracked])
+        detections = sv.Detections(xyxy=np.stack([t.xyxy for t in tracked]).astype(np.float32), tracker_id=track_ids)
         labels = {t.track_id: t.label for t in tracked}
         for name, zone in self._polygon_zones.items():
             inside = zone.trigger(detections)
-            for track_id, is_inside in zip(detections.tracker_id, inside, strict=True):
+            for track_id, is_inside in zip(track_ids, inside, strict=True):
                 key = (name, int(track_id))
                 if is_inside and key not in self._entered:
                     self._entered[key] = time_s
@@ -97,7 +95,7 @@ class ZoneWatcher:
                     self._loitering.discard(key)
         for name, line in self._line_zones.items():
             crossed_in, crossed_out = line.trigger(detections)
-            for track_id, went_in, went_out in zip(detections.tracker_id, crossed_in, crossed_out, strict=True):
+            for track_id, went_in, went_out in zip(track_ids, crossed_in, crossed_out, strict=True):
                 if went_in or went_out:
                     direction = "in" if went_in else "out"
                     self.events.append(Event("line_crossing", time_s, time_s, track_id=int(track_id),

@@ -26,7 +26,7 @@ from studio.asr import CancelFlag, Progress, check_cancel
 from studio.errors import Cancelled, CorruptMedia, InputError
 from studio.motion import MotionAnalyzer, UnusualMovement, motion_events
 from studio.registry import ModelCache, Registry, default_cache
-from studio.tracking import Tracked, Tracker
+from studio.tracking import LOW_SCORE, Tracked, Tracker
 from studio.types import Event, Timeline, Track, TrackPoint, VideoInfo, fraction_to_str
 from studio.vision import Detections, DetectorModel, PoseModel
 from studio.zones import ZoneWatcher
@@ -44,6 +44,7 @@ class AnalyzeOptions:
     pose_model: str | None = None
     min_score: float = 0.35
     labels: tuple[str, ...] = ()  # keep only these labels; empty keeps all
+    queries: tuple[str, ...] = ()  # open-vocabulary detectors (OWLv2): what to look for, in words
     detect_every: int = 1  # run the detector on every N-th sample, track in between
     max_side: int = 640  # models see frames at most this big; boxes come back in source pixels
     zones: dict[str, np.ndarray] = field(default_factory=dict, compare=False)
@@ -94,6 +95,10 @@ class _Analysis:
         self.sample_times: list[float] = []
         self.next_plain_id = 1
         self.state = FrameState()
+        self.stage_s: dict[str, float] = defaultdict(float)  # where the time goes
+
+    def add_time(self, stage: str, started: float) -> None:
+        self.stage_s[stage] += time.perf_counter() - started
 
     def _model_view(self, image: np.ndarray) -> tuple[np.ndarray, float, float]:
         """The frame as models see it, and the factors from its pixels to source pixels."""
@@ -109,7 +114,11 @@ class _Analysis:
 
     def _detect(self, image: np.ndarray, sx: float, sy: float) -> Detections:
         assert self.detector is not None
-        found = self.detector.detect([image], self.options.min_score)[0]
+        floor = min(LOW_SCORE, self.options.min_score) if self.tracker is not None else self.options.min_score
+        if self.options.queries:
+            found = self.detector.detect([image], floor, queries=self.options.queries)[0]  # type: ignore[call-arg]
+        else:
+            found = self.detector.detect([image], floor)[0]
         if self.options.labels:
             found = found.keep(np.array([label in self.options.labels for label in found.labels], dtype=bool))
         return found.scaled(sx, sy)
@@ -117,8 +126,10 @@ class _Analysis:
     def _track(self, found: Detections | None, time_s: float) -> list[Tracked]:
         if self.tracker is None:
             assert found is not None
-            tracked = [Tracked(self.next_plain_id + i, label, box, float(score))
-                       for i, (box, score, label) in enumerate(zip(found.xyxy, found.scores, found.labels, strict=True))]  # fmt: skip
+            rows = zip(found.xyxy, found.scores, found.labels, strict=True)
+            tracked = [
+                Tracked(self.next_plain_id + i, label, box, float(score)) for i, (box, score, label) in enumerate(rows)
+            ]
             self.next_plain_id += len(tracked)
             return tracked
         return self.tracker.update(found, time_s) if found is not None else self.tracker.predict(time_s)
@@ -137,9 +148,15 @@ class _Analysis:
         tracked: list[Tracked] = []
         keypoints: dict[int, np.ndarray] = {}
         if self.detector is not None:
+            clock = time.perf_counter()
             found = self._detect(view, sx, sy) if number % self.options.detect_every == 0 else None
+            self.add_time("detect", clock)
+            clock = time.perf_counter()
             tracked = self._track(found, time_s)
+            self.add_time("track", clock)
+            clock = time.perf_counter()
             keypoints = self._poses(view, tracked, sx, sy)
+            self.add_time("pose", clock)
             for t in tracked:
                 self.labels[t.track_id] = t.label
                 kp = keypoints.get(t.track_id)
@@ -147,12 +164,14 @@ class _Analysis:
                     time_s, tuple(float(v) for v in t.xyxy), t.score,  # type: ignore[arg-type]
                     tuple(tuple(float(v) for v in row) for row in kp) if kp is not None else None,  # type: ignore[misc]
                 ))  # fmt: skip
+        clock = time.perf_counter()
         if self.motion is not None:
             motion = self.motion.update(view, time_s)
             if motion is not None:
                 self.unusual.update(motion)
         if self.zones is not None:
             self.zones.update(tracked, time_s)
+        self.add_time("motion+zones", clock)
         self.state = FrameState(tuple(tracked), keypoints)
 
     def events(self) -> list[Event]:
@@ -212,7 +231,9 @@ def analyze(
                 if progress is not None and info.duration_s > 0:
                     progress(min(1.0, frame.time_s / info.duration_s), f"analysed {frame.time_s:.1f} s")
             if writer is not None:
+                clock = time.perf_counter()
                 writer.write(annotator.draw(frame.image, work.state, work.events(), frame.time_s), time_s=frame.time_s)
+                work.add_time("annotate+encode", clock)
     except CorruptMedia as damage:
         until = f"{damage.decoded_until_s:.3f} s" if damage.decoded_until_s is not None else "the start"
         warnings.append(f"decoding stopped at {until}: {damage.reason}; analysed what decoded before it")
@@ -230,11 +251,15 @@ def analyze(
 
 def _timeline(info: VideoInfo, options: AnalyzeOptions, work: _Analysis, warnings: list[str],
               detector_spec: Any, pose_spec: Any, started: float) -> Timeline:  # fmt: skip
+    total = time.perf_counter() - started
+    stages = {name: round(seconds, 3) for name, seconds in work.stage_s.items()}
+    stages["decode+other"] = round(max(0.0, total - sum(work.stage_s.values())), 3)
     metadata: dict[str, Any] = {
         "analysis_fps": fraction_to_str(media.as_fps(options.fps)),
         "tasks": list(options.tasks),
         "frames_analyzed": len(work.sample_times),
-        "processing_s": round(time.perf_counter() - started, 3),
+        "processing_s": round(total, 3),
+        "stage_s": stages,
         "detect_every": options.detect_every,
     }
     if detector_spec is not None:
