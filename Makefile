@@ -14,6 +14,8 @@ demo: setup
 	$(BIN)/studio probe $(DEMO_DIR)/demo.mp4
 	$(BIN)/studio transcribe $(DEMO_DIR)/demo.mp4 --format srt -o $(DEMO_DIR)/demo.srt
 	cat $(DEMO_DIR)/demo.srt
+	$(BIN)/studio analyze $(DEMO_DIR)/demo.mp4 --fps 5 --tasks detect,track,pose,motion \
+		--annotate $(DEMO_DIR)/demo_annotated.mp4 --output $(DEMO_DIR)/timeline.json
 	$(BIN)/studio models list
 
 test: setup
@@ -28,6 +30,8 @@ lint:
 bench: setup
 	$(BIN)/python benchmarks/decode.py
 	$(BIN)/python benchmarks/asr.py
+	$(BIN)/python benchmarks/analyze.py
+	$(BIN)/python -m evaluations.detection_accuracy
 
 clean:
 	rm -rf $(VENV) outputs .pytest_cache .mypy_cache .ruff_cache

@@ -134,7 +134,9 @@ def test_analyze_runs_an_open_vocabulary_query_through_the_pipeline(tiny_cache: 
     with media.VideoWriter(tmp_path / "clip.mp4", fps=10) as writer:
         for _ in range(10):
             writer.write(IMAGE)
-    options = AnalyzeOptions(fps=5, tasks=("detect", "track"), detector="owlv2-base", queries=("a cat",), min_score=0.01)
+    options = AnalyzeOptions(
+        fps=5, tasks=("detect", "track"), detector="owlv2-base", queries=("a cat",), min_score=0.01
+    )
     timeline = analyze(tmp_path / "clip.mp4", options, cache=tiny_cache)
     assert timeline.metadata["detector"]["name"] == "owlv2-base"
     assert timeline.sample_times_s == pytest.approx((0.0, 0.2, 0.4, 0.6, 0.8))  # 1 s of video at 5 FPS
