@@ -34,7 +34,7 @@ class FrameAnnotator:
 
         self.sv = sv
         self.boxes = sv.BoxAnnotator(thickness=2)
-        self.labels = sv.LabelAnnotator(text_scale=0.5, text_padding=4)
+        self.labels = sv.LabelAnnotator(text_scale=0.5, text_padding=4, smart_position=True)  # stays inside the frame
         self.trace = sv.TraceAnnotator(trace_length=60, thickness=2)
         self.edges = sv.EdgeAnnotator(thickness=2)
         self.vertices = sv.VertexAnnotator(radius=3)
@@ -51,8 +51,11 @@ class FrameAnnotator:
         )
 
     def draw(self, image: np.ndarray, state: FrameState, events: list[Event], time_s: float) -> np.ndarray:
+        """An annotated copy of an RGB frame (supervision draws in BGR, so colours go through it)."""
+        import cv2
+
         sv = self.sv
-        scene = image.copy()
+        scene = cv2.cvtColor(image, cv2.COLOR_RGB2BGR)
         detections = self._detections(state)
         if len(detections):
             scene = self.trace.annotate(scene, detections)
@@ -71,7 +74,7 @@ class FrameAnnotator:
             text = "  |  ".join(_describe(e) for e in active[-3:])
             scene = sv.draw_text(scene, text, sv.Point(scene.shape[1] // 2, 20), text_scale=0.6,
                                  text_color=sv.Color.WHITE, background_color=sv.Color.RED, text_padding=6)  # fmt: skip
-        return scene
+        return cv2.cvtColor(scene, cv2.COLOR_BGR2RGB)
 
 
 def _describe(event: Event) -> str:
