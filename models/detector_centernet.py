@@ -44,14 +44,12 @@ class CenterNetDetector:
         return cls(open_session(weights, device), spec.memory_mb)
 
     def detect(self, images: list[np.ndarray], min_score: float = 0.3) -> list[Detections]:
-        import cv2
+        from models.onnx_runtime import resize_square
 
         found = []
         for image in images:
             height, width = image.shape[:2]
-            size = (self.input_size, self.input_size)
-            shrink = width > self.input_size or height > self.input_size
-            resized = cv2.resize(image, size, interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR)
+            resized = resize_square(image, self.input_size)
             (rows,) = self.session.run(["tower_0/detections"], {self._input: resized.astype(np.float32)[None]})
             rows = rows[0][rows[0][:, 4] >= min_score]
             scale = np.array([width, height, width, height], np.float32) / self.input_size

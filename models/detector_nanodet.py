@@ -82,14 +82,12 @@ class NanoDetDetector:
         return np.concatenate(boxes), np.concatenate(scores), np.concatenate(classes)
 
     def detect(self, images: list[np.ndarray], min_score: float = 0.3) -> list[Detections]:
-        import cv2
+        from models.onnx_runtime import resize_square
 
         found = []
         for image in images:
             height, width = image.shape[:2]
-            size = (self.input_size, self.input_size)
-            shrink = width > self.input_size or height > self.input_size
-            resized = cv2.resize(image, size, interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR)
+            resized = resize_square(image, self.input_size)
             tensor = ((resized[..., ::-1].astype(np.float32) - _MEAN_BGR) / _STD_BGR).transpose(2, 0, 1)[None]
             outputs = self.session.run(self._outputs, {self._input: np.ascontiguousarray(tensor)})
             boxes, scores, classes = self._decode(outputs, min_score)

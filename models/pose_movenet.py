@@ -45,6 +45,8 @@ class MoveNetPose:
     def keypoints(self, image: np.ndarray, boxes: np.ndarray) -> np.ndarray:
         import cv2
 
+        from models.onnx_runtime import resize_square
+
         height, width = image.shape[:2]
         results = np.zeros((len(boxes), 17, 3), np.float32)
         for row, (x1, y1, x2, y2) in enumerate(np.asarray(boxes, np.float32).reshape(-1, 4)):
@@ -55,7 +57,7 @@ class MoveNetPose:
             pad = max(0, -left, -top, left + size - width, top + size - height)
             padded = cv2.copyMakeBorder(image, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=(0, 0, 0))
             crop = padded[top + pad : top + pad + size, left + pad : left + pad + size]
-            tensor = cv2.resize(crop, (self.input_size, self.input_size)).astype(np.int32)[None]
+            tensor = resize_square(crop, self.input_size).astype(np.int32)[None]
             (output,) = self.session.run(None, {self._input: tensor})
             y, x, score = output[0, 0, :, 0], output[0, 0, :, 1], output[0, 0, :, 2]
             results[row, :, 0] = left + x * size

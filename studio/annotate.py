@@ -55,7 +55,7 @@ class FrameAnnotator:
         import cv2
 
         sv = self.sv
-        scene = cv2.cvtColor(image, cv2.COLOR_RGB2BGR)
+        scene: Any = cv2.cvtColor(image, cv2.COLOR_RGB2BGR)
         detections = self._detections(state)
         if len(detections):
             scene = self.trace.annotate(scene, detections)
