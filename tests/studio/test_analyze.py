@@ -213,3 +213,22 @@ def test_cli_analyze_writes_json_and_video(walking: tuple[Path, dict], tmp_path:
         [studio, "analyze", str(walking[0]), "--tasks", "detect,dance"], capture_output=True, text=True
     )
     assert bad.returncode == 2 and bad.stderr.startswith("error: unknown task 'dance'")
+
+
+def test_cancel_returns_the_timeline_so_far(walking: tuple[Path, dict]) -> None:
+    import threading
+
+    from studio.errors import Cancelled
+
+    stop = threading.Event()
+    seen: list[float] = []
+
+    def progress(fraction: float, _message: str) -> None:
+        seen.append(fraction)
+        if len(seen) == 3:
+            stop.set()
+
+    with pytest.raises(Cancelled) as caught:
+        analyze(walking[0], AnalyzeOptions(fps=5, tasks=("motion",)), progress=progress, cancel=stop)
+    partial = caught.value.partial
+    assert isinstance(partial, Timeline) and len(partial.sample_times_s) == 3

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import math
-import os
 from fractions import Fraction
 from pathlib import Path
 
@@ -177,8 +176,9 @@ def _make_bad(kind: str, folder: Path, good: Path) -> Path:
         path.write_bytes(b"")
     elif kind == "non-media":
         path.write_text("this is a text file, not a video\n" * 50)
-    elif kind == "corrupt":
-        path.write_bytes(os.urandom(4096) + data[4096:])
+    elif kind == "corrupt":  # seeded garbage: fresh random bytes sometimes look like another format
+        garbage = np.random.default_rng(1234).integers(0, 256, 4096, dtype=np.uint8).tobytes()
+        path.write_bytes(garbage + data[4096:])
     elif kind == "truncated":
         path.write_bytes(data[: len(data) // 2])
     return path
