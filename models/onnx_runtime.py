@@ -1,5 +1,5 @@
 """Shared by the ONNX adapters: open a model on the device's provider with all cores, and
-resize frames to a model's square input."""
+fit frames into a model's square input."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["open_session", "resize_square"]
+__all__ = ["letterbox", "open_session", "resize_square"]
 
 
 def open_session(path: Path, device: str) -> Any:
@@ -31,3 +31,21 @@ def resize_square(image: np.ndarray, side: int) -> np.ndarray:
 
     shrink = image.shape[1] > side or image.shape[0] > side
     return cv2.resize(image, (side, side), interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR)
+
+
+def letterbox(image: np.ndarray, side: int, fill: int = 114) -> tuple[np.ndarray, float]:
+    """Fit a frame into ``side``×``side`` keeping its aspect ratio (grey bars below or right).
+
+    Returns the square and the scale: a box in the square divided by it is in frame pixels.
+    Stretching a 16:9 frame to a square instead squeezes people thin; on the labelled scenes
+    that cost NanoDet a third of its recall.
+    """
+    import cv2
+
+    height, width = image.shape[:2]
+    scale = side / max(height, width)
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    resized = cv2.resize(image, size, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
+    square = np.full((side, side, 3), fill, dtype=np.uint8)
+    square[: size[1], : size[0]] = resized
+    return square, scale

@@ -157,6 +157,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
         tasks=tuple(t.strip() for t in args.tasks.split(",") if t.strip()),
         detector=args.detector,
         min_score=args.min_score,
+        track_start_score=args.track_start_score,
         labels=tuple(x.strip() for x in args.labels.split(",") if x.strip()) if args.labels else (),
         queries=tuple(args.query),
         detect_every=args.detect_every,
@@ -245,7 +246,10 @@ def build_parser() -> argparse.ArgumentParser:
     scan.add_argument("--output", "-o", type=Path, help="timeline JSON here instead of standard output")
     scan.add_argument("--annotate", type=Path, help="write an annotated MP4 (source fps, source audio)")
     scan.add_argument("--detector", help="a detect model from `studio models list` (default: best installed)")
-    scan.add_argument("--min-score", type=float, default=0.35)
+    scan.add_argument("--min-score", type=float, default=0.35, help="detections below this only extend tracks")
+    scan.add_argument(
+        "--track-start-score", type=float, default=0.5, help="a new track needs a detection this confident"
+    )
     scan.add_argument("--labels", help="keep only these labels, e.g. person,car")
     scan.add_argument(
         "--query", action="append", default=[], help="open-vocabulary text query (owlv2-base), repeatable"

@@ -34,15 +34,21 @@ class Tracker:
     """``update(detections, time_s)`` -> the tracked boxes at that time.
 
     Feed it detections down to :data:`LOW_SCORE`: as in ByteTrack's paper, boxes under
-    ``min_score`` never start a track but do carry an existing one through a hard frame.
+    ``min_score`` never start a track but do carry an existing one through a hard frame, and
+    a new track starts only from a box scoring ``start_score`` (Ultralytics' ByteTrack uses
+    0.6; these small offline detectors score lower).
     """
 
-    def __init__(self, frame_rate: float, lost_s: float = 2.0, min_score: float = 0.3) -> None:
+    def __init__(
+        self, frame_rate: float, lost_s: float = 2.0, min_score: float = 0.3, start_score: float = 0.5
+    ) -> None:
         self.frame_rate = frame_rate
         self.lost_s = lost_s
         self.min_score = min_score
+        self.start_score = max(start_score, min_score)
         self._trackers: dict[str, Any] = {}
-        self._ids: dict[tuple[str, int], int] = {}
+        self._ids: dict[tuple[int, str, int], int] = {}  # (generation, label, local id) -> id
+        self._generation = 0
         self._seen: dict[int, list[tuple[float, np.ndarray, str]]] = {}  # id -> last two (time, box, label)
 
     def _tracker(self, label: str) -> Any:
@@ -52,15 +58,21 @@ class Tracker:
             self._trackers[label] = ByteTrackTracker(
                 lost_track_buffer=round(self.lost_s * 30),  # counted in 30 FPS frames, applied in seconds
                 frame_rate=self.frame_rate,
-                track_activation_threshold=self.min_score,
+                track_activation_threshold=self.start_score,  # a new track needs a confident first box
                 high_conf_det_threshold=self.min_score,  # weaker boxes only keep existing tracks alive
                 minimum_consecutive_frames=1,
                 minimum_iou_threshold=0.1,
             )
         return self._trackers[label]
 
+    def reset(self) -> None:
+        """Forget every track (after a cut): what comes next gets new IDs."""
+        self._trackers.clear()
+        self._seen.clear()
+        self._generation += 1
+
     def _global_id(self, label: str, local_id: int) -> int:
-        key = (label, local_id)
+        key = (self._generation, label, local_id)
         if key not in self._ids:
             self._ids[key] = len(self._ids) + 1
         return self._ids[key]

@@ -103,8 +103,19 @@ class PoseModel(Protocol):
         ...
 
 
-def nms(xyxy: np.ndarray, scores: np.ndarray, iou_threshold: float = 0.5) -> np.ndarray:
-    """Indices kept by greedy non-maximum suppression, best first."""
+def _nesting(box: np.ndarray, others: np.ndarray) -> np.ndarray:
+    """Intersection over the smaller area: 1.0 when one box lies wholly inside the other."""
+    top_left = np.maximum(box[:2], others[:, :2])
+    bottom_right = np.minimum(box[2:], others[:, 2:])
+    inter = np.prod(np.clip(bottom_right - top_left, 0, None), axis=1)
+    smaller = np.minimum(np.prod(box[2:] - box[:2]), np.prod(others[:, 2:] - others[:, :2], axis=1))
+    return inter / np.maximum(smaller, 1e-9)
+
+
+def nms(xyxy: np.ndarray, scores: np.ndarray, iou_threshold: float = 0.5, contained: float | None = None) -> np.ndarray:
+    """Indices kept by greedy non-maximum suppression, best first. With ``contained``, a worse
+    box nested that much with a better one (either inside the other) also goes: the same
+    object boxed twice, tight and loose."""
     order = np.argsort(-scores)
     keep: list[int] = []
     while order.size:
@@ -112,6 +123,9 @@ def nms(xyxy: np.ndarray, scores: np.ndarray, iou_threshold: float = 0.5) -> np.
         keep.append(best)
         if order.size == 1:
             break
-        overlap = box_iou(xyxy[best : best + 1], xyxy[order[1:]])[0]
-        order = order[1:][overlap < iou_threshold]
+        rest = order[1:]
+        drop = box_iou(xyxy[best : best + 1], xyxy[rest])[0] >= iou_threshold
+        if contained is not None:
+            drop |= _nesting(xyxy[best], xyxy[rest]) >= contained
+        order = rest[~drop]
     return np.asarray(keep, dtype=np.int64)

@@ -24,7 +24,7 @@ from studio import media
 from studio.annotate import FrameAnnotator, FrameState
 from studio.asr import CancelFlag, Progress, check_cancel
 from studio.errors import Cancelled, CorruptMedia, InputError
-from studio.motion import MotionAnalyzer, UnusualMovement, motion_events
+from studio.motion import CutDetector, MotionAnalyzer, UnusualMovement, motion_events, small_grey
 from studio.registry import ModelCache, Registry, default_cache
 from studio.tracking import LOW_SCORE, Tracked, Tracker
 from studio.types import Event, Timeline, Track, TrackPoint, VideoInfo, fraction_to_str
@@ -42,7 +42,8 @@ class AnalyzeOptions:
     tasks: tuple[str, ...] = TASKS
     detector: str | None = None  # a registry name; None: the best installed
     pose_model: str | None = None
-    min_score: float = 0.35
+    min_score: float = 0.35  # a detection counts from here; weaker ones only keep tracks alive
+    track_start_score: float = 0.5  # a new track needs one detection this confident
     labels: tuple[str, ...] = ()  # keep only these labels; empty keeps all
     queries: tuple[str, ...] = ()  # open-vocabulary detectors (OWLv2): what to look for, in words
     detect_every: int = 1  # run the detector on every N-th sample, track in between
@@ -53,6 +54,7 @@ class AnalyzeOptions:
     sensitivity: float = 6.0  # robust z-score for unusual movement; lower fires more
     motion_grid: tuple[int, int] = (3, 3)
     lost_s: float = 2.0  # a track survives this long without detections
+    min_track_samples: int = 3  # shorter tracks are detector flicker, dropped from the timeline
 
     def __post_init__(self) -> None:
         unknown = [t for t in self.tasks if t not in TASKS]
@@ -62,9 +64,12 @@ class AnalyzeOptions:
             )
         if {"track", "pose"} & set(self.tasks) and "detect" not in self.tasks:
             raise InputError("tasks track and pose need detect as well")
-        if self.detect_every < 1 or self.max_side < 64 or not 0 < self.min_score < 1:
-            raise InputError(f"expected detect_every >= 1, max_side >= 64, 0 < min_score < 1, got "
-                             f"{self.detect_every}, {self.max_side}, {self.min_score}")  # fmt: skip
+        numbers_ok = self.detect_every >= 1 and self.max_side >= 64 and 0 < self.min_score < 1
+        if not numbers_ok or self.min_track_samples < 1:
+            got = f"{self.detect_every}, {self.max_side}, {self.min_score}, {self.min_track_samples}"
+            raise InputError(
+                f"expected detect_every >= 1, max_side >= 64, 0 < min_score < 1, min_track_samples >= 1, got {got}"
+            )
         media.as_fps(self.fps)
 
 
@@ -86,6 +91,7 @@ class _Analysis:
             Tracker(rate, lost_s=options.lost_s, min_score=options.min_score) if "track" in options.tasks else None
         )
         self.motion = MotionAnalyzer(grid=options.motion_grid) if "motion" in options.tasks else None
+        self.cuts = CutDetector()
         self.unusual = UnusualMovement(sensitivity=options.sensitivity)
         self.zones = (
             ZoneWatcher(options.zones, options.lines, options.loiter_s) if (options.zones or options.lines) else None
@@ -145,6 +151,10 @@ class _Analysis:
     def sample(self, number: int, image: np.ndarray, time_s: float) -> None:
         self.sample_times.append(time_s)
         view, sx, sy = self._model_view(image)
+        grey = small_grey(view)
+        cut = self.cuts.is_cut(view)
+        if cut and self.tracker is not None:
+            self.tracker.reset()  # a new shot: nobody in it is anybody from the last one
         tracked: list[Tracked] = []
         keypoints: dict[int, np.ndarray] = {}
         if self.detector is not None:
@@ -166,7 +176,7 @@ class _Analysis:
                 ))  # fmt: skip
         clock = time.perf_counter()
         if self.motion is not None:
-            motion = self.motion.update(view, time_s)
+            motion = self.motion.update(grey, time_s, cut)
             if motion is not None:
                 self.unusual.update(motion)
         if self.zones is not None:
@@ -183,7 +193,12 @@ class _Analysis:
         return sorted(found, key=lambda e: (e.start_s, e.kind))
 
     def tracks(self) -> tuple[Track, ...]:
-        return tuple(Track(i, self.labels[i], tuple(points)) for i, points in sorted(self.points.items()))
+        shortest = self.options.min_track_samples if self.tracker is not None else 1
+        return tuple(
+            Track(i, self.labels[i], tuple(points))
+            for i, points in sorted(self.points.items())
+            if len(points) >= shortest
+        )
 
 
 def _frames(path: Path, info: VideoInfo, options: AnalyzeOptions, annotate: bool) -> Iterator[media.Frame]:
