@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -58,9 +59,12 @@ class Settings:
         )
 
     def resolve_device(self) -> str:
-        """``auto`` becomes ``cuda`` when torch sees a GPU, else ``cpu``."""
+        """``auto`` becomes ``cuda`` when torch sees a GPU, else ``cpu``. Without an NVIDIA
+        driver on the machine torch is not even imported (it takes seconds)."""
         if self.device != "auto":
             return self.device
+        if "torch" not in sys.modules and not Path("/proc/driver/nvidia/version").exists():
+            return "cpu"
         try:
             import torch
         except ImportError:
