@@ -39,7 +39,8 @@ def _hub_snapshot(spec: ModelSpec, repo_id: str) -> Path:
     try:
         return Path(snapshot_download(repo_id, revision=spec.revision))
     except Exception as exc:
-        reason = f"downloading {repo_id}@{spec.revision or 'main'} from the Hugging Face Hub failed ({exc})"
+        first_line = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        reason = f"downloading {repo_id}@{spec.revision or 'main'} from the Hugging Face Hub failed ({first_line})"
         hint = f"on a machine with a network: huggingface-cli download {repo_id}, then copy the cache"
         raise ModelUnavailable(spec.name, reason, hint) from None
 

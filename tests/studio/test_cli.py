@@ -64,6 +64,15 @@ def test_errors_are_one_line_with_an_exit_code(args: list[str], code: int, messa
     assert "Traceback" not in result.stderr
 
 
+def test_hub_model_without_a_network_says_how_to_get_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")  # as on a machine with no route to the Hub
+    result = run_cli("models", "install", "rtdetr-r18")
+    assert result.returncode == 4
+    assert result.stderr.startswith("error: model 'rtdetr-r18' is not available: downloading PekingU/")
+    assert "huggingface-cli download PekingU/rtdetr_r18vd_coco_o365" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
 def test_corrupt_file_gets_a_media_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     bad = tmp_path / "notes.mp4"
     bad.write_text("not a video")
