@@ -23,7 +23,7 @@ import numpy as np
 
 from studio.types import Event
 
-__all__ = ["CutDetector", "MotionAnalyzer", "MotionSample", "UnusualMovement", "motion_events", "small_grey"]
+__all__ = ["CutDetector", "MotionAnalyzer", "MotionSample", "MotionSwitch", "UnusualMovement", "small_grey"]
 
 # Bhattacharyya distance between 8×8×8 colour histograms above which two samples are a cut.
 # On the demo video cuts score 0.59-0.85 while the fastest pan stays under 0.2; a plain pixel
@@ -71,7 +71,6 @@ class CutDetector:
 @dataclass
 class MotionAnalyzer:
     grid: tuple[int, int] = (3, 3)
-    samples: list[MotionSample] = field(default_factory=list)
     _previous: np.ndarray | None = None
     _previous_time: float | None = None
     _flow: object = None
@@ -92,21 +91,28 @@ class MotionAnalyzer:
         cells = np.array([[block.mean() for block in np.array_split(band, cols, axis=1)]
                           for band in np.array_split(speed, rows, axis=0)])  # fmt: skip
         sample = MotionSample(time_s, float(speed.mean()), float(np.percentile(speed, 99)), cells)
-        self.samples.append(sample)
         return sample
 
 
-def motion_events(samples: list[MotionSample], on_level: float = 0.02, off_level: float = 0.01) -> list[Event]:
-    events: list[Event] = []
-    moving = False
-    for sample in samples:
-        if not moving and sample.energy >= on_level:
-            moving = True
-            events.append(Event("motion_started", sample.time_s, sample.time_s, score=sample.energy))
-        elif moving and sample.energy < off_level:
-            moving = False
-            events.append(Event("motion_stopped", sample.time_s, sample.time_s, score=sample.energy))
-    return events
+@dataclass
+class MotionSwitch:
+    """``motion_started`` / ``motion_stopped`` with hysteresis, decided sample by sample."""
+
+    on_level: float = 0.02  # frame widths per second of mean flow speed
+    off_level: float = 0.01
+    events: list[Event] = field(default_factory=list)
+    moving: bool = False
+
+    def update(self, sample: MotionSample) -> list[Event]:
+        if not self.moving and sample.energy >= self.on_level:
+            self.moving = True
+            self.events.append(Event("motion_started", sample.time_s, sample.time_s, score=sample.energy))
+            return self.events[-1:]
+        if self.moving and sample.energy < self.off_level:
+            self.moving = False
+            self.events.append(Event("motion_stopped", sample.time_s, sample.time_s, score=sample.energy))
+            return self.events[-1:]
+        return []
 
 
 @dataclass

@@ -24,7 +24,7 @@ from studio import media
 from studio.annotate import FrameAnnotator, FrameState
 from studio.asr import CancelFlag, Progress, check_cancel
 from studio.errors import Cancelled, CorruptMedia, InputError
-from studio.motion import CutDetector, MotionAnalyzer, UnusualMovement, motion_events, small_grey
+from studio.motion import CutDetector, MotionAnalyzer, MotionSwitch, UnusualMovement, small_grey
 from studio.registry import ModelCache, Registry, default_cache
 from studio.tracking import LOW_SCORE, Tracked, Tracker
 from studio.types import Event, Timeline, Track, TrackPoint, VideoInfo, fraction_to_str
@@ -92,7 +92,9 @@ class _Analysis:
         )
         self.motion = MotionAnalyzer(grid=options.motion_grid) if "motion" in options.tasks else None
         self.cuts = CutDetector()
+        self.switch = MotionSwitch()
         self.unusual = UnusualMovement(sensitivity=options.sensitivity)
+        self.events: list[Event] = []  # every event so far, by start time; refreshed per sample
         self.zones = (
             ZoneWatcher(options.zones, options.lines, options.loiter_s) if (options.zones or options.lines) else None
         )
@@ -178,19 +180,14 @@ class _Analysis:
         if self.motion is not None:
             motion = self.motion.update(grey, time_s, cut)
             if motion is not None:
+                self.switch.update(motion)
                 self.unusual.update(motion)
         if self.zones is not None:
             self.zones.update(tracked, time_s)
         self.add_time("motion+zones", clock)
         self.state = FrameState(tuple(tracked), keypoints)
-
-    def events(self) -> list[Event]:
-        found: list[Event] = []
-        if self.motion is not None:
-            found += motion_events(self.motion.samples) + self.unusual.events
-        if self.zones is not None:
-            found += self.zones.events
-        return sorted(found, key=lambda e: (e.start_s, e.kind))
+        zone_events = self.zones.events if self.zones is not None else []
+        self.events = sorted(self.switch.events + self.unusual.events + zone_events, key=lambda e: (e.start_s, e.kind))
 
     def tracks(self) -> tuple[Track, ...]:
         shortest = self.options.min_track_samples if self.tracker is not None else 1
@@ -247,7 +244,7 @@ def analyze(
                     progress(min(1.0, frame.time_s / info.duration_s), f"analysed {frame.time_s:.1f} s")
             if writer is not None:
                 clock = time.perf_counter()
-                writer.write(annotator.draw(frame.image, work.state, work.events(), frame.time_s), time_s=frame.time_s)
+                writer.write(annotator.draw(frame.image, work.state, work.events, frame.time_s), time_s=frame.time_s)
                 work.add_time("annotate+encode", clock)
     except CorruptMedia as damage:
         until = f"{damage.decoded_until_s:.3f} s" if damage.decoded_until_s is not None else "the start"
@@ -285,7 +282,7 @@ def _timeline(info: VideoInfo, options: AnalyzeOptions, work: _Analysis, warning
         video=info,
         sample_times_s=tuple(work.sample_times),
         tracks=work.tracks(),
-        events=tuple(work.events()),
+        events=tuple(work.events),
         counts=work.zones.counts() if work.zones is not None else {},
         warnings=tuple(warnings),
         metadata=metadata,
