@@ -57,6 +57,7 @@ class TransformersDetector:
     @classmethod
     def load(cls, spec: ModelSpec, weights: Path, device: str) -> TransformersDetector:
         open_vocabulary = bool(spec.params.get("open_vocabulary"))
+        model: Any
         if open_vocabulary:
             from transformers import Owlv2ForObjectDetection, Owlv2Processor
 
