@@ -30,6 +30,10 @@ __all__ = [
 ]
 
 EPS = 1e-6  # seconds; timestamps closer than this are the same instant
+# A target's nearest frame lies within half a frame interval of it at a constant rate; the
+# margin covers timestamp rounding and mild rate wobble. Frames farther than this from every
+# target may be left undecoded when nothing references them.
+WANT_WINDOW = 0.625
 Chosen = tuple[int, float, Any]  # (stream index, time in seconds, decoded frame)
 
 
@@ -66,7 +70,7 @@ class TimestampSampler:
             return False
         k = max(0, round((time_s - self.start_s) * self.rate))
         nearest = self.start_s + float(k / self.rate)
-        return abs(time_s - nearest) <= 1.5 * self.interval_s + EPS
+        return abs(time_s - nearest) <= WANT_WINDOW * self.interval_s + EPS
 
     def push(self, index: int, time_s: float, frame: Any) -> list[Chosen]:
         if time_s < self.start_s - EPS:
