@@ -189,14 +189,14 @@ class FrameCounter:
         return index
 
 
-def _nal_units(data: bytes, length_size: int) -> list[bytes]:
+def _nal_units(data: bytes | memoryview, length_size: int) -> list[bytes]:
     units, offset = [], 0
     while offset + length_size <= len(data):
         length = int.from_bytes(data[offset : offset + length_size], "big")
         offset += length_size
         if length <= 0 or offset + length > len(data):
             return []  # not length-prefixed after all: decode it
-        units.append(data[offset : offset + min(length, 2)])
+        units.append(bytes(data[offset : offset + min(length, 2)]))
         offset += length
     return units
 
@@ -229,7 +229,7 @@ def disposable_packet_test(codec_name: str, extradata: bytes | None) -> Callable
         return None
 
     def is_disposable(packet: Any) -> bool:
-        return rule(_nal_units(bytes(packet), length_size))
+        return rule(_nal_units(memoryview(packet), length_size))  # no copy of the payload
 
     return is_disposable
 
