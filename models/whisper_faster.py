@@ -13,9 +13,10 @@ from typing import Any
 
 import numpy as np
 
-from studio.asr import CancelFlag, Progress, TranscribeOptions, WindowResult
+from studio.asr import TranscribeOptions, WindowResult
 from studio.errors import Cancelled
 from studio.media import ASR_SAMPLE_RATE
+from studio.progress import CancelFlag, Progress
 from studio.registry import ModelSpec
 from studio.types import Segment, Word
 

@@ -13,8 +13,9 @@ from typing import Any
 
 import numpy as np
 
-from studio.asr import CancelFlag, Progress, TranscribeOptions, WindowResult, check_cancel
+from studio.asr import TranscribeOptions, WindowResult
 from studio.media import ASR_SAMPLE_RATE
+from studio.progress import CancelFlag, Progress, check_cancel
 from studio.registry import ModelSpec
 from studio.types import Segment, Word
 

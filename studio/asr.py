@@ -8,23 +8,20 @@ files window by window and shifts the times.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
 
-from studio.errors import Cancelled, InputError
+from studio.errors import InputError
+from studio.progress import CancelFlag, Progress
 from studio.types import Segment
 
 __all__ = [
     "LANGUAGES",
     "ASRModel",
-    "CancelFlag",
-    "Progress",
     "TranscribeOptions",
     "WindowResult",
-    "check_cancel",
 ]
 
 # The languages Whisper's tokenizer knows (ISO 639-1, plus haw and yue).
@@ -35,19 +32,6 @@ LANGUAGES = frozenset(
     "vi yi yo zh yue".split()
 )
 TASKS = ("transcribe", "translate")
-
-Progress = Callable[[float, str], None]
-
-
-class CancelFlag(Protocol):
-    """Anything with ``is_set()``, e.g. :class:`threading.Event`."""
-
-    def is_set(self) -> bool: ...
-
-
-def check_cancel(cancel: CancelFlag | None, what: str) -> None:
-    if cancel is not None and cancel.is_set():
-        raise Cancelled(f"{what} was cancelled")
 
 
 @dataclass(frozen=True)

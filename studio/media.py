@@ -450,7 +450,7 @@ def write_audio(path: str | Path, samples: np.ndarray, sample_rate: int = ASR_SA
     if codec is None:
         raise InputError(f"expected an audio file name ending in {', '.join(_AUDIO_CODECS)}, got {file.name!r}")
     planes = _audio_planes(samples)
-    layout = "mono" if planes.shape[0] == 1 else "stereo"
+    layout = _layout(planes)
     rate = 48_000 if codec == "libopus" else sample_rate  # Opus runs at 48 kHz only
     file.parent.mkdir(parents=True, exist_ok=True)
     with av.open(str(file), mode="w") as container:
@@ -463,6 +463,10 @@ def write_audio(path: str | Path, samples: np.ndarray, sample_rate: int = ASR_SA
             container.mux(stream.encode(piece))
         container.mux(stream.encode(None))
     return file
+
+
+def _layout(planes: np.ndarray) -> str:
+    return "mono" if planes.shape[0] == 1 else "stereo"
 
 
 def _audio_planes(audio: np.ndarray) -> np.ndarray:
@@ -541,7 +545,7 @@ class VideoWriter:
         self._size = (width, height)
         if self.audio is not None:  # every stream must exist before the first packet is muxed
             self._audio_planes = _audio_planes(self.audio)
-            layout = "mono" if self._audio_planes.shape[0] == 1 else "stereo"
+            layout = _layout(self._audio_planes)
             self._audio_stream = self._container.add_stream("aac", rate=self.audio_rate, layout=layout)
         elif self.audio_from is not None:
             source = av.open(str(self.audio_from))
@@ -591,8 +595,7 @@ class VideoWriter:
 
     def _write_audio(self) -> None:
         planes = self._audio_planes
-        layout = "mono" if planes.shape[0] == 1 else "stereo"
-        frame = av.AudioFrame.from_ndarray(planes, format="fltp", layout=layout)
+        frame = av.AudioFrame.from_ndarray(planes, format="fltp", layout=_layout(planes))
         frame.sample_rate = self.audio_rate
         frame.pts = 0
         self._container.mux(self._audio_stream.encode(frame))

@@ -84,7 +84,7 @@ class Tracker:
         labels = set(detections.labels) | set(self._trackers)
         for label in sorted(labels):
             mask = np.array([name == label for name in detections.labels], dtype=bool)
-            subset = detections.keep(mask) if len(detections) else detections
+            subset = detections.keep(mask)
             sv_detections = sv.Detections(
                 xyxy=subset.xyxy.astype(np.float32).reshape(-1, 4),
                 confidence=subset.scores.astype(np.float32),

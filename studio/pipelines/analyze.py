@@ -22,10 +22,10 @@ import numpy as np
 
 from studio import media
 from studio.annotate import FrameAnnotator, FrameState
-from studio.asr import CancelFlag, Progress, check_cancel
 from studio.errors import Cancelled, CorruptMedia, InputError
 from studio.motion import CutDetector, MotionAnalyzer, MotionSwitch, UnusualMovement, small_grey
-from studio.registry import ModelCache, Registry, default_cache
+from studio.progress import CancelFlag, Progress, check_cancel
+from studio.registry import ModelCache, default_cache
 from studio.tracking import LOW_SCORE, Tracked, Tracker
 from studio.types import Event, Timeline, Track, TrackPoint, VideoInfo, fraction_to_str
 from studio.vision import Detections, DetectorModel, PoseModel
@@ -70,11 +70,13 @@ class AnalyzeOptions:
             raise InputError(
                 f"expected detect_every >= 1, max_side >= 64, 0 < min_score < 1, min_track_samples >= 1, got {got}"
             )
+        if not 0 < self.track_start_score <= 1:
+            raise InputError(f"expected 0 < track_start_score <= 1, got {self.track_start_score}")
         media.as_fps(self.fps)
 
 
-def _resolve(registry: Registry, cache: ModelCache, task: str, name: str | None) -> Any:
-    spec = registry.get(name) if name else registry.default_for(task, cache.settings)
+def _resolve(cache: ModelCache, task: str, name: str | None) -> Any:
+    spec = cache.registry.get(name) if name else cache.registry.default_for(task, cache.settings)
     if spec.task != task:
         raise InputError(f"model {spec.name!r} does {spec.task}, not {task}")
     return spec
@@ -88,7 +90,9 @@ class _Analysis:
         self.info, self.options, self.detector, self.pose = info, options, detector, pose
         rate = float(media.as_fps(options.fps))
         self.tracker = (
-            Tracker(rate, lost_s=options.lost_s, min_score=options.min_score) if "track" in options.tasks else None
+            Tracker(rate, options.lost_s, options.min_score, options.track_start_score)
+            if "track" in options.tasks
+            else None
         )
         self.motion = MotionAnalyzer(grid=options.motion_grid) if "motion" in options.tasks else None
         self.cuts = CutDetector()
@@ -153,8 +157,8 @@ class _Analysis:
     def sample(self, number: int, image: np.ndarray, time_s: float) -> None:
         self.sample_times.append(time_s)
         view, sx, sy = self._model_view(image)
-        grey = small_grey(view)
-        cut = self.cuts.is_cut(view)
+        # cuts matter to tracking and motion only; the grey copy is made only for motion
+        cut = self.cuts.is_cut(view) if (self.tracker is not None or self.motion is not None) else False
         if cut and self.tracker is not None:
             self.tracker.reset()  # a new shot: nobody in it is anybody from the last one
         tracked: list[Tracked] = []
@@ -178,7 +182,7 @@ class _Analysis:
                 ))  # fmt: skip
         clock = time.perf_counter()
         if self.motion is not None:
-            motion = self.motion.update(grey, time_s, cut)
+            motion = self.motion.update(small_grey(view), time_s, cut)
             if motion is not None:
                 self.switch.update(motion)
                 self.unusual.update(motion)
@@ -221,8 +225,8 @@ def analyze(
     cache = cache or default_cache()
     source = Path(path)
     info = media.probe(source, strict=False)
-    detector_spec = _resolve(cache.registry, cache, "detect", options.detector) if "detect" in options.tasks else None
-    pose_spec = _resolve(cache.registry, cache, "pose", options.pose_model) if "pose" in options.tasks else None
+    detector_spec = _resolve(cache, "detect", options.detector) if "detect" in options.tasks else None
+    pose_spec = _resolve(cache, "pose", options.pose_model) if "pose" in options.tasks else None
     detector = cache.get(detector_spec.name, device) if detector_spec else None
     pose = cache.get(pose_spec.name, device) if pose_spec else None
     work = _Analysis(info, options, detector, pose)

@@ -17,8 +17,9 @@ from typing import Any
 import numpy as np
 
 from studio import media
-from studio.asr import ASRModel, CancelFlag, Progress, TranscribeOptions, WindowResult, check_cancel
+from studio.asr import ASRModel, TranscribeOptions, WindowResult
 from studio.errors import Cancelled, InputError
+from studio.progress import CancelFlag, Progress, check_cancel
 from studio.registry import ModelCache, ModelSpec, Registry, default_cache
 from studio.settings import Settings
 from studio.types import Segment, Timeline, Transcript

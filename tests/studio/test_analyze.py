@@ -87,6 +87,13 @@ def test_detecting_every_third_sample_still_tracks(walking: tuple[Path, dict]) -
     assert len({track_id for _, track_id in matched}) == 1
 
 
+def test_track_start_score_decides_which_boxes_start_a_track(walking: tuple[Path, dict]) -> None:
+    strict = analyze(walking[0], AnalyzeOptions(fps=5, tasks=("detect", "track"), track_start_score=0.99))
+    assert not strict.tracks  # the person scores ~0.5-0.9: never confident enough to start one
+    with pytest.raises(InputError, match="track_start_score"):
+        AnalyzeOptions(track_start_score=1.5)
+
+
 def test_two_crossing_people_keep_distinct_ids(tmp_path: Path) -> None:
     path = tmp_path / "cross.mp4"
     truth = moving_objects_video(path, [
