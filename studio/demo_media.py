@@ -10,7 +10,6 @@ Nothing is downloaded; no third-party video is involved.
 
 from __future__ import annotations
 
-import json
 import shutil
 import subprocess
 import tempfile
@@ -25,6 +24,7 @@ import numpy as np
 
 from studio.errors import InputError, StudioError
 from studio.media import VideoWriter, as_fps
+from studio.outputs import write_json
 from studio.types import fraction_to_str
 
 __all__ = ["DEMO_SHOTS", "DemoMedia", "DemoShot", "make_demo_media", "speak"]
@@ -196,5 +196,5 @@ def make_demo_media(
         "audio_sample_rate": audio_rate if narration else None,
     }
     truth_path = out / "demo.json"
-    truth_path.write_text(json.dumps(truth, indent=2) + "\n")
+    write_json(truth_path, truth)
     return DemoMedia(video=video_path, truth_path=truth_path, truth=truth)

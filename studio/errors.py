@@ -13,7 +13,10 @@ The tree (each line is a class; indentation is inheritance)::
     │   ├── EmptyMedia          the file has zero bytes, or no frames / samples
     │   ├── CorruptMedia        not media, truncated, or damaged beyond decoding
     │   ├── NoVideoStream       media without a video stream where one is needed
-    │   └── NoAudioTrack        media without an audio stream where one is needed
+    │   ├── NoAudioTrack        media without an audio stream where one is needed
+    │   └── RefusedMedia        a file the studio will not open: a playlist or list of other
+    │                           files, a device, or one past a limit (pixels, duration, size)
+    ├── OutputError             a result could not be written (no space, read-only, a folder)
     ├── Cancelled               the caller asked a running job to stop
     └── OutOfMemory             a device ran out of memory (the message says what to try)
 
@@ -23,9 +26,9 @@ exits with it, so scripts can tell a missing model (4) from a corrupt file (5).
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 from difflib import get_close_matches
-from pathlib import Path
 
 __all__ = [
     "Cancelled",
@@ -39,6 +42,8 @@ __all__ = [
     "NoAudioTrack",
     "NoVideoStream",
     "OutOfMemory",
+    "OutputError",
+    "RefusedMedia",
     "StudioError",
     "UnknownModel",
 ]
@@ -93,8 +98,8 @@ class MediaError(StudioError):
 
     exit_code = 5
 
-    def __init__(self, path: str | Path, reason: str) -> None:
-        self.path = str(path)
+    def __init__(self, path: str | os.PathLike[str], reason: str) -> None:
+        self.path = os.fsdecode(path)
         self.reason = reason
         super().__init__(f"{self.path}: {reason}")
 
@@ -114,7 +119,7 @@ class CorruptMedia(MediaError):
     was found mid-stream (``None`` when nothing decoded).
     """
 
-    def __init__(self, path: str | Path, reason: str, decoded_until_s: float | None = None) -> None:
+    def __init__(self, path: str | os.PathLike[str], reason: str, decoded_until_s: float | None = None) -> None:
         self.decoded_until_s = decoded_until_s
         super().__init__(path, reason)
 
@@ -125,6 +130,22 @@ class NoVideoStream(MediaError):
 
 class NoAudioTrack(MediaError):
     """The file has no audio stream."""
+
+
+class RefusedMedia(MediaError):
+    """A file the studio will not open: a format that pulls in other files, URLs or devices
+    (HLS/DASH playlists, ffconcat lists, image sequences), or one past a configured limit."""
+
+
+class OutputError(StudioError):
+    """A result could not be written. ``path`` names the output; nothing partial is left."""
+
+    exit_code = 7
+
+    def __init__(self, path: str | os.PathLike[str], reason: str) -> None:
+        self.path = os.fsdecode(path)
+        self.reason = reason
+        super().__init__(f"{self.path}: {reason}")
 
 
 class Cancelled(StudioError):

@@ -7,10 +7,17 @@
 | ``MEDIA_STUDIO_OUTPUTS``    | ``$MEDIA_STUDIO_HOME/outputs`` | one folder per job                    |
 | ``MEDIA_STUDIO_DEVICE``     | ``auto``                   | ``auto`` (CUDA if present), ``cpu``, ``cuda:N`` |
 | ``MEDIA_STUDIO_MEMORY_MB``  | ``8192``                   | budget for models held by the cache       |
+| ``MEDIA_STUDIO_MAX_PIXELS`` | ``67108864`` (8192×8192)   | largest frame a file may declare          |
+| ``MEDIA_STUDIO_MAX_DURATION_S`` | ``86400`` (24 h)       | longest media a file may declare          |
+| ``MEDIA_STUDIO_MAX_FILE_MB`` | ``65536`` (64 GiB)        | largest input file                        |
+
+The three limits are checked from a file's header before anything is decoded, so a
+16000×16000 picture posing as a video is refused before it allocates gigabytes.
 """
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import sys
@@ -34,28 +41,35 @@ class Settings:
     # 8 GiB holds the offline defaults (Whisper base + detector + pose) several times over,
     # and leaves most of a 24 GiB machine or a 16 GiB GPU to the data being processed.
     memory_budget_mb: int = 8192
+    # 8192×8192 holds 8K UHD, DCI 8K and 8K 360° video; a frame of it is 200 MB as RGB
+    max_pixels: int = 8192 * 8192
+    max_duration_s: float = 24 * 3600.0  # a day of recording; longer files are split first
+    max_file_mb: int = 64 * 1024  # hours of 4K; uploads to a service get their own, smaller cap
 
     def __post_init__(self) -> None:
         if not _DEVICE.match(self.device):
             raise InputError(f"expected device auto, cpu, cuda or cuda:N, got {self.device!r}")
         if self.memory_budget_mb <= 0:
             raise InputError(f"expected a positive memory budget in MB, got {self.memory_budget_mb}")
+        if self.max_pixels <= 0 or not self.max_duration_s > 0 or self.max_file_mb <= 0:
+            raise InputError(
+                "expected positive media limits, got "
+                f"max_pixels={self.max_pixels}, max_duration_s={self.max_duration_s}, max_file_mb={self.max_file_mb}"
+            )
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if environ is None else environ
         home = Path(env.get("MEDIA_STUDIO_HOME") or Path.home() / ".cache" / "media-studio").expanduser()
-        budget = env.get("MEDIA_STUDIO_MEMORY_MB", "8192")
-        try:
-            memory_budget_mb = int(budget)
-        except ValueError:
-            raise InputError(f"MEDIA_STUDIO_MEMORY_MB: expected whole megabytes, got {budget!r}") from None
         return cls(
             home=home,
             models_dir=Path(env.get("MEDIA_STUDIO_MODELS") or home / "models").expanduser(),
             outputs_dir=Path(env.get("MEDIA_STUDIO_OUTPUTS") or home / "outputs").expanduser(),
             device=env.get("MEDIA_STUDIO_DEVICE", "auto").strip().lower() or "auto",
-            memory_budget_mb=memory_budget_mb,
+            memory_budget_mb=_whole(env, "MEDIA_STUDIO_MEMORY_MB", cls.memory_budget_mb, "whole megabytes"),
+            max_pixels=_whole(env, "MEDIA_STUDIO_MAX_PIXELS", cls.max_pixels, "a whole number of pixels"),
+            max_duration_s=_seconds(env, "MEDIA_STUDIO_MAX_DURATION_S", cls.max_duration_s),
+            max_file_mb=_whole(env, "MEDIA_STUDIO_MAX_FILE_MB", cls.max_file_mb, "whole megabytes"),
         )
 
     def resolve_device(self) -> str:
@@ -70,3 +84,26 @@ class Settings:
         except ImportError:
             return "cpu"
         return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def _whole(env: Mapping[str, str], name: str, default: int, what: str) -> int:
+    text = env.get(name, "").strip()
+    if not text:
+        return default
+    try:
+        return int(text)
+    except ValueError:
+        raise InputError(f"{name}: expected {what}, got {text!r}") from None
+
+
+def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
+    text = env.get(name, "").strip()
+    if not text:
+        return default
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value):
+        raise InputError(f"{name}: expected seconds, got {text!r}")
+    return value

@@ -64,6 +64,7 @@ class VideoInfo:
     audio_sample_rate: int | None = None
     audio_channels: int | None = None
     warnings: tuple[str, ...] = ()  # e.g. truncation found by a non-strict probe
+    rotation: int = 0  # degrees counter-clockwise the stored frames turn to display; width/height are displayed
 
     @property
     def frame_interval_s(self) -> float:
@@ -145,6 +146,7 @@ class Transcript:
     backend: str = ""
     detection_window_s: float = 30.0
     source: str | None = None
+    warnings: tuple[str, ...] = ()  # e.g. a truncated file: the speech before the break is kept
 
     @property
     def text(self) -> str:
@@ -165,6 +167,7 @@ class Transcript:
         known = {f.name for f in fields(cls)}
         values = {key: value for key, value in data.items() if key in known}
         values["segments"] = tuple(Segment.from_dict(s) for s in data.get("segments", ()))
+        values["warnings"] = tuple(values.get("warnings", ()))
         return cls(**values)
 
 

@@ -10,10 +10,12 @@ stopped. Nothing here knows a concrete model: they come from the registry.
 
 from __future__ import annotations
 
+import math
+import os
 import time
 from collections import defaultdict
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -24,6 +26,7 @@ from studio import media
 from studio.annotate import FrameAnnotator, FrameState
 from studio.errors import Cancelled, CorruptMedia, InputError
 from studio.motion import CutDetector, MotionAnalyzer, MotionSwitch, UnusualMovement, small_grey
+from studio.outputs import check_outputs
 from studio.progress import CancelFlag, Progress, check_cancel
 from studio.registry import ModelCache, default_cache
 from studio.tracking import LOW_SCORE, Tracked, Tracker
@@ -72,6 +75,12 @@ class AnalyzeOptions:
             )
         if not 0 < self.track_start_score <= 1:
             raise InputError(f"expected 0 < track_start_score <= 1, got {self.track_start_score}")
+        if not 0 < self.sensitivity < math.inf:
+            raise InputError(f"expected a positive sensitivity (a z-score, e.g. 6), got {self.sensitivity}")
+        if not 0 <= self.loiter_s < math.inf:
+            raise InputError(f"expected loiter seconds >= 0, got {self.loiter_s}")
+        if not 0 < self.lost_s < math.inf:
+            raise InputError(f"expected lost_s > 0, got {self.lost_s}")
         media.as_fps(self.fps)
 
 
@@ -202,11 +211,27 @@ class _Analysis:
         )
 
 
-def _frames(path: Path, info: VideoInfo, options: AnalyzeOptions, annotate: bool) -> Iterator[media.Frame]:
-    if annotate:
-        return media.iter_frames(path, fps=options.fps, every_frame=True)
+def _frames(
+    path: str | os.PathLike[str], info: VideoInfo, options: AnalyzeOptions, annotate: bool
+) -> Iterator[media.Frame]:
+    """Samples shrunk by FFmpeg to at most ``max_side``; when annotating, every frame at full
+    size too, with the samples' ``view`` made the same way, so tracks do not change."""
     size = options.max_side if max(info.width, info.height) > options.max_side else None
+    if annotate:
+        return media.iter_frames(path, fps=options.fps, every_frame=True, sample_size=size)
     return media.iter_frames(path, fps=options.fps, size=size)
+
+
+def _analysis_rate(options: AnalyzeOptions, info: VideoInfo, warnings: list[str]) -> AnalyzeOptions:
+    """Options with the analysis rate clamped to the source's: a faster one only repeats frames."""
+    wanted = media.as_fps(options.fps)
+    if wanted <= info.fps:
+        return options
+    warnings.append(
+        f"analysis fps {fraction_to_str(wanted)} is above the source's {fraction_to_str(info.fps)}; "
+        "every frame was analysed at the source rate instead"
+    )
+    return replace(options, fps=info.fps)
 
 
 def analyze(
@@ -219,30 +244,35 @@ def analyze(
     progress: Progress | None = None,
     cancel: CancelFlag | None = None,
 ) -> Timeline:
-    """Analyse a video; optionally write the annotated video. Cancelling raises
-    :class:`~studio.errors.Cancelled` whose ``partial`` is the timeline so far."""
+    """Analyse a video; optionally write the annotated video (atomically: it appears only
+    when complete). Cancelling raises :class:`~studio.errors.Cancelled` whose ``partial`` is
+    the timeline so far, and leaves no annotated file behind."""
     options = options or AnalyzeOptions()
     cache = cache or default_cache()
-    source = Path(path)
-    info = media.probe(source, strict=False)
+    if annotate_to is not None:
+        media.check_video_suffix(annotate_to)
+        check_outputs([path], [annotate_to])
+    info = media.probe(path, strict=False)
+    warnings = list(info.warnings)
+    requested_fps = media.as_fps(options.fps)
+    options = _analysis_rate(options, info, warnings)
     detector_spec = _resolve(cache, "detect", options.detector) if "detect" in options.tasks else None
     pose_spec = _resolve(cache, "pose", options.pose_model) if "pose" in options.tasks else None
     detector = cache.get(detector_spec.name, device) if detector_spec else None
     pose = cache.get(pose_spec.name, device) if pose_spec else None
     work = _Analysis(info, options, detector, pose)
-    warnings = list(info.warnings)
     started = time.perf_counter()
     writer = None
     if annotate_to is not None:
         time_base = Fraction(1, 90000) if info.is_vfr else 1 / info.fps
-        writer = media.VideoWriter(annotate_to, fps=info.fps, audio_from=source, time_base=time_base)
+        writer = media.VideoWriter(annotate_to, fps=info.fps, audio_from=path, time_base=time_base)
         annotator = FrameAnnotator()
     try:
         samples = 0
-        for frame in _frames(source, info, options, annotate=writer is not None):
+        for frame in _frames(path, info, options, annotate=writer is not None):
             check_cancel(cancel, "analysis")
             if frame.sampled:
-                work.sample(samples, frame.image, frame.time_s)
+                work.sample(samples, frame.view if frame.view is not None else frame.image, frame.time_s)
                 samples += 1
                 if progress is not None and info.duration_s > 0:
                     progress(min(1.0, frame.time_s / info.duration_s), f"analysed {frame.time_s:.1f} s")
@@ -254,15 +284,25 @@ def analyze(
         until = f"{damage.decoded_until_s:.3f} s" if damage.decoded_until_s is not None else "the start"
         warnings.append(f"decoding stopped at {until}: {damage.reason}; analysed what decoded before it")
     except Cancelled as stopped:
+        if writer is not None:
+            writer.discard()
         raise Cancelled(
             str(stopped), partial=_timeline(info, options, work, warnings, detector_spec, pose_spec, started)
         ) from None
-    finally:
+    except BaseException:
         if writer is not None:
-            writer.close()
+            writer.discard()  # an error, Ctrl-C or SIGTERM: no half-written video
+        raise
     if not work.sample_times:
-        raise CorruptMedia(source, "no frame could be decoded for analysis")
-    return _timeline(info, options, work, warnings, detector_spec, pose_spec, started)
+        if writer is not None:
+            writer.discard()
+        raise CorruptMedia(os.fsdecode(path), "no frame could be decoded for analysis")
+    if writer is not None:
+        writer.close()  # the decoded part is a whole video: kept, like the partial timeline
+    timeline = _timeline(info, options, work, warnings, detector_spec, pose_spec, started)
+    if requested_fps != media.as_fps(options.fps):
+        timeline.metadata["requested_fps"] = fraction_to_str(requested_fps)
+    return timeline
 
 
 def _timeline(info: VideoInfo, options: AnalyzeOptions, work: _Analysis, warnings: list[str],

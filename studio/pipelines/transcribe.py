@@ -9,6 +9,7 @@ then tends to skip speech that repeats it, and at ten minutes a window loses lit
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -18,7 +19,7 @@ import numpy as np
 
 from studio import media
 from studio.asr import ASRModel, TranscribeOptions, WindowResult
-from studio.errors import Cancelled, InputError
+from studio.errors import Cancelled, CorruptMedia, InputError
 from studio.progress import CancelFlag, Progress, check_cancel
 from studio.registry import ModelCache, ModelSpec, Registry, default_cache
 from studio.settings import Settings
@@ -89,13 +90,33 @@ def _shift(segment: Segment, offset_s: float, new_id: int) -> Segment:
     return replace(segment, id=new_id, start_s=segment.start_s + offset_s, end_s=segment.end_s + offset_s, words=words)
 
 
-def _source_audio(source: str | Path | np.ndarray, window_s: float) -> tuple[Iterable[np.ndarray], float, str | None]:
+class _AudioUpToDamage:
+    """A file's audio chunks; damage or truncation ends them early with a warning instead of
+    losing the speech before it (``iter_audio`` yields every good sample, then raises)."""
+
+    def __init__(self, source: str | os.PathLike[str], window_s: float) -> None:
+        self.chunks = media.iter_audio(source, chunk_s=window_s)
+        self.warnings: list[str] = []
+
+    def __iter__(self) -> Iterator[np.ndarray]:
+        try:
+            yield from self.chunks
+        except CorruptMedia as damage:
+            until = damage.decoded_until_s or 0.0
+            if until <= 0:
+                raise
+            self.warnings.append(f"audio stops at {until:.3f} s ({damage.reason}); transcribed the speech before it")
+
+
+def _source_audio(
+    source: str | os.PathLike[str] | np.ndarray, window_s: float
+) -> tuple[Iterable[np.ndarray], float, str | None]:
     if isinstance(source, np.ndarray):
         if source.ndim != 1:
             raise InputError(f"expected mono 16 kHz samples (one dimension), got shape {source.shape}")
         return [source.astype(np.float32, copy=False)], source.size / media.ASR_SAMPLE_RATE, None
     duration = media.audio_duration(source)
-    return media.iter_audio(source, chunk_s=window_s), duration, str(source)
+    return _AudioUpToDamage(source, window_s), duration, os.fsdecode(source)
 
 
 def transcribe(
@@ -149,7 +170,10 @@ def transcribe(
         raise Cancelled(str(stopped), partial=partial) from None
     if progress is not None:
         progress(1.0, "transcription finished")
-    return _transcript(segments, language, probability, duration_s, options, spec, asr, source_name)
+    transcript = _transcript(segments, language, probability, duration_s, options, spec, asr, source_name)
+    if isinstance(chunks, _AudioUpToDamage) and chunks.warnings:
+        transcript = replace(transcript, warnings=tuple(chunks.warnings))
+    return transcript
 
 
 def _transcript(

@@ -1,0 +1,61 @@
+"""Ctrl-C and SIGTERM end a command the same clean way.
+
+Inside :func:`signals_as_interrupts` the first SIGINT or SIGTERM raises :class:`Interrupted`
+(a ``KeyboardInterrupt``) in the main thread, so every ``with`` block and ``finally`` on the
+way out runs: temporary output files are removed and previous outputs stay intact. Further
+signals while that cleanup runs are noted and ignored, so pressing Ctrl-C twice cannot cut
+the cleanup short. A service manager's SIGTERM (``docker stop``, systemd) behaves exactly
+like Ctrl-C; the CLI exits 130 or 143 (128 + the signal number).
+"""
+
+from __future__ import annotations
+
+import signal
+import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from types import FrameType
+
+__all__ = ["Interrupted", "signals_as_interrupts"]
+
+_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+class Interrupted(KeyboardInterrupt):
+    """The process was asked to stop by ``signum``."""
+
+    def __init__(self, signum: int) -> None:
+        self.signum = signum
+        self.name = signal.Signals(signum).name
+        super().__init__(f"interrupted by {self.name}")
+
+    @property
+    def exit_code(self) -> int:
+        return 128 + self.signum
+
+
+@contextmanager
+def signals_as_interrupts() -> Iterator[None]:
+    """Turn SIGINT/SIGTERM into :class:`Interrupted` for the block (main thread only)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {number: signal.getsignal(number) for number in _SIGNALS}
+    stopping = False
+
+    def on_signal(signum: int, _frame: FrameType | None) -> None:
+        nonlocal stopping
+        if stopping:  # already cleaning up: let it finish
+            print(f"{signal.Signals(signum).name} again: still removing partial files", file=sys.stderr, flush=True)
+            return
+        stopping = True
+        raise Interrupted(signum)
+
+    for number in _SIGNALS:
+        signal.signal(number, on_signal)
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)

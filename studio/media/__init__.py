@@ -1,0 +1,40 @@
+"""Media I/O on PyAV: the only place that opens, decodes, encodes or converts colours.
+
+- :func:`open_media` (``inputs``) opens a local file as a file: no protocol, playlist or
+  list of other files is ever followed, and size limits are checked before decoding.
+- :func:`probe` reads a file's header and every packet's timestamp (no decoding) to report
+  the exact declared FPS, the real frame timing, variable frame rate, rotation and
+  truncation in any container.
+- :func:`iter_frames` decodes once and streams upright RGB frames with their true
+  presentation time, optionally sampled at an analysis FPS by timestamp.
+- :func:`iter_audio` / :func:`read_audio` give 16 kHz mono float32 from any audio or video.
+- :class:`VideoWriter` writes H.264 yuv420p at an exact rational FPS, audio optional, to a
+  temporary file renamed into place when complete.
+
+Every failure to read is a :class:`~studio.errors.MediaError` naming the file and reason;
+every failure to write an :class:`~studio.errors.OutputError`.
+"""
+
+from studio.media.audio import ASR_SAMPLE_RATE, audio_duration, iter_audio, read_audio, write_audio
+from studio.media.frames import Frame, iter_frames
+from studio.media.inputs import MediaLimits, open_media
+from studio.media.probe import probe
+from studio.media.rates import as_fps
+from studio.media.writer import VIDEO_SUFFIXES, VideoWriter, check_video_suffix
+
+__all__ = [
+    "ASR_SAMPLE_RATE",
+    "VIDEO_SUFFIXES",
+    "Frame",
+    "MediaLimits",
+    "VideoWriter",
+    "as_fps",
+    "audio_duration",
+    "check_video_suffix",
+    "iter_audio",
+    "iter_frames",
+    "open_media",
+    "probe",
+    "read_audio",
+    "write_audio",
+]
