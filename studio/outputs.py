@@ -82,6 +82,8 @@ def _same_file(a: Path, b: Path) -> bool:
 def _check_folder(output: PathLike) -> None:
     """The output's folder exists (created if needed) and a file can be created in it."""
     folder = Path(output).parent
+    if folder.exists() and not folder.is_dir():
+        raise OutputError(output, f"cannot write in {str(folder)!r}: it is a file, not a folder")
     try:
         folder.mkdir(parents=True, exist_ok=True)
         handle, probe = tempfile.mkstemp(prefix=".studio-write-test-", dir=folder)

@@ -13,7 +13,7 @@ import numpy as np
 
 from studio.errors import CorruptMedia, EmptyMedia, InputError, NoAudioTrack, OutputError
 from studio.media.inputs import MediaLimits, declared_end_s, ffmpeg_reason, file_url, open_media
-from studio.outputs import atomic_path
+from studio.outputs import atomic_path, os_reason
 
 __all__ = ["ASR_SAMPLE_RATE", "audio_duration", "audio_planes", "channel_layout", "iter_audio", "read_audio",
            "write_audio"]  # fmt: skip
@@ -136,7 +136,7 @@ def write_audio(path: str | os.PathLike[str], samples: np.ndarray, sample_rate: 
                     container.mux(stream.encode(piece))
                 container.mux(stream.encode(None))
         except (av.error.FFmpegError, OSError) as exc:
-            raise OutputError(path, f"could not be written ({ffmpeg_reason(exc)})") from None
+            raise OutputError(path, f"could not be written ({os_reason(exc)})") from None
     return file
 
 

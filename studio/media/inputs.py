@@ -91,7 +91,7 @@ def ffmpeg_reason(exc: BaseException) -> str:
 def _sniffed_kind(head: bytes) -> str | None:
     text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
     for signature, kind in _SIGNATURES:
-        if text.startswith(signature) or (signature.startswith(b"<") and signature in head):
+        if text.startswith(signature) or (signature.startswith(b"<") and signature.lower() in head.lower()):
             return kind
     return None
 
@@ -147,7 +147,7 @@ def _check_limits(container: Any, shown: str, limits: MediaLimits) -> None:
     if duration > limits.max_duration_s:
         raise RefusedMedia(
             shown,
-            f"it declares {duration:,.0f} s, over the limit of {limits.max_duration_s:,.0f} s "
+            f"it declares {duration:.1f} s, over the limit of {limits.max_duration_s:g} s "
             "(MEDIA_STUDIO_MAX_DURATION_S)",
         )
 

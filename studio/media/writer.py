@@ -15,9 +15,9 @@ import numpy as np
 
 from studio.errors import InputError, OutputError
 from studio.media.audio import ASR_SAMPLE_RATE, audio_planes, channel_layout
-from studio.media.inputs import ffmpeg_reason, file_url, open_media
+from studio.media.inputs import file_url, open_media
 from studio.media.rates import as_fps
-from studio.outputs import PendingFile
+from studio.outputs import PendingFile, os_reason
 
 __all__ = ["VIDEO_SUFFIXES", "VideoWriter", "check_video_suffix"]
 
@@ -51,7 +51,9 @@ class VideoWriter:
     as it is (no re-encoding), e.g. to keep a source's sound under annotated frames. Pass
     ``time_s`` to :meth:`write` for variable-rate timing (``time_base`` then sets the
     timestamp resolution). Odd frame sizes are padded by one edge pixel, since yuv420p needs
-    even sides.
+    even sides. ``display_rotation`` (degrees counter-clockwise, a multiple of 90) stores
+    the frames as given and tells players to turn them, as phones do; the studio's own
+    outputs are written upright and leave it 0.
     """
 
     def __init__(
@@ -65,6 +67,7 @@ class VideoWriter:
         audio_rate: int = ASR_SAMPLE_RATE,
         audio_from: str | os.PathLike[str] | None = None,
         time_base: Fraction | None = None,
+        display_rotation: int = 0,
     ) -> None:
         if audio is not None and audio_from is not None:
             raise InputError("expected audio samples or a file to copy audio from, not both")
@@ -78,6 +81,9 @@ class VideoWriter:
         self.preset = preset
         self.audio = audio
         self.audio_rate = audio_rate
+        if display_rotation % 90:
+            raise InputError(f"expected a display rotation in quarter turns (0, 90, 180, 270), got {display_rotation}")
+        self.display_rotation = display_rotation % 360
         self.frames_written = 0
         self._last_pts = -1
         self._size: tuple[int, int] | None = None
@@ -92,7 +98,7 @@ class VideoWriter:
             self._container: Any = av.open(file_url(self._pending.temporary), mode="w", options=options)
         except av.error.FFmpegError as exc:
             self._pending.discard()
-            raise OutputError(self.shown, f"cannot write here ({ffmpeg_reason(exc)})") from None
+            raise OutputError(self.shown, f"cannot write here ({os_reason(exc)})") from None
 
     def __enter__(self) -> VideoWriter:
         return self
@@ -112,6 +118,8 @@ class VideoWriter:
         stream.time_base = self.time_base
         stream.codec_context.time_base = self.time_base
         stream.options = {"crf": str(self.crf), "preset": self.preset}
+        if self.display_rotation:
+            stream.set_display_rotation(self.display_rotation)
         self._stream = stream
         self._size = (width, height)
         if self.audio is not None:  # every stream must exist before the first packet is muxed
@@ -175,7 +183,7 @@ class VideoWriter:
             self._container.mux(self._stream.encode(frame))
         except (av.error.FFmpegError, OSError) as exc:
             self.discard()
-            raise OutputError(self.shown, f"could not be written ({ffmpeg_reason(exc)})") from None
+            raise OutputError(self.shown, f"could not be written ({os_reason(exc)})") from None
         self.frames_written += 1
 
     def _write_audio(self) -> None:
@@ -204,7 +212,7 @@ class VideoWriter:
         except (av.error.FFmpegError, OSError) as exc:
             self._container = None
             self._abandon(container)
-            raise OutputError(self.shown, f"could not be written ({ffmpeg_reason(exc)})") from None
+            raise OutputError(self.shown, f"could not be written ({os_reason(exc)})") from None
         except BaseException:
             self._container = None
             self._abandon(container)

@@ -1,0 +1,201 @@
+"""The command line as a careless or hostile user drives it: colliding paths, signals, a full
+disk, two runs at once, odd numbers and odd file names. No run may lose a file."""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from evaluations.synthetic_scenes import moving_objects_video
+from studio import media
+
+
+def studio(*args: str | Path, cwd: Path | None = None, **kwargs: object) -> subprocess.CompletedProcess[str]:
+    binary = shutil.which("studio", path=str(Path(sys.executable).parent))
+    assert binary, "the `studio` console script is not installed (pip install -e .)"
+    return subprocess.run([binary, *map(str, args)], capture_output=True, text=True, timeout=300, check=False,
+                          cwd=cwd, **kwargs)  # type: ignore[call-overload]  # fmt: skip
+
+
+def _leftovers(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.rglob("*") if ".partial" in p.name)
+
+
+@pytest.fixture(scope="module")
+def walk(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Ten seconds of a person walking: long enough to interrupt mid-run."""
+    path = tmp_path_factory.mktemp("walk") / "walk.mp4"
+    moving_objects_video(path, [("astronaut", 180, lambda t: (120 + 35 * t, 180))], seconds=10.0, fps=30)
+    return path
+
+
+@pytest.fixture
+def folder(tmp_path: Path, walk: Path) -> Path:
+    shutil.copy(walk, tmp_path / "walk.mp4")
+    return tmp_path
+
+
+@pytest.mark.parametrize(
+    ("flags", "collides"),
+    [
+        (["--annotate", "walk.mp4"], "same file as input"),
+        (["--annotate", "../{name}/walk.mp4"], "same file as input"),
+        (["-o", "hard.mp4"], "same file as input"),
+        (["-o", "t.json", "--annotate", "./t.json"], None),  # an unknown suffix for --annotate comes first
+        (["-o", "same.mp4", "--annotate", "sub/../same.mp4"], "are the same file"),
+    ],
+)
+def test_colliding_outputs_are_refused_before_any_work(folder: Path, flags: list[str], collides: str | None) -> None:
+    os.link(folder / "walk.mp4", folder / "hard.mp4")
+    before = (folder / "walk.mp4").read_bytes()
+    args = [flag.format(name=folder.name) for flag in flags]
+    result = studio("analyze", "walk.mp4", "--tasks", "motion", *args, cwd=folder)
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+    assert (collides or "expected a name ending in .mp4") in result.stderr
+    assert (folder / "walk.mp4").read_bytes() == before
+    assert not (folder / "t.json").exists() and _leftovers(folder) == []
+
+
+def test_transcribe_refuses_to_write_over_its_input(folder: Path) -> None:
+    before = (folder / "walk.mp4").read_bytes()
+    result = studio("transcribe", "walk.mp4", "-o", "./walk.mp4", cwd=folder)
+    assert result.returncode == 2 and "same file as input" in result.stderr
+    assert (folder / "walk.mp4").read_bytes() == before
+
+
+def _start_analysis(folder: Path, **kwargs: object) -> subprocess.Popen[str]:
+    binary = shutil.which("studio", path=str(Path(sys.executable).parent))
+    assert binary
+    args = [binary, "analyze", "walk.mp4", "--fps", "30", "--tasks", "detect,track", "--annotate", "out.mp4",
+            "-o", "out.json"]  # fmt: skip
+    return subprocess.Popen(args, cwd=folder, stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True, **kwargs)  # type: ignore[call-overload]
+
+
+def _wait_for_partial(folder: Path, process: subprocess.Popen[str]) -> None:
+    deadline = time.monotonic() + 60
+    while not _leftovers(folder):
+        assert process.poll() is None, process.communicate()
+        assert time.monotonic() < deadline, "the run never started writing"
+        time.sleep(0.01)
+    time.sleep(0.5)  # well inside the encode loop
+
+
+@pytest.mark.parametrize(("signals", "code", "name"), [
+    ([signal.SIGTERM], 143, "SIGTERM"),
+    ([signal.SIGINT], 130, "SIGINT"),
+    ([signal.SIGINT, signal.SIGINT], 130, "SIGINT"),  # an impatient double Ctrl-C
+])  # fmt: skip
+def test_a_signal_mid_run_leaves_no_partial_file_and_the_old_output_intact(
+    folder: Path, signals: list[signal.Signals], code: int, name: str
+) -> None:
+    (folder / "out.mp4").write_bytes(b"yesterday's annotated video")
+    (folder / "out.json").write_text("{}")
+    process = _start_analysis(folder)
+    _wait_for_partial(folder, process)
+    for number in signals:
+        process.send_signal(number)
+        time.sleep(0.02)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == code, stderr
+    assert f"interrupted ({name}); no partial output was left" in stderr and "Traceback" not in stderr
+    assert (folder / "out.mp4").read_bytes() == b"yesterday's annotated video"
+    assert (folder / "out.json").read_text() == "{}"
+    assert _leftovers(folder) == []
+
+
+def _file_size_limit(limit: int) -> None:
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # writes past the limit fail with EFBIG instead
+    resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+
+def test_a_full_disk_is_a_one_line_error_and_keeps_the_previous_output(folder: Path) -> None:
+    (folder / "out.mp4").write_bytes(b"previous")
+    result = studio("analyze", "walk.mp4", "--tasks", "motion", "--annotate", "out.mp4", "-o", "out.json",
+                    cwd=folder, preexec_fn=lambda: _file_size_limit(20_000))  # fmt: skip
+    assert result.returncode == 7, result.stderr
+    assert result.stderr.startswith("error: out.mp4: could not be written (")
+    assert "Traceback" not in result.stderr and "unexpected" not in result.stderr
+    assert (folder / "out.mp4").read_bytes() == b"previous"
+    assert not (folder / "out.json").exists() and _leftovers(folder) == []
+
+
+def test_two_runs_writing_one_output_leave_one_whole_video(folder: Path, walk: Path) -> None:
+    binary = shutil.which("studio", path=str(Path(sys.executable).parent))
+    assert binary
+    args = [binary, "analyze", "walk.mp4", "--tasks", "motion", "--annotate", "same.mp4", "-o"]
+    runs = [subprocess.Popen([*args, f"t{i}.json"], cwd=folder, stderr=subprocess.PIPE, text=True) for i in range(2)]
+    for run in runs:
+        _, stderr = run.communicate(timeout=120)
+        assert run.returncode == 0, stderr
+    annotated, source = media.probe(folder / "same.mp4"), media.probe(walk)
+    assert (annotated.frame_count, annotated.fps, annotated.warnings) == (source.frame_count, source.fps, ())
+    assert _leftovers(folder) == []
+
+
+def test_annotate_names_the_containers_it_can_write(folder: Path) -> None:
+    result = studio("analyze", "walk.mp4", "--tasks", "motion", "--annotate", "out.webm", cwd=folder)
+    assert result.returncode == 2
+    assert "expected a name ending in .mp4, .m4v, .mov, .mkv (H.264 video), got '.webm'" in result.stderr
+    result = studio("analyze", "walk.mp4", "--tasks", "motion", "--annotate", "out.mkv", "-o", "t.json", cwd=folder)
+    assert result.returncode == 0, result.stderr
+    assert media.probe(folder / "out.mkv").frame_count == media.probe(folder / "walk.mp4").frame_count
+
+
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        (["--fps", "1.5e400"], "expected a finite frame rate like 25, 29.97 or 30000/1001, got inf"),
+        (["--fps", "0.0001"], "frame rate 0.0001 rounds to zero"),
+        (["--fps", "nan"], "got nan"),
+        (["--fps", "-3"], "expected a positive frame rate, got"),
+        (["--fps", "1/0"], "got '1/0'"),
+        (["--sensitivity", "-1"], "expected a positive sensitivity (a z-score, e.g. 6), got -1.0"),
+        (["--loiter-seconds", "-5"], "expected loiter seconds >= 0, got -5.0"),
+        (["--loiter-seconds", "inf"], "expected loiter seconds >= 0, got inf"),
+        (["--min-score", "nan"], "0 < min_score < 1"),
+        (["--detect-every", "0"], "detect_every >= 1"),
+    ],
+)
+def test_numeric_options_are_checked_with_the_value_named(folder: Path, flags: list[str], message: str) -> None:
+    result = studio("analyze", "walk.mp4", "--tasks", "motion", *flags, cwd=folder)
+    assert result.returncode == 2, result.stderr
+    assert message in result.stderr and result.stderr.count("\n") == 1
+
+
+def test_fps_above_the_source_is_clamped_with_a_warning(folder: Path) -> None:
+    result = studio("analyze", "walk.mp4", "--tasks", "motion", "--fps", "240", "-o", "t.json", cwd=folder)
+    assert result.returncode == 0, result.stderr
+    assert "warning: analysis fps 240/1 is above the source's 30/1" in result.stderr
+    timeline = json.loads((folder / "t.json").read_text())
+    assert timeline["metadata"]["analysis_fps"] == "30/1" and timeline["metadata"]["requested_fps"] == "240/1"
+    assert len(timeline["sample_times_s"]) == media.probe(folder / "walk.mp4").frame_count
+
+
+def test_a_file_name_that_is_not_utf8_survives_into_json(folder: Path) -> None:
+    raw = os.fsencode(folder) + b"/caf\xe9 \xff.mp4"
+    os.rename(folder / "walk.mp4", raw)
+    name = os.fsdecode(raw)
+    result = studio("analyze", name, "--tasks", "motion", "-o", "t.json", cwd=folder)
+    assert result.returncode == 0, result.stderr
+    timeline = json.loads((folder / "t.json").read_bytes().decode("utf-8"))  # valid UTF-8 JSON
+    assert os.fsencode(timeline["video"]["path"]) == raw
+    printed = subprocess.run([shutil.which("studio", path=str(Path(sys.executable).parent)) or "studio", "probe",
+                              "--json", raw], capture_output=True, check=True)  # fmt: skip
+    assert os.fsencode(json.loads(printed.stdout.decode("utf-8"))["path"]) == raw
+
+
+def test_messages_quote_paths_exactly(folder: Path) -> None:
+    result = studio("probe", "./nowhere//missing.mp4", cwd=folder)
+    assert result.returncode == 5 and result.stderr == "error: ./nowhere//missing.mp4: no such file\n"
+    result = studio("analyze", "walk.mp4", "--tasks", "motion", "-o", "walk.mp4/../x.json", cwd=folder)
+    assert result.returncode == 7 and "walk.mp4/../x.json: cannot write in 'walk.mp4/..'" in result.stderr

@@ -1,0 +1,161 @@
+"""Inputs are local files opened as files: no protocol, playlist or list of other files is
+followed, and limits are checked from the header before anything is decoded."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+from synthetic_media import read_counter, sine, write_counter_video
+
+from studio import media
+from studio.errors import MediaError, MediaNotFound, RefusedMedia
+from studio.media import MediaLimits, inputs
+
+# Names FFmpeg's URL parser would read as a protocol, an option list or a remote file.
+PROTOCOL_NAMES = [
+    "file:clip.mp4",
+    "concat:clip.mp4|other.mp4",
+    "subfile,,start,0,end,100,,:clip.mp4",
+    "http:clip.mp4",
+    "take2:final.mp4",
+    "pipe:0",
+    "data:video-mp4,x.mp4",
+    "a?b#c%20.mp4",
+]
+
+
+@pytest.fixture
+def clip(tmp_path: Path) -> Path:
+    """30 frames that show their own index; another clip of 90 frames sits beside it."""
+    write_counter_video(tmp_path / "other.mp4", 30, frames=90)
+    return write_counter_video(tmp_path / "clip.mp4", 30, frames=30, audio=sine(440, 1.0, 16000))
+
+
+@pytest.mark.parametrize("name", PROTOCOL_NAMES)
+def test_a_file_named_like_a_protocol_reads_itself(clip: Path, name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    target = clip.parent / name
+    shutil.copy(clip, target)
+    for path in (target, name):  # absolute, and relative to the working folder
+        monkeypatch.chdir(clip.parent)
+        info = media.probe(path)
+        assert info.frame_count == 30 and info.path == str(path)
+        frames = list(media.iter_frames(path))
+        assert [read_counter(f.image) for f in frames] == list(range(30))
+        assert media.read_audio(path).size == pytest.approx(16000, abs=1100)
+
+
+PLAYLISTS = {
+    "hls": "#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:3\n#EXTINF:3.0,\nother.ts\n#EXT-X-ENDLIST\n",
+    "ffconcat": "ffconcat version 1.0\nfile other.mp4\n",
+    "dash": '<?xml version="1.0"?>\n<MPD xmlns="urn:mpeg:dash:schema:mpd:2011" type="static"></MPD>\n',
+}
+
+
+@pytest.mark.parametrize("kind", list(PLAYLISTS))
+@pytest.mark.parametrize("name", ["list.m3u8", "list.ffconcat", "renamed.mp4"])
+def test_playlists_are_refused_whatever_their_name(clip: Path, kind: str, name: str) -> None:
+    subprocess.run(["ffmpeg", "-v", "error", "-y", "-i", str(clip.parent / "other.mp4"), "-c", "copy",
+                    str(clip.parent / "other.ts")], check=True)  # fmt: skip
+    playlist = clip.parent / name
+    playlist.write_text(PLAYLISTS[kind])
+    for call in (media.probe, lambda p: list(media.iter_frames(p)), media.read_audio):
+        with pytest.raises(RefusedMedia, match=r"playlist|list of other files|manifest") as caught:
+            call(playlist)
+        assert str(playlist) in str(caught.value)
+
+
+def test_the_demuxer_allow_list_refuses_even_without_the_signature_check(
+    clip: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The root guard: FFmpeg may only choose demuxers that read nothing but the file."""
+    listing = clip.parent / "list.mp4"
+    listing.write_text(PLAYLISTS["ffconcat"])
+    monkeypatch.setattr(inputs, "_sniffed_kind", lambda head: None)
+    with pytest.raises(RefusedMedia, match="does not open"):
+        media.probe(listing)
+    allowed = set(inputs._allowed_demuxers().split(","))
+    assert {"mov", "mp4", "matroska", "webm", "mpegts", "wav", "png_pipe"} <= allowed
+    assert not {"hls", "concat", "dash", "imf", "image2", "lavfi", "rtsp", "sdp", "vobsub"} & allowed
+
+
+def test_image_sequences_and_devices_are_refused(clip: Path) -> None:
+    frame = clip.parent / "frame%03d.png"
+    for index in range(3):
+        write = clip.parent / f"frame{index:03d}.png"
+        from PIL import Image
+
+        Image.fromarray(np.full((32, 32, 3), index * 60, np.uint8)).save(write)
+    frame.write_bytes((clip.parent / "frame000.png").read_bytes())
+    info = media.probe(frame)  # the file itself, a single picture: never the numbered siblings
+    assert info.frame_count == 1
+    with pytest.raises(MediaNotFound, match="not a regular file"):
+        media.probe("/dev/zero")
+
+
+def test_a_fifo_is_refused_without_waiting_for_a_writer(tmp_path: Path) -> None:
+    fifo = tmp_path / "stream.mp4"
+    os.mkfifo(fifo)
+    with pytest.raises(MediaNotFound, match="pipe, socket or device"):
+        media.probe(fifo)
+
+
+BOMB_PROBE = textwrap.dedent("""
+    import resource, sys
+    from studio import media
+    from studio.errors import RefusedMedia
+    try:
+        media.probe(sys.argv[1])
+    except RefusedMedia as exc:
+        print("refused:", exc)
+    print("peak_mb", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+""")
+
+
+@pytest.mark.parametrize("kind", ["png", "y4m"])
+def test_a_pixel_bomb_is_refused_before_it_is_decoded(tmp_path: Path, kind: str) -> None:
+    bomb = tmp_path / "holiday.mp4"  # 16000×16000 posing as a video
+    if kind == "png":
+        from PIL import Image
+
+        Image.new("RGB", (16000, 16000)).save(bomb, format="PNG")  # 768 MB decoded, ~750 kB on disk
+    else:
+        bomb.write_bytes(b"YUV4MPEG2 W16000 H16000 F25:1 Ip A1:1 C420jpeg\nFRAME\n" + bytes(4096))
+    assert bomb.stat().st_size < 2_000_000
+    result = subprocess.run([sys.executable, "-c", BOMB_PROBE, str(bomb)], capture_output=True, text=True,
+                            timeout=120, check=True)  # fmt: skip
+    assert "refused:" in result.stdout and "MEDIA_STUDIO_MAX_PIXELS" in result.stdout, result.stdout
+    peak_mb = float(result.stdout.split("peak_mb")[1])
+    baseline = subprocess.run([sys.executable, "-c", "import resource, studio.media; "
+                               "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)"],
+                              capture_output=True, text=True, check=True)  # fmt: skip
+    assert peak_mb < float(baseline.stdout) + 100, (peak_mb, baseline.stdout)
+
+
+def test_limits_on_pixels_duration_and_size_come_from_settings(clip: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    with pytest.raises(RefusedMedia, match="192×48 = 9,216 pixels, over the limit of 9,000"):
+        media.probe(clip, limits=MediaLimits(max_pixels=9000))
+    with pytest.raises(RefusedMedia, match=r"declares 1\.0 s, over the limit of 0\.5 s .MEDIA_STUDIO_MAX_DURATION_S"):
+        list(media.iter_frames(clip, limits=MediaLimits(max_duration_s=0.5)))
+    monkeypatch.setenv("MEDIA_STUDIO_MAX_FILE_MB", "1")
+    big = clip.parent / "big.mp4"
+    with big.open("wb") as handle:
+        handle.write(clip.read_bytes())
+        handle.truncate(3 * 2**20)
+    with pytest.raises(RefusedMedia, match=r"over the limit of 1 MB \(MEDIA_STUDIO_MAX_FILE_MB\)"):
+        media.probe(big)
+    monkeypatch.setenv("MEDIA_STUDIO_MAX_PIXELS", "10000")
+    assert media.probe(clip).frame_count == 30  # within every limit
+
+
+def test_errors_quote_the_path_exactly_as_given(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(MediaError) as caught:
+        media.probe("./nowhere//missing.mp4")
+    assert "./nowhere//missing.mp4: no such file" in str(caught.value)
