@@ -136,8 +136,8 @@ def make_demo_media(
     from PIL import Image
 
     rate = as_fps(fps)
-    if shot_s <= 0 or not shots:
-        raise InputError(f"expected shot_s > 0 and at least one shot, got {shot_s} and {len(shots)} shots")
+    if not 0 < shot_s <= 3600 or not shots:
+        raise InputError(f"expected 0 < shot_s <= 3600 and at least one shot, got {shot_s} and {len(shots)} shots")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     frames_per_shot = max(1, round(shot_s * rate))

@@ -7,6 +7,7 @@ source pixels.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,6 +28,8 @@ def _numbers(text: str, what: str) -> tuple[str, list[float]]:
         values = []
     if not sep or not name or not values:
         raise InputError(f"expected {what} like 'door:10,20,300,20', got {text!r}")
+    if not all(math.isfinite(v) and abs(v) <= 1e6 for v in values):
+        raise InputError(f"expected {what} of finite pixel coordinates (|x|, |y| <= 1e6), got {text!r}")
     return name, values
 
 

@@ -198,9 +198,11 @@ def _transcript(
     )
 
 
-def transcribe_video_to_timeline(path: str | Path, **kwargs: Any) -> Timeline:
-    """A video's timeline holding its narration's transcript (the analysis pipeline adds the rest)."""
-    info = media.probe(path)
+def transcribe_video_to_timeline(path: str | os.PathLike[str], **kwargs: Any) -> Timeline:
+    """A video's timeline holding its narration's transcript (the analysis pipeline adds the rest).
+    A truncated file keeps the speech before the break; the timeline's warnings say where."""
+    info = media.probe(path, strict=False)
     if not info.has_audio:
-        return Timeline(video=info, metadata={"transcript": "the video has no audio track"})
-    return Timeline(video=info, transcript=transcribe(path, **kwargs))
+        return Timeline(video=info, warnings=info.warnings, metadata={"transcript": "the video has no audio track"})
+    transcript = transcribe(path, **kwargs)
+    return Timeline(video=info, transcript=transcript, warnings=info.warnings + transcript.warnings)

@@ -164,12 +164,21 @@ def test_annotate_names_the_containers_it_can_write(folder: Path) -> None:
         (["--loiter-seconds", "inf"], "expected loiter seconds >= 0, got inf"),
         (["--min-score", "nan"], "0 < min_score < 1"),
         (["--detect-every", "0"], "detect_every >= 1"),
+        (["--zone", "desk:nan,0,10,0,10,10"], "expected a zone of finite pixel coordinates"),
+        (["--line", "door:0,0,inf,10"], "expected a line of finite pixel coordinates"),
     ],
 )
 def test_numeric_options_are_checked_with_the_value_named(folder: Path, flags: list[str], message: str) -> None:
     result = studio("analyze", "walk.mp4", "--tasks", "motion", *flags, cwd=folder)
     assert result.returncode == 2, result.stderr
     assert message in result.stderr and result.stderr.count("\n") == 1
+
+
+def test_demo_media_checks_its_numbers(tmp_path: Path) -> None:
+    for flags, message in ((["--shot-seconds", "nan"], "got nan"), (["--fps", "0"], "positive frame rate")):
+        result = studio("demo-media", "--out", tmp_path / "demo", *flags)
+        assert result.returncode == 2 and message in result.stderr, result.stderr
+    assert not (tmp_path / "demo" / "demo.mp4").exists()
 
 
 def test_fps_above_the_source_is_clamped_with_a_warning(folder: Path) -> None:
