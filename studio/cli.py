@@ -19,7 +19,7 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
-from studio.errors import StudioError
+from studio.errors import InputError, StudioError
 from studio.interrupts import Interrupted, signals_as_interrupts
 from studio.outputs import check_outputs, json_bytes, write_bytes, write_text
 
@@ -33,6 +33,11 @@ def _version() -> str:
         return version("media-studio")
     except PackageNotFoundError:
         return "0+unknown"
+
+
+def _one_line(message: str) -> str:
+    """A message on one line whatever a library said; spaces inside it (file names) kept."""
+    return " ".join(line.strip() for line in message.splitlines() if line.strip())
 
 
 def _emit(data: bytes) -> None:
@@ -160,6 +165,14 @@ def cmd_transcribe(args: argparse.Namespace) -> int:
     return 0
 
 
+def _by_name(items: list[tuple[str, Any]], flag: str) -> dict[str, Any]:
+    names = [name for name, _ in items]
+    twice = sorted({name for name in names if names.count(name) > 1})
+    if twice:
+        raise InputError(f"{flag} names {', '.join(map(repr, twice))} more than once; give each its own name")
+    return dict(items)
+
+
 def cmd_analyze(args: argparse.Namespace) -> int:
     from studio.media import check_video_suffix
     from studio.pipelines.analyze import AnalyzeOptions, analyze
@@ -178,8 +191,8 @@ def cmd_analyze(args: argparse.Namespace) -> int:
         queries=tuple(args.query),
         detect_every=args.detect_every,
         max_side=args.max_side,
-        zones=dict(parse_zone(z) for z in args.zone),
-        lines=dict(parse_line(x) for x in args.line),
+        zones=_by_name([parse_zone(z) for z in args.zone], "--zone"),
+        lines=_by_name([parse_line(x) for x in args.line], "--line"),
         loiter_s=args.loiter_seconds,
         sensitivity=args.sensitivity,
     )
@@ -297,7 +310,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         try:
             return handler(args)
         except StudioError as exc:
-            print(f"error: {' '.join(str(exc).split())}", file=sys.stderr)  # one line, whatever a library said
+            print(f"error: {_one_line(str(exc))}", file=sys.stderr)
             return exc.exit_code
         except Interrupted as exc:
             print(f"error: interrupted ({exc.name}); no partial output was left", file=sys.stderr)

@@ -18,6 +18,7 @@ from __future__ import annotations
 import errno
 import json
 import os
+import stat
 import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
@@ -27,11 +28,13 @@ from typing import Any
 from studio.errors import InputError, OutputError
 
 __all__ = [
+    "NAME_MAX",
     "PendingFile",
     "atomic_path",
     "check_outputs",
     "json_bytes",
     "os_reason",
+    "resolve_target",
     "write_bytes",
     "write_json",
     "write_text",
@@ -70,6 +73,9 @@ def os_reason(exc: BaseException) -> str:
     return text.strip() or type(exc).__name__
 
 
+NAME_MAX = 255  # bytes in one file name on Linux, macOS and Windows file systems
+
+
 def _same_file(a: Path, b: Path) -> bool:
     if os.path.realpath(a) == os.path.realpath(b):
         return True
@@ -79,16 +85,63 @@ def _same_file(a: Path, b: Path) -> bool:
         return False
 
 
-def _check_folder(output: PathLike) -> None:
-    """The output's folder exists (created if needed) and a file can be created in it."""
-    folder = Path(output).parent
-    if folder.exists() and not folder.is_dir():
-        raise OutputError(output, f"cannot write in {str(folder)!r}: it is a file, not a folder")
+def resolve_target(target: PathLike) -> Path:
+    """Where writing ``target`` really lands, or an error before any work.
+
+    A symbolic link is written through, to the file it names (the link stays a link, as
+    with a plain ``open()``). Refused: an empty name, a name ending in ``/``, a folder, a
+    device, FIFO or socket (``-o /dev/null`` must never replace the device), a link that
+    loops, an existing read-only file, a name longer than the file system allows.
+    """
+    text = os.fsdecode(target)
+    if not text:
+        raise InputError("expected an output file name, got an empty one")
+    if text.endswith(("/", os.sep)):
+        raise OutputError(target, "ends with '/': name a file to write, not a folder")
+    path = Path(text)
+    size = len(os.fsencode(path.name))
+    if size > NAME_MAX:
+        raise OutputError(target, f"the file name is too long ({size} bytes; at most {NAME_MAX})")
+    if path.is_symlink():
+        try:
+            os.stat(path)
+        except OSError as exc:
+            if exc.errno == errno.ELOOP:
+                raise OutputError(target, "is a symbolic link that loops") from None
+        path = Path(os.path.realpath(path))
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        handle, probe = tempfile.mkstemp(prefix=".studio-write-test-", dir=folder)
-        os.close(handle)
-        os.unlink(probe)
+        info: os.stat_result | None = os.stat(path)
+    except (FileNotFoundError, NotADirectoryError):
+        info = None  # a new file (a file in the way of its folder is reported with the folder)
+    except OSError as exc:
+        raise OutputError(target, f"cannot be written ({os_reason(exc)})") from None
+    if info is not None:
+        if stat.S_ISDIR(info.st_mode):
+            raise OutputError(target, "is a folder; name a file to write")
+        if not stat.S_ISREG(info.st_mode):
+            raise OutputError(target, "is a device, pipe or socket, not a regular file; to print to the "
+                                      "terminal, leave the output option out")  # fmt: skip
+        if not os.access(path, os.W_OK):
+            raise OutputError(target, "is read-only; it was left as it is")
+    return path
+
+
+def _check_folder(output: PathLike, path: Path) -> None:
+    """The output's folder can be written, or created (it is not created here: a job that
+    fails before writing leaves no empty folders)."""
+    folder = path.parent
+    existing = folder
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        raise OutputError(output, f"cannot write in {str(folder)!r}: {str(existing)!r} is a file, not a folder")
+    try:
+        if existing == folder:
+            handle, probe = tempfile.mkstemp(prefix=".studio-write-test-", dir=folder)
+            os.close(handle)
+            os.unlink(probe)
+        elif not os.access(existing, os.W_OK | os.X_OK):
+            raise PermissionError(errno.EACCES, "permission denied")
     except OSError as exc:
         raise OutputError(output, f"cannot write in {str(folder)!r} ({os_reason(exc)})") from None
 
@@ -97,25 +150,29 @@ def check_outputs(inputs: Iterable[PathLike | None], outputs: Sequence[PathLike 
     """Refuse, before any work, outputs that would destroy an input or each other.
 
     Raises :class:`InputError` naming the two colliding paths, or :class:`OutputError` when
-    an output is a folder or its folder cannot be written. ``None`` entries are skipped.
+    an output is not a writable regular file name in a writable folder (see
+    :func:`resolve_target`). ``None`` entries are skipped.
     """
     sources = [s for s in inputs if s is not None]
     targets = [t for t in outputs if t is not None]
-    for i, target in enumerate(targets):
-        path = Path(target)
-        if path.is_dir():
-            raise OutputError(target, "is a folder; name a file to write")
+    resolved = [resolve_target(t) for t in targets]
+    for i, (target, path) in enumerate(zip(targets, resolved, strict=True)):
         for source in sources:
-            if _same_file(path, Path(source)):
-                raise InputError(f"output {str(target)!r} is the same file as input {str(source)!r}; "
+            if _same_file(path, Path(os.fsdecode(source))):
+                raise InputError(f"output {os.fsdecode(target)!r} is the same file as input {os.fsdecode(source)!r}; "
                                  "writing it would destroy the input, choose another output name")  # fmt: skip
-        for other in targets[:i]:
-            if _same_file(path, Path(other)):
-                raise InputError(
-                    f"outputs {str(other)!r} and {str(target)!r} are the same file; give each its own name"
-                )
-    for target in targets:
-        _check_folder(target)
+        for other, other_path in zip(targets[:i], resolved[:i], strict=True):
+            if _same_file(path, other_path):
+                raise InputError(f"outputs {os.fsdecode(other)!r} and {os.fsdecode(target)!r} are the same file; "
+                                 "give each its own name")  # fmt: skip
+    for target, path in zip(targets, resolved, strict=True):
+        _check_folder(target, path)
+
+
+def _temporary_prefix(name: str, suffix: str) -> str:
+    """``.name.`` shortened so that ``.name.XXXXXXXX.partial.ext`` fits in one file name."""
+    room = NAME_MAX - len(os.fsencode(suffix)) - 8 - 2  # mkstemp adds 8 characters
+    return "." + os.fsdecode(os.fsencode(name)[: max(1, room)]) + "."
 
 
 class PendingFile:
@@ -123,22 +180,27 @@ class PendingFile:
     :meth:`commit` (flush to disk, rename over the target) or :meth:`discard`.
 
     The temporary name keeps the target's extension, since muxers choose a format by it.
+    A file it replaces keeps its permission bits; a new one gets what ``open()`` would give.
     """
 
     def __init__(self, target: PathLike) -> None:
         self.target = target
-        final = Path(target)
-        if final.is_dir():
-            raise OutputError(target, "is a folder; name a file to write")
+        final = resolve_target(target)
+        suffix = f".partial{final.suffix}"
         try:
             final.parent.mkdir(parents=True, exist_ok=True)
-            handle, name = tempfile.mkstemp(
-                prefix=f".{final.name}.", suffix=f".partial{final.suffix}", dir=final.parent
-            )
-            os.close(handle)
-            os.chmod(name, 0o666 & ~_UMASK)
+            handle, name = tempfile.mkstemp(prefix=_temporary_prefix(final.name, suffix), suffix=suffix,
+                                            dir=final.parent)  # fmt: skip
         except OSError as exc:
             raise OutputError(target, f"cannot write here ({os_reason(exc)})") from None
+        try:
+            os.close(handle)
+            mode = final.stat().st_mode & 0o7777 if final.exists() else 0o666 & ~_UMASK
+            os.chmod(name, mode)
+        except BaseException:
+            with suppress(OSError):
+                os.unlink(name)
+            raise
         self.final = final
         self.temporary = Path(name)
         self.done = False

@@ -51,6 +51,8 @@ class Settings:
             raise InputError(f"expected device auto, cpu, cuda or cuda:N, got {self.device!r}")
         if self.memory_budget_mb <= 0:
             raise InputError(f"expected a positive memory budget in MB, got {self.memory_budget_mb}")
+        if not 0 < self.max_pixels <= 2**31 - 1:  # FFmpeg's own ceiling for its max_pixels option
+            raise InputError(f"expected 0 < max pixels <= 2147483647, got {self.max_pixels}")
         if self.max_pixels <= 0 or not self.max_duration_s > 0 or self.max_file_mb <= 0:
             raise InputError(
                 "expected positive media limits, got "

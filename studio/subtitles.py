@@ -9,6 +9,7 @@ are split in proportion to their characters.
 from __future__ import annotations
 
 import json
+import math
 import textwrap
 from dataclasses import dataclass
 
@@ -28,8 +29,12 @@ class SubtitleStyle:
     max_duration_s: float = 7.0
 
     def __post_init__(self) -> None:
-        if self.max_chars < 10 or self.max_lines < 1 or self.max_duration_s <= 0:
-            raise InputError(f"expected max_chars >= 10, max_lines >= 1, max_duration_s > 0, got {self}")
+        if not 10 <= self.max_chars <= 1000:
+            raise InputError(f"expected 10 <= max_chars (--max-line-width) <= 1000, got {self.max_chars}")
+        if not 1 <= self.max_lines <= 20:
+            raise InputError(f"expected 1 <= max_lines (--max-line-count) <= 20, got {self.max_lines}")
+        if not 0 < self.max_duration_s < math.inf:
+            raise InputError(f"expected a positive max_duration_s, got {self.max_duration_s}")
 
 
 @dataclass(frozen=True)

@@ -46,6 +46,8 @@ def parse_line(text: str) -> tuple[str, tuple[float, float, float, float]]:
     name, values = _numbers(text, "a line")
     if len(values) != 4:
         raise InputError(f"expected a line with two x,y points, got {text!r}")
+    if values[:2] == values[2:]:
+        raise InputError(f"expected a line between two different points, got {text!r}")
     return name, (values[0], values[1], values[2], values[3])
 
 

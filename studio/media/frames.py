@@ -169,7 +169,10 @@ def _choose_frames(
                 break
     except av.error.FFmpegError as exc:
         yield from sampler.finish()
-        raise CorruptMedia(shown, f"decoding stopped ({ffmpeg_reason(exc)})", decoded_until_s=last_time) from None
+        reason = ffmpeg_reason(exc)
+        if isinstance(exc, av.error.ArgumentError):
+            reason += "; damaged data, or a frame over the pixel limit (MEDIA_STUDIO_MAX_PIXELS)"
+        raise CorruptMedia(shown, f"decoding stopped ({reason})", decoded_until_s=last_time) from None
     yield from sampler.finish()
     if decoded == 0:
         raise EmptyMedia(shown, "the video stream has no decodable frames")

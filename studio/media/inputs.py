@@ -89,9 +89,11 @@ def ffmpeg_reason(exc: BaseException) -> str:
 
 
 def _sniffed_kind(head: bytes) -> str | None:
+    """What a refused file is, from its first bytes (text formats; XML only when the file is XML)."""
     text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    is_xml = text.startswith(b"<")
     for signature, kind in _SIGNATURES:
-        if text.startswith(signature) or (signature.startswith(b"<") and signature.lower() in head.lower()):
+        if text.startswith(signature) or (is_xml and signature.startswith(b"<") and signature.lower() in text.lower()):
             return kind
     return None
 
@@ -171,7 +173,7 @@ def open_media(path: str | os.PathLike[str], limits: MediaLimits | None = None) 
         options = {
             "format_whitelist": _allowed_demuxers(),
             "protocol_whitelist": "none",  # no demuxer may open a nested file or URL
-            "max_pixels": str(limits.max_pixels),  # decoders refuse bigger frames, even mid-stream
+            "max_pixels": str(limits.max_pixels),  # probing decoders refuse bigger frames
         }
         try:
             container = av.open(handle, mode="r", metadata_errors="ignore", options=options)
@@ -182,6 +184,8 @@ def open_media(path: str | os.PathLike[str], limits: MediaLimits | None = None) 
             raise CorruptMedia(shown, f"not a readable media file ({ffmpeg_reason(exc)})") from None
         try:
             _check_limits(container, shown, limits)
+            for stream in container.streams.video:  # the header may lie: a later frame can be bigger
+                stream.codec_context.options = {"max_pixels": str(limits.max_pixels)}
             yield container
         finally:
             container.close()

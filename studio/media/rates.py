@@ -41,12 +41,13 @@ def as_fps(value: Fraction | int | float | str) -> Fraction:
             raise InputError(f"frame rate {value!r} rounds to zero; the smallest is 1/1001 (one frame in 1001 s)")
     else:
         fps = Fraction(value)
+    shown = str(value) if isinstance(value, Fraction) else repr(value)
     if fps <= 0:
-        raise InputError(f"expected a positive frame rate, got {value!r}")
+        raise InputError(f"expected a positive frame rate, got {shown}")
     if fps > MAX_FPS:
-        raise InputError(f"expected a frame rate of at most {MAX_FPS}, got {value!r}")
+        raise InputError(f"expected a frame rate of at most {MAX_FPS}, got {shown}")
     if fps < Fraction(1, 1001):
-        raise InputError(f"frame rate {value!r} is below the smallest, 1/1001 (one frame in 1001 s)")
+        raise InputError(f"frame rate {shown} is below the smallest, 1/1001 (one frame in 1001 s)")
     return fps
 
 

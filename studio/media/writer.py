@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from contextlib import ExitStack, suppress
 from fractions import Fraction
 from pathlib import Path
@@ -90,15 +91,19 @@ class VideoWriter:
         self._stream: Any = None
         self._audio_stream: Any = None
         self._audio_source: Any = None
+        self._audio_copied = True
         self._sources = ExitStack()  # the file audio is copied from, while it is open
         self._audio_planes = np.zeros((1, 0), dtype=np.float32)
         self._pending = PendingFile(path)
-        options = {"movflags": "+faststart"} if self.path.suffix.lower() in _FASTSTART else {}
-        try:
+        try:  # from here on, whatever stops construction (even Ctrl-C) takes the temporary file with it
+            options = {"movflags": "+faststart"} if self.path.suffix.lower() in _FASTSTART else {}
             self._container: Any = av.open(file_url(self._pending.temporary), mode="w", options=options)
         except av.error.FFmpegError as exc:
             self._pending.discard()
             raise OutputError(self.shown, f"cannot write here ({os_reason(exc)})") from None
+        except BaseException:
+            self._pending.discard()
+            raise
 
     def __enter__(self) -> VideoWriter:
         return self
@@ -131,27 +136,59 @@ class VideoWriter:
 
     def _open_audio_source(self) -> None:
         source = self._sources.enter_context(open_media(self.audio_from))  # type: ignore[arg-type]
-        if source.streams.audio:
-            self._audio_source = source
-            self._audio_stream = self._container.add_stream_from_template(source.streams.audio[0])
-        else:
+        if not source.streams.audio:
             self._sources.close()
+            return
+        track = source.streams.audio[0]
+        self._audio_source = source
+        try:
+            self._audio_stream = self._container.add_stream_from_template(track)
+            self._audio_copied = True
+        except (ValueError, av.error.FFmpegError):  # the container cannot hold this codec: AAC instead
+            layout = "mono" if track.codec_context.channels == 1 else "stereo"
+            rate = track.codec_context.sample_rate or 48_000
+            self._audio_stream = self._container.add_stream("aac", rate=rate, layout=layout)
+            self._audio_copied = False
 
-    def _copy_audio(self) -> None:
+    def _source_audio_packets(self) -> Iterator[Any]:
+        """The source track's packets; a damaged one ends the track (the video stays whole)."""
         source = self._audio_source
         packets = source.demux(source.streams.audio[0])
+        while True:
+            try:
+                packet = next(packets)
+            except StopIteration:
+                return
+            except av.error.FFmpegError:
+                return
+            if packet.dts is not None:
+                yield packet
+
+    def _copy_audio(self) -> None:
+        """Copy (or, where the container cannot hold the codec, re-encode as AAC) the source's
+        audio. A failure to mux is the output's, and :meth:`close` reports it."""
         try:
-            while True:
+            if self._audio_copied:
+                for packet in self._source_audio_packets():
+                    packet.stream = self._audio_stream
+                    self._container.mux(packet)
+                return
+            codec = self._audio_stream.codec_context
+            resampler = av.AudioResampler(format=codec.format.name, layout=codec.layout.name, rate=codec.sample_rate)
+            written, tick = 0, Fraction(1, codec.sample_rate)
+            for packet in self._source_audio_packets():
                 try:
-                    packet = next(packets)
-                except StopIteration:
-                    break
+                    frames = packet.decode()
                 except av.error.FFmpegError:
-                    break  # a damaged source track ends the copy; the video stays whole
-                if packet.dts is None:
-                    continue
-                packet.stream = self._audio_stream
-                self._container.mux(packet)  # a failure here is the output's: close() reports it
+                    continue  # a damaged packet is a gap
+                for frame in frames:
+                    for out in resampler.resample(frame):
+                        out.pts, out.time_base, written = written, tick, written + out.samples
+                        self._container.mux(self._audio_stream.encode(out))
+            for out in resampler.resample(None):
+                out.pts, out.time_base, written = written, tick, written + out.samples
+                self._container.mux(self._audio_stream.encode(out))
+            self._container.mux(self._audio_stream.encode(None))
         finally:
             self._sources.close()
 

@@ -67,12 +67,15 @@ class AnalyzeOptions:
             )
         if {"track", "pose"} & set(self.tasks) and "detect" not in self.tasks:
             raise InputError("tasks track and pose need detect as well")
-        numbers_ok = self.detect_every >= 1 and self.max_side >= 64 and 0 < self.min_score < 1
-        if not numbers_ok or self.min_track_samples < 1:
-            got = f"{self.detect_every}, {self.max_side}, {self.min_score}, {self.min_track_samples}"
-            raise InputError(
-                f"expected detect_every >= 1, max_side >= 64, 0 < min_score < 1, min_track_samples >= 1, got {got}"
-            )
+        checks = (
+            (self.detect_every >= 1, "detect_every (--detect-every) >= 1", self.detect_every),
+            (self.max_side >= 64, "max_side (--max-side) >= 64", self.max_side),
+            (0 < self.min_score < 1, "0 < min_score (--min-score) < 1", self.min_score),
+            (self.min_track_samples >= 1, "min_track_samples >= 1", self.min_track_samples),
+        )
+        for ok, expected, got in checks:
+            if not ok:
+                raise InputError(f"expected {expected}, got {got}")
         if not 0 < self.track_start_score <= 1:
             raise InputError(f"expected 0 < track_start_score <= 1, got {self.track_start_score}")
         if not 0 < self.sensitivity < math.inf:
@@ -108,9 +111,10 @@ class _Analysis:
         self.switch = MotionSwitch()
         self.unusual = UnusualMovement(sensitivity=options.sensitivity)
         self.events: list[Event] = []  # every event so far, by start time; refreshed per sample
-        self.zones = (
-            ZoneWatcher(options.zones, options.lines, options.loiter_s) if (options.zones or options.lines) else None
-        )
+        # a zone reaching past the frame is the same zone inside it (and keeps its mask frame-sized)
+        frame = np.array([info.width, info.height], dtype=np.float64)
+        zones = {name: np.clip(polygon, 0, frame) for name, polygon in options.zones.items()}
+        self.zones = ZoneWatcher(zones, options.lines, options.loiter_s) if (zones or options.lines) else None
         self.points: dict[int, list[TrackPoint]] = defaultdict(list)
         self.labels: dict[int, str] = {}
         self.sample_times: list[float] = []
@@ -262,12 +266,12 @@ def analyze(
     pose = cache.get(pose_spec.name, device) if pose_spec else None
     work = _Analysis(info, options, detector, pose)
     started = time.perf_counter()
-    writer = None
-    if annotate_to is not None:
-        time_base = Fraction(1, 90000) if info.is_vfr else 1 / info.fps
-        writer = media.VideoWriter(annotate_to, fps=info.fps, audio_from=path, time_base=time_base)
-        annotator = FrameAnnotator()
+    writer: media.VideoWriter | None = None
+    annotator = FrameAnnotator() if annotate_to is not None else None
     try:
+        if annotate_to is not None:  # inside the try: an interrupt from here on removes its temporary file
+            time_base = Fraction(1, 90000) if info.is_vfr else 1 / info.fps
+            writer = media.VideoWriter(annotate_to, fps=info.fps, audio_from=path, time_base=time_base)
         samples = 0
         for frame in _frames(path, info, options, annotate=writer is not None):
             check_cancel(cancel, "analysis")
@@ -276,7 +280,7 @@ def analyze(
                 samples += 1
                 if progress is not None and info.duration_s > 0:
                     progress(min(1.0, frame.time_s / info.duration_s), f"analysed {frame.time_s:.1f} s")
-            if writer is not None:
+            if writer is not None and annotator is not None:
                 clock = time.perf_counter()
                 writer.write(annotator.draw(frame.image, work.state, work.events, frame.time_s), time_s=frame.time_s)
                 work.add_time("annotate+encode", clock)

@@ -12,7 +12,6 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Iterator
 from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -120,7 +119,7 @@ def _source_audio(
 
 
 def transcribe(
-    source: str | Path | np.ndarray,
+    source: str | os.PathLike[str] | np.ndarray,
     *,
     model: str | None = None,
     backend: str | None = None,

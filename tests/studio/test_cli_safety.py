@@ -151,6 +151,27 @@ def test_annotate_names_the_containers_it_can_write(folder: Path) -> None:
     assert media.probe(folder / "out.mkv").frame_count == media.probe(folder / "walk.mp4").frame_count
 
 
+def test_source_audio_the_container_cannot_hold_is_reencoded(folder: Path) -> None:
+    subprocess.run(["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", "testsrc=size=320x240:rate=25", "-f", "lavfi",
+                    "-i", "sine=f=440", "-t", "3", "-c:v", "libx264", "-c:a", "wmav2", str(folder / "wma.mkv")],
+                   check=True)  # fmt: skip
+    result = studio("analyze", "wma.mkv", "--tasks", "motion", "-o", "t.json", "--annotate", "out.mp4", cwd=folder)
+    assert result.returncode == 0, result.stderr
+    info = media.probe(folder / "out.mp4")
+    assert info.audio_codec == "aac" and info.frame_count == 75
+    assert media.read_audio(folder / "out.mp4").size / 16000 == pytest.approx(3.0, abs=0.15)
+
+
+def test_a_failure_before_the_first_frame_leaves_no_partial_file(folder: Path) -> None:
+    fake = folder / "fake"
+    (fake / "supervision").mkdir(parents=True)
+    (fake / "supervision" / "__init__.py").write_text("raise ImportError('supervision is broken')\n")
+    env = {**os.environ, "PYTHONPATH": str(fake)}
+    result = studio("analyze", "walk.mp4", "--tasks", "motion", "--annotate", "out.mp4", cwd=folder, env=env)
+    assert result.returncode != 0 and "supervision is broken" in result.stderr
+    assert _leftovers(folder) == [] and not (folder / "out.mp4").exists()
+
+
 @pytest.mark.parametrize(
     ("flags", "message"),
     [
@@ -162,8 +183,12 @@ def test_annotate_names_the_containers_it_can_write(folder: Path) -> None:
         (["--sensitivity", "-1"], "expected a positive sensitivity (a z-score, e.g. 6), got -1.0"),
         (["--loiter-seconds", "-5"], "expected loiter seconds >= 0, got -5.0"),
         (["--loiter-seconds", "inf"], "expected loiter seconds >= 0, got inf"),
-        (["--min-score", "nan"], "0 < min_score < 1"),
-        (["--detect-every", "0"], "detect_every >= 1"),
+        (["--min-score", "nan"], "expected 0 < min_score (--min-score) < 1, got nan"),
+        (["--min-score", "1"], "expected 0 < min_score (--min-score) < 1, got 1.0"),
+        (["--detect-every", "0"], "expected detect_every (--detect-every) >= 1, got 0"),
+        (["--max-side", "0"], "expected max_side (--max-side) >= 64, got 0"),
+        (["--line", "door:5,5,5,5"], "expected a line between two different points"),
+        (["--zone", "a:0,0,9,0,9,9", "--zone", "a:1,1,5,1,5,5"], "--zone names 'a' more than once"),
         (["--zone", "desk:nan,0,10,0,10,10"], "expected a zone of finite pixel coordinates"),
         (["--line", "door:0,0,inf,10"], "expected a line of finite pixel coordinates"),
     ],
@@ -172,6 +197,29 @@ def test_numeric_options_are_checked_with_the_value_named(folder: Path, flags: l
     result = studio("analyze", "walk.mp4", "--tasks", "motion", *flags, cwd=folder)
     assert result.returncode == 2, result.stderr
     assert message in result.stderr and result.stderr.count("\n") == 1
+
+
+def test_a_zone_past_the_frame_counts_inside_it_without_a_huge_mask(folder: Path) -> None:
+    everywhere = "all:-100000,-100000,100000,-100000,100000,100000,-100000,100000"
+    flags = ["--tasks", "detect,track", "--fps", "2", "-o", "t.json", "--zone", everywhere]
+    result = studio("analyze", "walk.mp4", *flags, cwd=folder)
+    assert result.returncode == 0, result.stderr
+    events = json.loads((folder / "t.json").read_text())["events"]
+    assert [e["kind"] for e in events if e["region"] == "all"] == ["zone_entry"]  # the walker is in it
+
+
+def test_transcribe_options_name_themselves(folder: Path) -> None:
+    for flags, message in (
+        (["--beam-size", "100000"], "expected 1 <= beam_size (--beam-size) <= 32, got 100000"),
+        (["--max-line-width", "0"], "expected 10 <= max_chars (--max-line-width) <= 1000, got 0"),
+    ):
+        result = studio("transcribe", "walk.mp4", "--model", "whisper-tiny.en", *flags, cwd=folder)
+        assert result.returncode == 2 and message in result.stderr, result.stderr
+
+
+def test_messages_keep_the_spaces_of_a_file_name(folder: Path) -> None:
+    result = studio("probe", "my  video.mp4", cwd=folder)
+    assert result.stderr == "error: my  video.mp4: no such file\n"
 
 
 def test_demo_media_checks_its_numbers(tmp_path: Path) -> None:

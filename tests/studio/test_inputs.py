@@ -159,3 +159,34 @@ def test_errors_quote_the_path_exactly_as_given(tmp_path: Path, monkeypatch: pyt
     with pytest.raises(MediaError) as caught:
         media.probe("./nowhere//missing.mp4")
     assert "./nowhere//missing.mp4: no such file" in str(caught.value)
+
+
+def test_a_frame_bigger_than_the_header_said_is_refused_while_decoding(tmp_path: Path) -> None:
+    """The header check sees the first frame's size; the decoder refuses a later, bigger one."""
+    import io
+
+    from PIL import Image
+
+    from studio.errors import CorruptMedia
+
+    def jpeg(width: int, height: int) -> bytes:
+        data = io.BytesIO()
+        Image.new("RGB", (width, height), (90, 120, 30)).save(data, format="JPEG")
+        return data.getvalue()
+
+    mixed = tmp_path / "mixed.mjpeg"
+    mixed.write_bytes(jpeg(320, 240) * 5 + jpeg(1280, 960) + jpeg(320, 240) * 2)
+    limits = MediaLimits(max_pixels=320 * 240)
+    sizes = []
+    with pytest.raises(CorruptMedia, match="over the pixel limit"):
+        for frame in media.iter_frames(mixed, limits=limits):
+            sizes.append(frame.image.shape)
+    assert sizes == [(240, 320, 3)] * 5
+    assert len(list(media.iter_frames(mixed))) == 8  # within the default limit it all decodes
+
+
+def test_words_of_a_playlist_inside_media_metadata_do_not_refuse_it(clip: Path) -> None:
+    tagged = clip.parent / "tagged.mkv"
+    subprocess.run(["ffmpeg", "-v", "error", "-y", "-i", str(clip), "-c", "copy", "-metadata",
+                    "title=notes <MPD> and #EXTM3U draft", str(tagged)], check=True)  # fmt: skip
+    assert media.probe(tagged).frame_count == 30

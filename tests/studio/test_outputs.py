@@ -41,15 +41,54 @@ def test_two_outputs_of_one_run_may_not_collide(tmp_path: Path) -> None:
 
 
 def test_output_folders_are_checked_before_work(tmp_path: Path) -> None:
-    check_outputs([], [tmp_path / "new" / "deeper" / "out.json"])  # created when missing
-    assert (tmp_path / "new" / "deeper").is_dir() and _leftovers(tmp_path / "new" / "deeper") == []
+    check_outputs([], [tmp_path / "new" / "deeper" / "out.json"])  # may be created later...
+    assert not (tmp_path / "new").exists()  # ...but not by the check: a failing job leaves no folders
+    write_json(tmp_path / "new" / "deeper" / "out.json", {})
+    assert (tmp_path / "new" / "deeper" / "out.json").is_file()
     (tmp_path / "a-file").write_text("x")
-    with pytest.raises(OutputError, match=r"cannot write in .*a-file.: it is a file, not a folder"):
+    with pytest.raises(OutputError, match=r"cannot write in .*a-file.: .*a-file. is a file, not a folder"):
         check_outputs([], [tmp_path / "a-file" / "out.json"])
-    with pytest.raises(OutputError, match=r"cannot write in .* \(a part of the path is a file"):
+    with pytest.raises(OutputError, match=r"cannot write in .*deeper.: .*a-file. is a file, not a folder"):
         check_outputs([], [tmp_path / "a-file" / "deeper" / "out.json"])
     with pytest.raises(OutputError, match="is a folder"):
         check_outputs([], [tmp_path])
+    with pytest.raises(OutputError, match="ends with '/'"):
+        check_outputs([], [f"{tmp_path}/newdir/"])
+    with pytest.raises(InputError, match="expected an output file name, got an empty one"):
+        check_outputs([], [""])
+
+
+def test_devices_fifos_and_link_loops_are_never_replaced(tmp_path: Path) -> None:
+    os.mkfifo(tmp_path / "fifo.mp4")
+    (tmp_path / "null").symlink_to("/dev/null")
+    (tmp_path / "loop").symlink_to(tmp_path / "loop")
+    for target, reason in (("/dev/null", "device, pipe or socket"), (tmp_path / "fifo.mp4", "device, pipe or socket"),
+                           (tmp_path / "null", "device, pipe or socket"), (tmp_path / "loop", "loops")):  # fmt: skip
+        with pytest.raises(OutputError, match=reason):
+            check_outputs([], [target])
+        with pytest.raises(OutputError, match=reason):
+            write_text(target, "x")
+    assert (tmp_path / "null").is_symlink() and os.path.exists("/dev/null") and not Path("/dev/null").is_file()
+
+
+def test_a_symlinked_output_is_written_through(tmp_path: Path) -> None:
+    (tmp_path / "real").mkdir()
+    (tmp_path / "real" / "keep.json").write_text("old")
+    os.chmod(tmp_path / "real" / "keep.json", 0o640)
+    (tmp_path / "link.json").symlink_to(tmp_path / "real" / "keep.json")
+    write_json(tmp_path / "link.json", {"new": True})
+    assert (tmp_path / "link.json").is_symlink()  # the link stays a link, as with open()
+    assert json.loads((tmp_path / "real" / "keep.json").read_text()) == {"new": True}
+    assert (tmp_path / "real" / "keep.json").stat().st_mode & 0o777 == 0o640  # and the file keeps its mode
+
+
+def test_long_names_are_refused_before_work_and_near_limit_names_work(tmp_path: Path) -> None:
+    with pytest.raises(OutputError, match=r"the file name is too long \(260 bytes; at most 255\)"):
+        check_outputs([], [tmp_path / ("a" * 255 + ".json")])
+    longest = tmp_path / ("é" * 125 + ".json")  # 255 bytes: its temporary name must still fit
+    check_outputs([], [longest])
+    write_json(longest, {"ok": 1})
+    assert json.loads(longest.read_text()) == {"ok": 1} and _leftovers(tmp_path) == []
 
 
 def test_a_failed_write_keeps_the_previous_file_and_no_partial(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
