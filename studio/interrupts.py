@@ -3,8 +3,8 @@
 Inside :func:`signals_as_interrupts` the first SIGINT or SIGTERM raises :class:`Interrupted`
 (a ``KeyboardInterrupt``) in the main thread, so every ``with`` block and ``finally`` on the
 way out runs: temporary output files are removed and previous outputs stay intact. Further
-signals while that cleanup runs are noted and ignored, so pressing Ctrl-C twice cannot cut
-the cleanup short. A service manager's SIGTERM (``docker stop``, systemd) behaves exactly
+signals while that cleanup runs, and until the process exits, are noted and ignored, so
+pressing Ctrl-C twice cannot cut the cleanup short or change the exit status. A service manager's SIGTERM (``docker stop``, systemd) behaves exactly
 like Ctrl-C; the CLI exits 130 or 143 (128 + the signal number).
 """
 
@@ -58,4 +58,6 @@ def signals_as_interrupts() -> Iterator[None]:
         yield
     finally:
         for number, handler in previous.items():
-            signal.signal(number, handler)
+            # after an interrupt the process is ending: a late signal is ignored, through the
+            # interpreter's own shutdown too (it resets Python-level handlers, not SIG_IGN)
+            signal.signal(number, signal.SIG_IGN if stopping else handler)
