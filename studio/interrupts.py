@@ -4,8 +4,9 @@ Inside :func:`signals_as_interrupts` the first SIGINT or SIGTERM raises :class:`
 (a ``KeyboardInterrupt``) in the main thread, so every ``with`` block and ``finally`` on the
 way out runs: temporary output files are removed and previous outputs stay intact. Further
 signals while that cleanup runs, and until the process exits, are noted and ignored, so
-pressing Ctrl-C twice cannot cut the cleanup short or change the exit status. A service manager's SIGTERM (``docker stop``, systemd) behaves exactly
-like Ctrl-C; the CLI exits 130 or 143 (128 + the signal number).
+pressing Ctrl-C twice cannot cut the cleanup short or change the exit status. A service
+manager's SIGTERM (``docker stop``, systemd) behaves exactly like Ctrl-C; the CLI exits 130
+or 143 (128 + the signal number).
 """
 
 from __future__ import annotations
