@@ -44,6 +44,8 @@ _SIGNATURES = (
     (b"<MPD", "a DASH manifest (.mpd)"),
     (b"<CompositionPlaylist", "an IMF composition playlist"),
     (b"# VobSub index file", "a VobSub index (it reads a .sub file beside it)"),
+    (b"v=0\n", "an SDP session description (it opens network streams)"),
+    (b"v=0\r\n", "an SDP session description (it opens network streams)"),
 )
 _SNIFF_BYTES = 4096
 

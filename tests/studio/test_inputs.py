@@ -55,6 +55,7 @@ PLAYLISTS = {
     "hls": "#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:3\n#EXTINF:3.0,\nother.ts\n#EXT-X-ENDLIST\n",
     "ffconcat": "ffconcat version 1.0\nfile other.mp4\n",
     "dash": '<?xml version="1.0"?>\n<MPD xmlns="urn:mpeg:dash:schema:mpd:2011" type="static"></MPD>\n',
+    "sdp": "v=0\r\no=- 0 0 IN IP4 127.0.0.1\r\ns=x\r\nc=IN IP4 127.0.0.1\r\nm=video 5004 RTP/AVP 96\r\n",
 }
 
 
@@ -66,7 +67,7 @@ def test_playlists_are_refused_whatever_their_name(clip: Path, kind: str, name: 
     playlist = clip.parent / name
     playlist.write_text(PLAYLISTS[kind])
     for call in (media.probe, lambda p: list(media.iter_frames(p)), media.read_audio):
-        with pytest.raises(RefusedMedia, match=r"playlist|list of other files|manifest") as caught:
+        with pytest.raises(RefusedMedia, match=r"playlist|list of other files|manifest|network streams") as caught:
             call(playlist)
         assert str(playlist) in str(caught.value)
 
