@@ -76,7 +76,7 @@ class TransformersDetector:
         import torch
 
         if self.open_vocabulary and not queries:
-            raise InputError("this open-vocabulary detector needs text queries, e.g. --queries 'a red car'")
+            raise InputError("this open-vocabulary detector needs text queries, e.g. --query 'a red car'")
         if queries and not self.open_vocabulary:
             raise InputError("this detector knows a fixed label set; use owlv2-base for text queries")
         sizes = [(image.shape[0], image.shape[1]) for image in images]

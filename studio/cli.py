@@ -118,7 +118,7 @@ def cmd_models_install(args: argparse.Namespace) -> int:
     elif args.names:
         names = args.names
     else:
-        raise StudioError("name one or more models, or pass --offline-defaults (see: studio models list)")
+        raise InputError("name one or more models, or pass --offline-defaults (see: studio models list)")
     for name in names:
         spec = registry.get(name)
         path = install_model(spec, settings)

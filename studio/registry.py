@@ -233,8 +233,10 @@ class ModelCache:
         registry: Registry,
         settings: Settings,
         loader: Callable[[ModelSpec, str, Settings], Any] = load_model,
+        clock: Callable[[], float] = time.monotonic,  # seconds; tests pass their own
     ) -> None:
         self.registry = registry
+        self._clock = clock
         self.settings = settings
         self.budget_mb = settings.memory_budget_mb
         self.stats = CacheStats()
@@ -258,7 +260,7 @@ class ModelCache:
             model = self._loader(spec, key[1], self.settings)
             memory_mb = int(getattr(model, "memory_mb", spec.memory_mb))
             with self._lock:
-                self._entries[key] = _Entry(model, memory_mb, time.monotonic())
+                self._entries[key] = _Entry(model, memory_mb, self._clock())
                 self.stats.loads += 1
                 evicted = self._evict_over_budget(keep=key)
         for old in evicted:
@@ -271,7 +273,7 @@ class ModelCache:
             if entry is None:
                 return None
             self._entries.move_to_end(key)
-            entry.last_used = time.monotonic()
+            entry.last_used = self._clock()
             self.stats.hits += 1
             return entry.model
 
@@ -295,7 +297,7 @@ class ModelCache:
 
     def unload_idle(self, max_idle_s: float) -> list[tuple[str, str]]:
         """Drop models unused for ``max_idle_s`` seconds (frees GPU memory between jobs)."""
-        now = time.monotonic()
+        now = self._clock()
         with self._lock:
             idle = [k for k, e in self._entries.items() if now - e.last_used >= max_idle_s]
             models = [self._entries.pop(k).model for k in idle]

@@ -189,27 +189,46 @@ class FrameCounter:
         return index
 
 
+# H.264 (ITU-T H.264 §7.3.1): one NAL header byte, forbidden_zero(1) nal_ref_idc(2) nal_unit_type(5)
+H264_NAL_TYPE_MASK = 0x1F
+H264_NAL_REF_IDC_SHIFT, H264_NAL_REF_IDC_MASK = 5, 0x3
+H264_SLICE_TYPES = (1, 5)  # coded slice of a non-IDR picture, of an IDR picture
+# HEVC (ITU-T H.265 §7.3.1.2): forbidden_zero(1) nal_unit_type(6) ... in the first of two header bytes
+HEVC_NAL_TYPE_SHIFT, HEVC_NAL_TYPE_MASK = 1, 0x3F
+HEVC_FIRST_NON_VCL = 32  # types 0-31 carry coded slices
+HEVC_FIRST_RESERVED_VCL = 16  # among 0-15, even types are sub-layer non-reference pictures
+# avcC / hvcC decoder configuration records (ISO/IEC 14496-15 §5.3.3.1, §8.3.3.1)
+CONFIGURATION_VERSION = 1  # first byte of both records; Annex-B extradata starts with 0 instead
+AVCC_LENGTH_SIZE_BYTE = 4  # low 2 bits: NAL length field size minus one
+HVCC_LENGTH_SIZE_BYTE = 21  # same, in the HEVC record
+HVCC_MIN_BYTES = 23  # the fixed part of an hvcC record (avcC needs fewer)
+NAL_HEADER_BYTES_KEPT = 2  # enough of each unit's header for both rules
+
+
 def _nal_units(data: bytes | memoryview, length_size: int) -> list[bytes]:
+    """The first header bytes of each length-prefixed NAL unit; empty when ``data`` is not
+    length-prefixed after all (the caller then decodes the packet)."""
     units, offset = [], 0
     while offset + length_size <= len(data):
         length = int.from_bytes(data[offset : offset + length_size], "big")
         offset += length_size
         if length <= 0 or offset + length > len(data):
-            return []  # not length-prefixed after all: decode it
-        units.append(bytes(data[offset : offset + min(length, 2)]))
+            return []
+        units.append(bytes(data[offset : offset + min(length, NAL_HEADER_BYTES_KEPT)]))
         offset += length
     return units
 
 
 def _h264_disposable(units: list[bytes]) -> bool:
-    slices = [u for u in units if u and u[0] & 0x1F in (1, 5)]  # coded slices (IDR included)
-    return bool(slices) and all((u[0] >> 5) & 3 == 0 for u in slices)  # nal_ref_idc == 0
+    slices = [u for u in units if u and u[0] & H264_NAL_TYPE_MASK in H264_SLICE_TYPES]
+    # nal_ref_idc == 0: no other picture predicts from this one
+    return bool(slices) and all((u[0] >> H264_NAL_REF_IDC_SHIFT) & H264_NAL_REF_IDC_MASK == 0 for u in slices)
 
 
 def _hevc_disposable(units: list[bytes]) -> bool:
-    types = [(u[0] >> 1) & 0x3F for u in units if u]
-    slices = [t for t in types if t < 32]  # VCL NAL units
-    return bool(slices) and all(t < 16 and t % 2 == 0 for t in slices)  # sub-layer non-reference
+    types = [(u[0] >> HEVC_NAL_TYPE_SHIFT) & HEVC_NAL_TYPE_MASK for u in units if u]
+    slices = [t for t in types if t < HEVC_FIRST_NON_VCL]
+    return bool(slices) and all(t < HEVC_FIRST_RESERVED_VCL and t % 2 == 0 for t in slices)
 
 
 def disposable_packet_test(codec_name: str, extradata: bytes | None) -> Callable[[Any], bool] | None:
@@ -217,13 +236,13 @@ def disposable_packet_test(codec_name: str, extradata: bytes | None) -> Callable
 
     Works on length-prefixed H.264 (avcC) and HEVC (hvcC) as stored in MP4/MOV/MKV.
     """
-    if not extradata or len(extradata) < 23:
+    if not extradata or len(extradata) < HVCC_MIN_BYTES or extradata[0] != CONFIGURATION_VERSION:
         return None
-    if codec_name == "h264" and extradata[0] == 1:
-        length_size = (extradata[4] & 3) + 1
+    if codec_name == "h264":
+        length_size = (extradata[AVCC_LENGTH_SIZE_BYTE] & 3) + 1
         rule = _h264_disposable
-    elif codec_name == "hevc" and extradata[0] == 1:
-        length_size = (extradata[21] & 3) + 1
+    elif codec_name == "hevc":
+        length_size = (extradata[HVCC_LENGTH_SIZE_BYTE] & 3) + 1
         rule = _hevc_disposable
     else:
         return None

@@ -35,6 +35,13 @@ def fraction_from_str(text: str) -> Fraction:
     return Fraction(text)
 
 
+def _known(cls: Any, data: dict[str, Any]) -> dict[str, Any]:
+    """The keys of ``data`` that ``cls`` has fields for: JSON from a newer version, with fields
+    this one does not know, still loads."""
+    names = {f.name for f in fields(cls)}
+    return {key: value for key, value in data.items() if key in names}
+
+
 @dataclass(frozen=True)
 class VideoInfo:
     """What :func:`studio.media.probe` learns about a media file.
@@ -99,7 +106,7 @@ class Word:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Word:
-        return cls(**data)
+        return cls(**_known(cls, data))
 
 
 @dataclass(frozen=True)
@@ -124,7 +131,7 @@ class Segment:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Segment:
-        values = dict(data)
+        values = _known(cls, data)
         values["words"] = tuple(Word.from_dict(w) for w in data.get("words", ()))
         return cls(**values)
 
@@ -255,7 +262,7 @@ class Event:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Event:
-        return cls(**data)
+        return cls(**_known(cls, data))
 
 
 @dataclass(frozen=True)

@@ -72,12 +72,14 @@ class Detections:
         return len(self.labels)
 
     def keep(self, mask: np.ndarray) -> Detections:
+        """The boxes where ``mask`` is true, with every per-box field (``extra`` too)."""
         indices = np.flatnonzero(mask)
-        return Detections(self.xyxy[indices], self.scores[indices], tuple(self.labels[i] for i in indices))
+        extra = {name: np.asarray(values)[indices] for name, values in self.extra.items()}
+        return Detections(self.xyxy[indices], self.scores[indices], tuple(self.labels[i] for i in indices), extra)
 
     def scaled(self, sx: float, sy: float) -> Detections:
-        """Boxes in another resolution: x times ``sx``, y times ``sy``."""
-        return Detections(self.xyxy * np.array([sx, sy, sx, sy], np.float32), self.scores, self.labels)
+        """Boxes in another resolution: x times ``sx``, y times ``sy`` (``extra`` kept)."""
+        return Detections(self.xyxy * np.array([sx, sy, sx, sy], np.float32), self.scores, self.labels, self.extra)
 
 
 def box_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:

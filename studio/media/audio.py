@@ -19,6 +19,9 @@ __all__ = ["ASR_SAMPLE_RATE", "audio_duration", "audio_planes", "channel_layout"
            "write_audio"]  # fmt: skip
 
 ASR_SAMPLE_RATE = 16_000  # what Whisper and the VAD expect
+# audio ending this much short of its declared length is truncated: encoder priming and padding
+# (AAC 1024-2048 samples, Opus 312) and container rounding stay well below it
+AUDIO_TRUNCATION_SLACK_S = 0.5
 
 
 def iter_audio(
@@ -62,7 +65,7 @@ def iter_audio(
         yield from chunker.flush()
         expected_s = declared_end_s(container, stream) or 0.0
         until = chunker.samples_out / sample_rate
-        if until < expected_s - 0.5:
+        if until < expected_s - AUDIO_TRUNCATION_SLACK_S:
             reason = f"truncated: audio stops at {until:.3f} s but the track should last {expected_s:.3f} s"
             raise CorruptMedia(shown, reason, decoded_until_s=until)
 

@@ -94,6 +94,17 @@ def _resolve(cache: ModelCache, task: str, name: str | None) -> Any:
     return spec
 
 
+def _check_vocabulary(cache: ModelCache, spec: Any, options: AnalyzeOptions) -> None:
+    """Text queries need an open-vocabulary detector, and such a detector needs queries."""
+    open_vocabulary = bool(spec.params.get("open_vocabulary"))
+    if options.queries and not open_vocabulary:
+        able = " or ".join(s.name for s in cache.registry.specs("detect") if s.params.get("open_vocabulary"))
+        raise InputError(f"{spec.name} detects a fixed set of labels and cannot look for text queries; "
+                         f"use an open-vocabulary detector: --detector {able or '(none registered)'}")  # fmt: skip
+    if open_vocabulary and not options.queries:
+        raise InputError(f"{spec.name} is an open-vocabulary detector: say what to look for, e.g. --query 'a red car'")
+
+
 class _Analysis:
     """The per-sample work and the state it accumulates."""
 
@@ -261,6 +272,8 @@ def analyze(
     requested_fps = media.as_fps(options.fps)
     options = _analysis_rate(options, info, warnings)
     detector_spec = _resolve(cache, "detect", options.detector) if "detect" in options.tasks else None
+    if detector_spec is not None:
+        _check_vocabulary(cache, detector_spec, options)
     pose_spec = _resolve(cache, "pose", options.pose_model) if "pose" in options.tasks else None
     detector = cache.get(detector_spec.name, device) if detector_spec else None
     pose = cache.get(pose_spec.name, device) if pose_spec else None

@@ -222,6 +222,14 @@ def test_messages_keep_the_spaces_of_a_file_name(folder: Path) -> None:
     assert result.stderr == "error: my  video.mp4: no such file\n"
 
 
+def test_requests_a_model_cannot_serve_are_input_errors(folder: Path) -> None:
+    result = studio("analyze", "walk.mp4", "--query", "a cat", cwd=folder)  # the default detector has fixed labels
+    assert result.returncode == 2 and "cannot look for text queries" in result.stderr
+    assert "--detector owlv2-base" in result.stderr
+    result = studio("models", "install")
+    assert result.returncode == 2 and "name one or more models, or pass --offline-defaults" in result.stderr
+
+
 def test_demo_media_checks_its_numbers(tmp_path: Path) -> None:
     for flags, message in ((["--shot-seconds", "nan"], "got nan"), (["--fps", "0"], "positive frame rate")):
         result = studio("demo-media", "--out", tmp_path / "demo", *flags)

@@ -3,7 +3,6 @@ from __future__ import annotations
 import sys
 import textwrap
 import threading
-import time
 from pathlib import Path
 from typing import Any
 
@@ -146,16 +145,21 @@ def test_default_for_a_task_is_the_best_installed(plugin: Path, settings: Settin
 
 
 class CountingLoader:
-    def __init__(self, delay_s: float = 0.0) -> None:
+    def __init__(self, wait_for: dict[str, threading.Event] | None = None) -> None:
         self.calls: list[tuple[str, str]] = []
-        self.delay_s = delay_s
         self.closed: list[str] = []
+        self.saw_other_load: list[str] = []
+        self._wait_for = wait_for or {}
         self._lock = threading.Lock()
 
     def __call__(self, spec: ModelSpec, device: str, settings: Settings) -> Any:
         with self._lock:
             self.calls.append((spec.name, device))
-        time.sleep(self.delay_s)
+        if self._wait_for:  # each load waits until the other name's load has started
+            self._wait_for[spec.name].set()
+            others = [event for name, event in self._wait_for.items() if name != spec.name]
+            if all(event.wait(timeout=10) for event in others):
+                self.saw_other_load.append(spec.name)
         loader = self
 
         class Model:
@@ -214,7 +218,7 @@ def test_a_model_bigger_than_the_budget_loads_alone(tmp_path: Path) -> None:
 
 
 def test_concurrent_gets_load_once(tmp_path: Path) -> None:
-    loader = CountingLoader(delay_s=0.3)
+    loader = CountingLoader(wait_for={"m0": threading.Event(), "m1": threading.Event()})
     cache = ModelCache(_registry(100, 100), _settings(tmp_path, 1000), loader=loader)
     results: list[Any] = []
     barrier = threading.Barrier(8)
@@ -224,7 +228,6 @@ def test_concurrent_gets_load_once(tmp_path: Path) -> None:
         results.append(cache.get(name))
 
     threads = [threading.Thread(target=worker, args=(f"m{i % 2}",)) for i in range(8)]
-    started = time.monotonic()
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -232,17 +235,23 @@ def test_concurrent_gets_load_once(tmp_path: Path) -> None:
 
     assert sorted(loader.calls) == [("m0", "cpu"), ("m1", "cpu")]
     assert len({id(r) for r in results}) == 2
-    assert time.monotonic() - started < 0.55  # the two names loaded in parallel, not in turn
+    assert sorted(loader.saw_other_load) == ["m0", "m1"]  # each load ran while the other was under way
 
 
 def test_idle_models_are_unloaded(tmp_path: Path) -> None:
+    now = [100.0]
     loader = CountingLoader()
-    cache = ModelCache(_registry(100, 100), _settings(tmp_path, 1000), loader=loader)
+    cache = ModelCache(_registry(100, 100), _settings(tmp_path, 1000), loader=loader, clock=lambda: now[0])
     cache.get("m0")
-    time.sleep(0.05)
+    now[0] += 30.0
     cache.get("m1")
-    assert cache.unload_idle(0.04) == [("m0", "cpu")]
+    now[0] += 10.0
+    assert cache.unload_idle(20.0) == [("m0", "cpu")]  # idle 40 s; m1 only 10 s
     assert cache.loaded() == [("m1", "cpu")] and loader.closed == ["m0"]
+    now[0] += 5.0
+    cache.get("m1")  # a use resets its idle time
+    now[0] += 19.0
+    assert cache.unload_idle(20.0) == [] and cache.loaded() == [("m1", "cpu")]
 
 
 def test_cache_raises_unknown_model(tmp_path: Path) -> None:

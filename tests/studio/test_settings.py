@@ -42,7 +42,24 @@ def test_bad_values_are_input_errors(env: dict[str, str], message: str) -> None:
         Settings.from_env(env)
 
 
-def test_auto_device_on_a_machine_without_cuda() -> None:
-    torch = pytest.importorskip("torch")
-    expected = "cuda" if torch.cuda.is_available() else "cpu"
-    assert Settings.from_env({}).resolve_device() == expected
+def test_auto_device_follows_what_torch_sees(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+    import types
+
+    settings = Settings.from_env({})
+    for available, expected in ((True, "cuda"), (False, "cpu")):
+        fake = types.SimpleNamespace(cuda=types.SimpleNamespace(is_available=lambda available=available: available))
+        monkeypatch.setitem(sys.modules, "torch", fake)
+        assert settings.resolve_device() == expected
+    assert Settings.from_env({"MEDIA_STUDIO_DEVICE": "cpu"}).resolve_device() == "cpu"
+
+
+def test_limits_come_from_the_environment_and_are_checked() -> None:
+    settings = Settings.from_env({"MEDIA_STUDIO_MAX_PIXELS": "1000", "MEDIA_STUDIO_MAX_DURATION_S": "2.5",
+                                  "MEDIA_STUDIO_MAX_FILE_MB": "7"})  # fmt: skip
+    assert (settings.max_pixels, settings.max_duration_s, settings.max_file_mb) == (1000, 2.5, 7)
+    for env, message in (({"MEDIA_STUDIO_MAX_PIXELS": "99999999999999"}, "max pixels <= 2147483647"),
+                         ({"MEDIA_STUDIO_MAX_DURATION_S": "nan"}, "expected seconds"),
+                         ({"MEDIA_STUDIO_MAX_FILE_MB": "0"}, "positive media limits")):  # fmt: skip
+        with pytest.raises(InputError, match=message):
+            Settings.from_env(env)
