@@ -52,8 +52,8 @@ RUNS = (
 
 
 def make_recording(folder: Path) -> tuple[Path, float]:
-    from studio.demo_media import speak
     from studio.media import write_audio
+    from studio.speech import speak
 
     pieces, rate = [], 22050
     for sentence in SENTENCES:

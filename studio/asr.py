@@ -31,7 +31,7 @@ LANGUAGES = frozenset(
     "nn no oc pa pl ps pt ro ru sa sd si sk sl sn so sq sr su sv sw ta te tg th tk tl tr tt uk ur uz "
     "vi yi yo zh yue".split()
 )
-TASKS = ("transcribe", "translate")
+ASR_TASKS = ("transcribe", "translate")  # what Whisper does with speech
 
 
 @dataclass(frozen=True)
@@ -56,7 +56,7 @@ class TranscribeOptions:
     def __post_init__(self) -> None:
         if self.language is not None and self.language not in LANGUAGES:
             raise InputError(f"unsupported language code {self.language!r}; expected one of Whisper's, e.g. en, es, de")
-        if self.task not in TASKS:
+        if self.task not in ASR_TASKS:
             raise InputError(f"expected task transcribe or translate, got {self.task!r}")
         # Whisper decodes with 5 beams; past a few dozen, memory grows with no gain in accuracy
         if not 1 <= self.beam_size <= 32:

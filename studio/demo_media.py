@@ -10,10 +10,6 @@ Nothing is downloaded; no third-party video is involved.
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-import tempfile
-import wave
 from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
@@ -25,11 +21,12 @@ import numpy as np
 from studio.errors import InputError, StudioError
 from studio.media import VideoWriter, as_fps
 from studio.outputs import write_json
+from studio.speech import speak
 from studio.types import fraction_to_str
 
-__all__ = ["DEMO_SHOTS", "DemoMedia", "DemoShot", "make_demo_media", "speak"]
+__all__ = ["DEMO_SHOTS", "DemoMedia", "DemoShot", "make_demo_media"]
 
-Box = tuple[float, float, float, float]  # x, y, width, height in source-image pixels
+Box = tuple[float, float, float, float]  # x1, y1, x2, y2 (xyxy) in source-image pixels
 
 
 @dataclass(frozen=True)
@@ -45,13 +42,13 @@ class DemoShot:
 
 DEMO_SHOTS = (
     DemoShot("astronaut", ("person",), "An astronaut poses in front of the flag.", "zoom-in",
-             (0, 0, 512, 288), (128, 40, 288, 162)),
+             (0, 0, 512, 288), (128, 40, 416, 202)),
     DemoShot("coffee", ("cup",), "A cup of coffee sits on the table.", "pan-right",
-             (0, 40, 480, 270), (120, 40, 480, 270), caption="COFFEE BREAK"),
+             (0, 40, 480, 310), (120, 40, 600, 310), caption="COFFEE BREAK"),
     DemoShot("chelsea", ("cat",), "Here is a cat looking at the camera.", "zoom-out",
-             (120, 40, 240, 135), (0, 20, 451, 254)),
+             (120, 40, 360, 175), (0, 20, 451, 274)),
     DemoShot("motorcycle", ("motorcycle",), "A red motorcycle is parked in a garage.", "pan-left",
-             (260, 60, 480, 270), (0, 100, 480, 270)),
+             (260, 60, 740, 330), (0, 100, 480, 370)),
 )  # fmt: skip
 
 
@@ -78,8 +75,7 @@ def _ease(t: float) -> float:
 def _render(image: Any, box: Box, size: tuple[int, int]) -> Any:
     from PIL import Image
 
-    x, y, w, h = box
-    return image.resize(size, Image.Resampling.BILINEAR, box=(x, y, x + w, y + h))
+    return image.resize(size, Image.Resampling.BILINEAR, box=box)
 
 
 def _burn_caption(frame: Any, text: str) -> list[int]:
@@ -95,23 +91,6 @@ def _burn_caption(frame: Any, text: str) -> list[int]:
     draw.rectangle(box, fill=(20, 20, 20))
     draw.text((x - left, y - top), text, font=font, fill=(255, 255, 255))
     return box
-
-
-def speak(text: str, voice: str = "en-us", words_per_minute: int = 150) -> tuple[np.ndarray, int]:
-    """Speech for ``text`` from espeak-ng as mono float32 samples and their rate."""
-    binary = shutil.which("espeak-ng")
-    if binary is None:
-        raise StudioError("espeak-ng is not installed; install it with: sudo apt-get install espeak-ng")
-    with tempfile.TemporaryDirectory() as tmp:
-        wav_path = Path(tmp) / "speech.wav"
-        cmd = [binary, "-v", voice, "-s", str(words_per_minute), "-w", str(wav_path), text]
-        result = subprocess.run(cmd, capture_output=True, text=True, check=False)
-        if result.returncode != 0 or not wav_path.exists():
-            raise StudioError(f"espeak-ng failed for voice {voice!r}: {result.stderr.strip()}")
-        with wave.open(str(wav_path)) as wav:
-            rate = wav.getframerate()
-            raw = np.frombuffer(wav.readframes(wav.getnframes()), dtype=np.int16)
-    return raw.astype(np.float32) / 32768.0, rate
 
 
 def _speech_bounds(samples: np.ndarray, rate: int) -> tuple[float, float]:

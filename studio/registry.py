@@ -34,7 +34,7 @@ from studio.sources import locate, split_source
 
 __all__ = [
     "ENTRY_POINT_GROUP",
-    "TASKS",
+    "MODEL_TASKS",
     "CacheStats",
     "ModelCache",
     "ModelSpec",
@@ -47,7 +47,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 ENTRY_POINT_GROUP = "media_studio.models"
-TASKS = ("asr", "detect", "pose", "action", "caption", "shots", "ocr", "embed", "text-to-video")
+MODEL_TASKS = ("asr", "detect", "pose", "action", "caption", "shots", "ocr", "embed", "text-to-video")
 
 
 @dataclass(frozen=True)
@@ -76,8 +76,8 @@ class ModelSpec:
     params: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
 
     def __post_init__(self) -> None:
-        if self.task not in TASKS:
-            raise InputError(f"model {self.name!r}: expected task in {TASKS}, got {self.task!r}")
+        if self.task not in MODEL_TASKS:
+            raise InputError(f"model {self.name!r}: expected task in {MODEL_TASKS}, got {self.task!r}")
         if ":" not in self.adapter:
             raise InputError(f"model {self.name!r}: expected adapter 'module:Class', got {self.adapter!r}")
         split_source(self.source)
@@ -151,8 +151,8 @@ class Registry:
         return sorted(self._specs)
 
     def specs(self, task: str | None = None) -> list[ModelSpec]:
-        if task is not None and task not in TASKS:
-            raise InputError(f"expected task in {TASKS}, got {task!r}")
+        if task is not None and task not in MODEL_TASKS:
+            raise InputError(f"expected task in {MODEL_TASKS}, got {task!r}")
         return [s for s in sorted(self._specs.values(), key=lambda s: s.name) if task in (None, s.task)]
 
     def default_for(self, task: str, settings: Settings) -> ModelSpec:

@@ -103,7 +103,7 @@ def spoken_sentences(
     sentences: Sequence[str], voice: str = "en-us", pause_s: float = 0.8, lead_s: float = 0.5
 ) -> tuple[np.ndarray, int, list[dict]]:
     """espeak-ng speech of the sentences with pauses; truth = text with start/end seconds."""
-    from studio.demo_media import speak
+    from studio.speech import speak
 
     rate = 22050
     pieces = [np.zeros(round(lead_s * rate), np.float32)]

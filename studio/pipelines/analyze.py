@@ -34,15 +34,15 @@ from studio.types import Event, Timeline, Track, TrackPoint, VideoInfo, fraction
 from studio.vision import Detections, DetectorModel, PoseModel
 from studio.zones import ZoneWatcher
 
-__all__ = ["TASKS", "AnalyzeOptions", "analyze"]
+__all__ = ["ANALYSIS_TASKS", "AnalyzeOptions", "analyze"]
 
-TASKS = ("detect", "track", "pose", "motion")
+ANALYSIS_TASKS = ("detect", "track", "pose", "motion")  # what `studio analyze --tasks` takes
 
 
 @dataclass(frozen=True)
 class AnalyzeOptions:
     fps: Fraction | int | float | str = 5  # analysis samples per second, independent of the source
-    tasks: tuple[str, ...] = TASKS
+    tasks: tuple[str, ...] = ANALYSIS_TASKS
     detector: str | None = None  # a registry name; None: the best installed
     pose_model: str | None = None
     min_score: float = 0.35  # a detection counts from here; weaker ones only keep tracks alive
@@ -60,11 +60,10 @@ class AnalyzeOptions:
     min_track_samples: int = 3  # shorter tracks are detector flicker, dropped from the timeline
 
     def __post_init__(self) -> None:
-        unknown = [t for t in self.tasks if t not in TASKS]
+        unknown = [t for t in self.tasks if t not in ANALYSIS_TASKS]
         if unknown or not self.tasks:
-            raise InputError(
-                f"unknown task {', '.join(map(repr, unknown)) or '(none)'}; expected some of {', '.join(TASKS)}"
-            )
+            named = ", ".join(map(repr, unknown)) or "(none)"
+            raise InputError(f"unknown task {named}; expected some of {', '.join(ANALYSIS_TASKS)}")
         if {"track", "pose"} & set(self.tasks) and "detect" not in self.tasks:
             raise InputError("tasks track and pose need detect as well")
         checks = (

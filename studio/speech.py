@@ -1,0 +1,36 @@
+"""Speech from text, offline: Debian's ``espeak-ng`` as mono float32 samples.
+
+Used by the demo media's narration and by the tests, benchmarks and evaluations that need
+speech whose words and timing they know.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import tempfile
+import wave
+from pathlib import Path
+
+import numpy as np
+
+from studio.errors import StudioError
+
+__all__ = ["speak"]
+
+
+def speak(text: str, voice: str = "en-us", words_per_minute: int = 150) -> tuple[np.ndarray, int]:
+    """Speech for ``text`` from espeak-ng as mono float32 samples and their rate."""
+    binary = shutil.which("espeak-ng")
+    if binary is None:
+        raise StudioError("espeak-ng is not installed; install it with: sudo apt-get install espeak-ng")
+    with tempfile.TemporaryDirectory() as tmp:
+        wav_path = Path(tmp) / "speech.wav"
+        cmd = [binary, "-v", voice, "-s", str(words_per_minute), "-w", str(wav_path), text]
+        result = subprocess.run(cmd, capture_output=True, text=True, check=False)
+        if result.returncode != 0 or not wav_path.exists():
+            raise StudioError(f"espeak-ng failed for voice {voice!r}: {result.stderr.strip()}")
+        with wave.open(str(wav_path)) as wav:
+            rate = wav.getframerate()
+            raw = np.frombuffer(wav.readframes(wav.getnframes()), dtype=np.int16)
+    return raw.astype(np.float32) / 32768.0, rate
