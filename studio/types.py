@@ -1,14 +1,18 @@
 """Result dataclasses shared by every pipeline and face of the service.
 
 Each type is frozen, names its units (``_s`` seconds, ``fps`` frames per second as an
-exact ``Fraction``) and round-trips through JSON with ``to_dict()`` / ``from_dict()``.
+exact ``Fraction``) and round-trips through JSON with ``to_dict()`` / ``from_dict()``, one
+generic way for all (:mod:`studio.serialize`): unknown keys are ignored, so a timeline
+written by a newer version loads; a ``Timeline`` carries ``schema_version``.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
+
+from studio.serialize import SCHEMA_VERSION, JsonResult
 
 __all__ = [
     "EVENT_KINDS",
@@ -35,15 +39,8 @@ def fraction_from_str(text: str) -> Fraction:
     return Fraction(text)
 
 
-def _known(cls: Any, data: dict[str, Any]) -> dict[str, Any]:
-    """The keys of ``data`` that ``cls`` has fields for: JSON from a newer version, with fields
-    this one does not know, still loads."""
-    names = {f.name for f in fields(cls)}
-    return {key: value for key, value in data.items() if key in names}
-
-
 @dataclass(frozen=True)
-class VideoInfo:
+class VideoInfo(JsonResult):
     """What :func:`studio.media.probe` learns about a media file.
 
     ``fps`` is the declared rate from the container header, exact. ``measured_fps``,
@@ -78,22 +75,9 @@ class VideoInfo:
         """Nominal seconds between frames from the declared rate."""
         return float(1 / self.fps)
 
-    def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["fps"] = fraction_to_str(self.fps)
-        return data
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> VideoInfo:
-        known = {f.name for f in fields(cls)}
-        values = {key: value for key, value in data.items() if key in known}
-        values["fps"] = fraction_from_str(str(values["fps"]))
-        values["warnings"] = tuple(values.get("warnings", ()))
-        return cls(**values)
-
 
 @dataclass(frozen=True)
-class Word:
+class Word(JsonResult):
     """One recognised word; ``text`` keeps Whisper's leading space."""
 
     start_s: float
@@ -101,16 +85,9 @@ class Word:
     text: str
     probability: float
 
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Word:
-        return cls(**_known(cls, data))
-
 
 @dataclass(frozen=True)
-class Segment:
+class Segment(JsonResult):
     """A stretch of speech as the model decoded it, with its confidence numbers."""
 
     id: int
@@ -124,20 +101,9 @@ class Segment:
     words: tuple[Word, ...] = ()
     language: str | None = None  # set when languages are detected per segment
 
-    def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["words"] = [w.to_dict() for w in self.words]
-        return data
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Segment:
-        values = _known(cls, data)
-        values["words"] = tuple(Word.from_dict(w) for w in data.get("words", ()))
-        return cls(**values)
-
 
 @dataclass(frozen=True)
-class Transcript:
+class Transcript(JsonResult):
     """What transcription returns, whatever the backend.
 
     ``language_probability`` is the detector's confidence, measured on the first
@@ -163,23 +129,12 @@ class Transcript:
     def words(self) -> tuple[Word, ...]:
         return tuple(word for segment in self.segments for word in segment.words)
 
-    def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["segments"] = [s.to_dict() for s in self.segments]
-        data["text"] = self.text
-        return data
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Transcript:
-        known = {f.name for f in fields(cls)}
-        values = {key: value for key, value in data.items() if key in known}
-        values["segments"] = tuple(Segment.from_dict(s) for s in data.get("segments", ()))
-        values["warnings"] = tuple(values.get("warnings", ()))
-        return cls(**values)
+    def json_extras(self) -> dict[str, Any]:
+        return {"text": self.text}
 
 
 @dataclass(frozen=True)
-class TrackPoint:
+class TrackPoint(JsonResult):
     """Where a tracked object was at one sampled time; ``xyxy`` in source pixels.
 
     ``keypoints`` (people, when pose ran): 17 COCO ``(x, y, score)`` in source pixels.
@@ -195,25 +150,9 @@ class TrackPoint:
         x1, y1, x2, y2 = self.xyxy
         return (x1 + x2) / 2, (y1 + y2) / 2
 
-    def to_dict(self) -> dict[str, Any]:
-        data: dict[str, Any] = {"time_s": self.time_s, "xyxy": list(self.xyxy), "score": self.score}
-        if self.keypoints is not None:
-            data["keypoints"] = [list(k) for k in self.keypoints]
-        return data
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> TrackPoint:
-        keypoints = data.get("keypoints")
-        return cls(
-            time_s=data["time_s"],
-            xyxy=tuple(data["xyxy"]),
-            score=data["score"],
-            keypoints=tuple(tuple(k) for k in keypoints) if keypoints is not None else None,
-        )
-
 
 @dataclass(frozen=True)
-class Track:
+class Track(JsonResult):
     """One object followed over time with a stable ``id``."""
 
     id: int
@@ -232,20 +171,15 @@ class Track:
     def path(self) -> tuple[tuple[float, float], ...]:
         return tuple(p.center for p in self.points)
 
-    def to_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "label": self.label, "first_s": self.first_s, "last_s": self.last_s,
-                "points": [p.to_dict() for p in self.points]}  # fmt: skip
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Track:
-        return cls(data["id"], data["label"], tuple(TrackPoint.from_dict(p) for p in data["points"]))
+    def json_extras(self) -> dict[str, Any]:
+        return {"first_s": self.first_s, "last_s": self.last_s}
 
 
 EVENT_KINDS = ("motion_started", "motion_stopped", "unusual_movement", "loitering", "line_crossing", "zone_entry")
 
 
 @dataclass(frozen=True)
-class Event:
+class Event(JsonResult):
     """Something that happened between ``start_s`` and ``end_s`` (equal for an instant)."""
 
     kind: str
@@ -257,16 +191,9 @@ class Event:
     region: str | None = None
     details: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
 
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Event:
-        return cls(**_known(cls, data))
-
 
 @dataclass(frozen=True)
-class Timeline:
+class Timeline(JsonResult):
     """Everything known about one video on its own clock (seconds from the stream start).
 
     ``sample_times_s`` are the real times of the analysed frames; ``warnings`` say what
@@ -282,28 +209,5 @@ class Timeline:
     warnings: tuple[str, ...] = ()
     metadata: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "video": self.video.to_dict(),
-            "transcript": self.transcript.to_dict() if self.transcript else None,
-            "sample_times_s": list(self.sample_times_s),
-            "tracks": [t.to_dict() for t in self.tracks],
-            "events": [e.to_dict() for e in self.events],
-            "counts": {name: dict(values) for name, values in self.counts.items()},
-            "warnings": list(self.warnings),
-            "metadata": dict(self.metadata),
-        }
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Timeline:
-        transcript = data.get("transcript")
-        return cls(
-            video=VideoInfo.from_dict(data["video"]),
-            transcript=Transcript.from_dict(transcript) if transcript else None,
-            sample_times_s=tuple(data.get("sample_times_s", ())),
-            tracks=tuple(Track.from_dict(t) for t in data.get("tracks", ())),
-            events=tuple(Event.from_dict(e) for e in data.get("events", ())),
-            counts={name: dict(values) for name, values in data.get("counts", {}).items()},
-            warnings=tuple(data.get("warnings", ())),
-            metadata=dict(data.get("metadata", {})),
-        )
+    def json_extras(self) -> dict[str, Any]:
+        return {"schema_version": SCHEMA_VERSION}
