@@ -3,7 +3,7 @@
 Flow is OpenCV's DIS (no weights) between consecutive sampled frames, on a small grey copy
 (``width`` px). Energy is the mean flow speed in *frame widths per second*, so the numbers
 do not depend on resolution or on the analysis FPS. A ``rows × cols`` grid gives energy per
-region. A frame pair that differs wholesale (a cut) is skipped: flow across a cut is noise.
+region. A frame pair across a cut (:mod:`studio.cuts`) is skipped: flow across a cut is noise.
 
 Events:
 - ``motion_started`` / ``motion_stopped`` with hysteresis (on above ``on_level``, off below
@@ -23,12 +23,7 @@ import numpy as np
 
 from studio.types import Event
 
-__all__ = ["CutDetector", "MotionAnalyzer", "MotionSample", "MotionSwitch", "UnusualMovement", "small_grey"]
-
-# Bhattacharyya distance between 8×8×8 colour histograms above which two samples are a cut.
-# On the demo video cuts score 0.59-0.85 while the fastest pan stays under 0.2; a plain pixel
-# difference cannot tell them apart (fast pans reach 43 of 255, one cut only 53).
-CUT_DISTANCE = 0.4
+__all__ = ["MotionAnalyzer", "MotionSample", "MotionSwitch", "UnusualMovement", "small_grey"]
 
 
 @dataclass(frozen=True)
@@ -45,27 +40,6 @@ def small_grey(image: np.ndarray, width: int = 160) -> np.ndarray:
 
     height = max(8, round(image.shape[0] * width / image.shape[1]))
     return cv2.cvtColor(cv2.resize(image, (width, height), interpolation=cv2.INTER_AREA), cv2.COLOR_RGB2GRAY)
-
-
-@dataclass
-class CutDetector:
-    """True when a sample's colours differ wholesale from the one before: a cut between shots.
-
-    Colour histograms ignore where things are, so pans and zooms do not count; a cut between
-    two shots of the same colours is missed (proper shot detection is a model's job)."""
-
-    _previous: np.ndarray | None = None
-
-    def is_cut(self, image: np.ndarray) -> bool:
-        import cv2
-
-        small = cv2.resize(image, (64, 36), interpolation=cv2.INTER_AREA)
-        histogram = cv2.calcHist([small], [0, 1, 2], None, [8, 8, 8], [0, 256] * 3)
-        histogram = cv2.normalize(histogram, histogram).flatten()
-        previous, self._previous = self._previous, histogram
-        if previous is None:
-            return False
-        return float(cv2.compareHist(previous, histogram, cv2.HISTCMP_BHATTACHARYYA)) > CUT_DISTANCE
 
 
 @dataclass

@@ -24,8 +24,9 @@ import numpy as np
 
 from studio import media
 from studio.annotate import FrameAnnotator, FrameState
+from studio.cuts import CutDetector
 from studio.errors import Cancelled, CorruptMedia, InputError
-from studio.motion import CutDetector, MotionAnalyzer, MotionSwitch, UnusualMovement, small_grey
+from studio.motion import MotionAnalyzer, MotionSwitch, UnusualMovement, small_grey
 from studio.outputs import check_outputs
 from studio.progress import CancelFlag, Progress, check_cancel
 from studio.registry import ModelCache, default_cache

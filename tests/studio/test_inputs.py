@@ -12,8 +12,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from synthetic_media import read_counter, sine, write_counter_video
 
+from evaluations.synthetic_media import read_counter, sine, write_counter_video
 from studio import media
 from studio.errors import MediaError, MediaNotFound, RefusedMedia
 from studio.media import MediaLimits, inputs

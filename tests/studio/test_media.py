@@ -6,7 +6,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from synthetic_media import (
+
+from evaluations.synthetic_media import (
     counter_frame,
     dominant_frequency,
     read_counter,
@@ -14,7 +15,6 @@ from synthetic_media import (
     write_counter_video,
     write_wav,
 )
-
 from studio import media
 from studio.errors import (
     CorruptMedia,

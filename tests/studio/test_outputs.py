@@ -10,8 +10,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from synthetic_media import counter_frame, write_counter_video
 
+from evaluations.synthetic_media import counter_frame, write_counter_video
 from studio import media
 from studio.errors import InputError, OutputError
 from studio.outputs import atomic_path, check_outputs, json_bytes, write_json, write_text
@@ -157,7 +157,7 @@ def test_concurrent_writers_leave_one_whole_video(tmp_path: Path) -> None:
     assert not errors
     info = media.probe(target)
     assert info.frame_count == 40 and not info.warnings
-    from synthetic_media import read_counter
+    from evaluations.synthetic_media import read_counter
 
     shown = [read_counter(f.image) for f in media.iter_frames(target)]
     assert shown in (list(range(40)), list(range(1000, 1040)))  # one writer's video, whole

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from synthetic_media import counter_frame, read_counter
 
+from evaluations.synthetic_media import counter_frame, read_counter
 from evaluations.synthetic_scenes import moving_objects_video
 from studio import media
 from studio.pipelines.analyze import AnalyzeOptions, analyze

@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 import srt
 import webvtt
-from synthetic_media import ENGLISH, GERMAN, MORE_ENGLISH, SPANISH, spoken_sentences, write_counter_video
 
 from evaluations.asr_wer import word_error_rate
+from evaluations.synthetic_media import ENGLISH, GERMAN, MORE_ENGLISH, SPANISH, spoken_sentences, write_counter_video
 from studio import media
 from studio.asr import TranscribeOptions
 from studio.demo_media import DemoMedia

@@ -6,9 +6,9 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from synthetic_media import ENGLISH, read_counter, spoken_sentences, write_counter_video
 
 from evaluations.asr_wer import word_error_rate
+from evaluations.synthetic_media import ENGLISH, read_counter, spoken_sentences, write_counter_video
 from studio import media
 from studio.errors import CorruptMedia
 from studio.pipelines.analyze import AnalyzeOptions, analyze

@@ -1,4 +1,4 @@
-"""Synthetic media with ground truth built in, for the tests.
+"""Synthetic media with ground truth built in, shared by tests, benchmarks and evaluations.
 
 Each frame of :func:`write_counter_video` shows its own index as a row of black/white
 blocks (one bit each), big enough to survive H.264, so a decoded frame says which source
