@@ -12,8 +12,8 @@ from typing import Any
 
 import numpy as np
 
-from studio.tracking import Tracked
 from studio.types import Event
+from studio.vision import Detections
 
 __all__ = ["FrameAnnotator", "FrameState"]
 
@@ -24,7 +24,7 @@ BANNER_HOLD_S = 1.5  # an instant event stays on screen this long
 class FrameState:
     """What the latest analysis sample knew, to draw until the next one."""
 
-    tracked: tuple[Tracked, ...] = ()
+    tracked: Detections = field(default_factory=Detections.empty, compare=False)  # with tracker_id
     keypoints: dict[int, np.ndarray] = field(default_factory=dict, compare=False)  # track id -> 17×3
 
 
@@ -33,22 +33,13 @@ class FrameAnnotator:
         import supervision as sv
 
         self.sv = sv
-        self.boxes = sv.BoxAnnotator(thickness=2)
-        self.labels = sv.LabelAnnotator(text_scale=0.5, text_padding=4, smart_position=True)  # stays inside the frame
-        self.trace = sv.TraceAnnotator(trace_length=60, thickness=2)
+        by_track = sv.ColorLookup.TRACK  # each track keeps its colour, whatever its label
+        self.boxes = sv.BoxAnnotator(thickness=2, color_lookup=by_track)
+        self.labels = sv.LabelAnnotator(text_scale=0.5, text_padding=4, smart_position=True,  # stays inside the frame
+                                        color_lookup=by_track)  # fmt: skip
+        self.trace = sv.TraceAnnotator(trace_length=60, thickness=2, color_lookup=by_track)
         self.edges = sv.EdgeAnnotator(thickness=2)
         self.vertices = sv.VertexAnnotator(radius=3)
-
-    def _detections(self, state: FrameState) -> Any:
-        sv = self.sv
-        if not state.tracked:
-            return sv.Detections.empty()
-        return sv.Detections(
-            xyxy=np.stack([t.xyxy for t in state.tracked]).astype(np.float32),
-            confidence=np.array([t.score for t in state.tracked], np.float32),
-            class_id=np.array([t.track_id for t in state.tracked]),
-            tracker_id=np.array([t.track_id for t in state.tracked]),
-        )
 
     def draw(self, image: np.ndarray, state: FrameState, events: list[Event], time_s: float) -> np.ndarray:
         """An annotated copy of an RGB frame (supervision draws in BGR, so colours go through it)."""
@@ -56,11 +47,12 @@ class FrameAnnotator:
 
         sv = self.sv
         scene: Any = cv2.cvtColor(image, cv2.COLOR_RGB2BGR)
-        detections = self._detections(state)
-        if len(detections):
+        tracked = state.tracked
+        if len(tracked) and tracked.tracker_id is not None:
+            detections = tracked.to_supervision()
             scene = self.trace.annotate(scene, detections)
             scene = self.boxes.annotate(scene, detections)
-            tags = [f"#{t.track_id} {t.label}" for t in state.tracked]
+            tags = [f"#{i} {label}" for i, label in zip(tracked.tracker_id, tracked.labels, strict=True)]
             scene = self.labels.annotate(scene, detections, labels=tags)
         if state.keypoints:
             points = np.stack(list(state.keypoints.values()))

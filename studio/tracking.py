@@ -10,28 +10,20 @@ trackers themselves are not touched then, so an unconfirmed track is not dropped
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from studio.vision import Detections
 
-__all__ = ["LOW_SCORE", "Tracked", "Tracker"]
+__all__ = ["LOW_SCORE", "Tracker"]
 
-LOW_SCORE = 0.1
-
-
-@dataclass(frozen=True)
-class Tracked:
-    track_id: int
-    label: str
-    xyxy: np.ndarray
-    score: float
+LOW_SCORE = 0.1  # detections down to this score are fed to the tracker (ByteTrack's second match)
 
 
 class Tracker:
-    """``update(detections, time_s)`` -> the tracked boxes at that time.
+    """``update(detections, time_s)`` -> the same type, tracked: ``Detections`` with
+    ``tracker_id`` set (as supervision's trackers do).
 
     Feed it detections down to :data:`LOW_SCORE`: as in ByteTrack's paper, boxes under
     ``min_score`` never start a track but do carry an existing one through a hard frame, and
@@ -77,32 +69,24 @@ class Tracker:
             self._ids[key] = len(self._ids) + 1
         return self._ids[key]
 
-    def update(self, detections: Detections, time_s: float) -> list[Tracked]:
-        import supervision as sv
+    def update(self, detections: Detections, time_s: float) -> Detections:
+        parts: list[Detections] = []
+        for label in sorted(set(detections.labels) | set(self._trackers)):
+            subset = detections.keep(np.array([name == label for name in detections.labels], dtype=bool))
+            result = self._tracker(label).update(subset.to_supervision(), timestamp=time_s)
+            confirmed = result.tracker_id >= 0 if result.tracker_id is not None else np.zeros(0, bool)
+            boxes, scores = result.xyxy[confirmed].astype(np.float32), result.confidence[confirmed].astype(np.float32)
+            ids = np.array([self._global_id(label, int(i)) for i in result.tracker_id[confirmed]], dtype=int)
+            for track_id, box in zip(ids, boxes, strict=True):
+                history = self._seen.setdefault(int(track_id), [])
+                history[:] = [*history[-1:], (time_s, box, label)]
+            parts.append(Detections(boxes.reshape(-1, 4), scores, (label,) * len(ids), ids))
+        return _tracked(Detections.merge(parts))
 
-        tracked: list[Tracked] = []
-        labels = set(detections.labels) | set(self._trackers)
-        for label in sorted(labels):
-            mask = np.array([name == label for name in detections.labels], dtype=bool)
-            subset = detections.keep(mask)
-            sv_detections = sv.Detections(
-                xyxy=subset.xyxy.astype(np.float32).reshape(-1, 4),
-                confidence=subset.scores.astype(np.float32),
-                class_id=np.zeros(len(subset), dtype=int),
-            )
-            result = self._tracker(label).update(sv_detections, timestamp=time_s)
-            for box, score, local_id in zip(result.xyxy, result.confidence, result.tracker_id, strict=True):
-                if local_id >= 0:
-                    track_id = self._global_id(label, int(local_id))
-                    tracked.append(Tracked(track_id, label, box, float(score)))
-                    history = self._seen.setdefault(track_id, [])
-                    history[:] = [*history[-1:], (time_s, np.asarray(box, np.float32), label)]
-        return tracked
-
-    def predict(self, time_s: float) -> list[Tracked]:
+    def predict(self, time_s: float) -> Detections:
         """Boxes at ``time_s`` when no detector ran on this frame: each recently seen track
-        moved on at the velocity of its last two observations."""
-        predicted = []
+        moved on at the velocity of its last two observations (score 0)."""
+        boxes, labels, ids = [], [], []
         for track_id, history in self._seen.items():
             last_time, last_box, label = history[-1]
             if time_s - last_time > self.lost_s:
@@ -111,5 +95,16 @@ class Tracker:
             if len(history) == 2 and last_time > history[0][0]:
                 velocity = (last_box - history[0][1]) / (last_time - history[0][0])
                 box = last_box + velocity * (time_s - last_time)
-            predicted.append(Tracked(track_id, label, box.astype(np.float32), 0.0))
-        return predicted
+            boxes.append(box.astype(np.float32))
+            labels.append(label)
+            ids.append(track_id)
+        if not ids:
+            return _tracked(Detections.empty())
+        return Detections(np.stack(boxes), np.zeros(len(ids), np.float32), tuple(labels), np.array(ids, dtype=int))
+
+
+def _tracked(detections: Detections) -> Detections:
+    """``detections`` marked as tracked even when empty (``tracker_id`` an empty array)."""
+    if detections.tracker_id is not None:
+        return detections
+    return Detections(detections.xyxy, detections.scores, detections.labels, np.zeros(len(detections), dtype=int))

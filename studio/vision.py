@@ -8,7 +8,7 @@ pixels. A pose model returns 17 COCO keypoints for each person box it is given.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -49,12 +49,15 @@ SKELETON = (
 
 @dataclass(frozen=True)
 class Detections:
-    """Boxes found in one frame: ``xyxy`` (N×4 float32, frame pixels), ``scores`` (N),
-    ``labels`` (N names)."""
+    """Boxes in one frame, supervision-style: ``xyxy`` (N×4 float32, frame pixels), ``scores``
+    (N), ``labels`` (N names), ``tracker_id`` (N ints once tracked, else ``None``) and
+    ``extra`` (any other per-box arrays). The one detection type from detector to tracker,
+    zones and annotation: selection and scaling keep every per-box field."""
 
     xyxy: np.ndarray
     scores: np.ndarray
     labels: tuple[str, ...]
+    tracker_id: np.ndarray | None = field(default=None, compare=False)
     extra: dict[str, np.ndarray] = field(default_factory=dict, compare=False)
 
     def __post_init__(self) -> None:
@@ -63,23 +66,60 @@ class Detections:
         if not (len(self.scores) == len(self.labels) == len(self.xyxy)):
             raise InputError(f"expected as many scores and labels as boxes, got {len(self.scores)}, "
                              f"{len(self.labels)}, {len(self.xyxy)}")  # fmt: skip
+        if self.tracker_id is not None and len(self.tracker_id) != len(self.xyxy):
+            raise InputError(f"expected a tracker id per box, got {len(self.tracker_id)} for {len(self.xyxy)} boxes")
 
     @classmethod
     def empty(cls) -> Detections:
         return cls(np.zeros((0, 4), np.float32), np.zeros(0, np.float32), ())
 
+    @classmethod
+    def merge(cls, parts: list[Detections]) -> Detections:
+        """One frame's detections from several parts (e.g. one tracker per label)."""
+        parts = [p for p in parts if len(p)]
+        if not parts:
+            return cls.empty()
+        ids = [p.tracker_id for p in parts]
+        names = set.intersection(*(set(p.extra) for p in parts))
+        return cls(
+            np.concatenate([p.xyxy for p in parts]).astype(np.float32),
+            np.concatenate([p.scores for p in parts]).astype(np.float32),
+            tuple(label for p in parts for label in p.labels),
+            np.concatenate(ids).astype(int) if all(i is not None for i in ids) else None,  # type: ignore[arg-type]
+            {name: np.concatenate([p.extra[name] for p in parts]) for name in names},
+        )
+
     def __len__(self) -> int:
         return len(self.labels)
 
     def keep(self, mask: np.ndarray) -> Detections:
-        """The boxes where ``mask`` is true, with every per-box field (``extra`` too)."""
+        """The boxes where ``mask`` is true, with every per-box field."""
         indices = np.flatnonzero(mask)
         extra = {name: np.asarray(values)[indices] for name, values in self.extra.items()}
-        return Detections(self.xyxy[indices], self.scores[indices], tuple(self.labels[i] for i in indices), extra)
+        tracker_id = self.tracker_id[indices] if self.tracker_id is not None else None
+        labels = tuple(self.labels[i] for i in indices)
+        return Detections(self.xyxy[indices], self.scores[indices], labels, tracker_id, extra)
 
     def scaled(self, sx: float, sy: float) -> Detections:
-        """Boxes in another resolution: x times ``sx``, y times ``sy`` (``extra`` kept)."""
-        return Detections(self.xyxy * np.array([sx, sy, sx, sy], np.float32), self.scores, self.labels, self.extra)
+        """Boxes in another resolution: x times ``sx``, y times ``sy`` (every other field kept)."""
+        boxes = self.xyxy * np.array([sx, sy, sx, sy], np.float32)
+        return Detections(boxes, self.scores, self.labels, self.tracker_id, self.extra)
+
+    def to_supervision(self) -> Any:
+        """The same boxes as ``supervision.Detections`` (labels in ``data["class_name"]``),
+        for supervision's zones, trackers and annotators."""
+        import supervision as sv
+
+        if not len(self):
+            return sv.Detections.empty()
+        names = sorted(set(self.labels))
+        return sv.Detections(
+            xyxy=self.xyxy.astype(np.float32).reshape(-1, 4),
+            confidence=self.scores.astype(np.float32),
+            class_id=np.array([names.index(label) for label in self.labels], dtype=int),
+            tracker_id=self.tracker_id.astype(int) if self.tracker_id is not None else None,
+            data={"class_name": np.array(self.labels, dtype=object)},
+        )
 
 
 def box_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:

@@ -14,8 +14,8 @@ from typing import Any
 import numpy as np
 
 from studio.errors import InputError
-from studio.tracking import Tracked
 from studio.types import Event
+from studio.vision import Detections
 
 __all__ = ["ZoneWatcher", "parse_line", "parse_zone"]
 
@@ -74,14 +74,13 @@ class ZoneWatcher:
                 sv.Point(x1, y1), sv.Point(x2, y2), triggering_anchors=[sv.Position.CENTER]
             )
 
-    def update(self, tracked: list[Tracked], time_s: float) -> None:
-        if not tracked or not (self.zones or self.lines):
+    def update(self, tracked: Detections, time_s: float) -> None:
+        """Zone entries, loitering and line crossings of ``tracked`` boxes (with ``tracker_id``)."""
+        if not len(tracked) or tracked.tracker_id is None or not (self.zones or self.lines):
             return
-        import supervision as sv
-
-        track_ids = np.array([t.track_id for t in tracked])
-        detections = sv.Detections(xyxy=np.stack([t.xyxy for t in tracked]).astype(np.float32), tracker_id=track_ids)
-        labels = {t.track_id: t.label for t in tracked}
+        track_ids = tracked.tracker_id
+        detections = tracked.to_supervision()
+        labels = {int(i): label for i, label in zip(track_ids, tracked.labels, strict=True)}
         for name, zone in self._polygon_zones.items():
             inside = zone.trigger(detections)
             for track_id, is_inside in zip(track_ids, inside, strict=True):

@@ -30,7 +30,7 @@ from studio.motion import MotionAnalyzer, MotionSwitch, UnusualMovement, small_g
 from studio.outputs import check_outputs
 from studio.progress import CancelFlag, Progress, check_cancel
 from studio.registry import ModelCache, default_cache
-from studio.tracking import LOW_SCORE, Tracked, Tracker
+from studio.tracking import LOW_SCORE, Tracker
 from studio.types import Event, Timeline, Track, TrackPoint, VideoInfo, fraction_to_str
 from studio.vision import Detections, DetectorModel, PoseModel
 from studio.zones import ZoneWatcher
@@ -159,24 +159,23 @@ class _Analysis:
             found = found.keep(np.array([label in self.options.labels for label in found.labels], dtype=bool))
         return found.scaled(sx, sy)
 
-    def _track(self, found: Detections | None, time_s: float) -> list[Tracked]:
+    def _track(self, found: Detections | None, time_s: float) -> Detections:
+        """The sample's boxes with ``tracker_id``: from the tracker, or numbered one by one
+        when tracking is off (each detection its own "track" of one sample)."""
         if self.tracker is None:
             assert found is not None
-            rows = zip(found.xyxy, found.scores, found.labels, strict=True)
-            tracked = [
-                Tracked(self.next_plain_id + i, label, box, float(score)) for i, (box, score, label) in enumerate(rows)
-            ]
-            self.next_plain_id += len(tracked)
-            return tracked
+            ids = np.arange(self.next_plain_id, self.next_plain_id + len(found), dtype=int)
+            self.next_plain_id += len(found)
+            return Detections(found.xyxy, found.scores, found.labels, ids, found.extra)
         return self.tracker.update(found, time_s) if found is not None else self.tracker.predict(time_s)
 
-    def _poses(self, image: np.ndarray, tracked: list[Tracked], sx: float, sy: float) -> dict[int, np.ndarray]:
-        people = [t for t in tracked if t.label == "person"]
-        if self.pose is None or not people:
+    def _poses(self, image: np.ndarray, tracked: Detections, sx: float, sy: float) -> dict[int, np.ndarray]:
+        people = tracked.keep(np.array([label == "person" for label in tracked.labels], dtype=bool))
+        if self.pose is None or not len(people) or people.tracker_id is None:
             return {}
-        boxes = np.stack([t.xyxy for t in people]) / np.array([sx, sy, sx, sy], np.float32)
+        boxes = people.xyxy / np.array([sx, sy, sx, sy], np.float32)
         keypoints = self.pose.keypoints(image, boxes) * np.array([sx, sy, 1.0], np.float32)
-        return {t.track_id: k for t, k in zip(people, keypoints, strict=True)}
+        return {int(i): k for i, k in zip(people.tracker_id, keypoints, strict=True)}
 
     def sample(self, number: int, image: np.ndarray, time_s: float) -> None:
         self.sample_times.append(time_s)
@@ -185,7 +184,7 @@ class _Analysis:
         cut = self.cuts.is_cut(view) if (self.tracker is not None or self.motion is not None) else False
         if cut and self.tracker is not None:
             self.tracker.reset()  # a new shot: nobody in it is anybody from the last one
-        tracked: list[Tracked] = []
+        tracked = Detections.empty()
         keypoints: dict[int, np.ndarray] = {}
         if self.detector is not None:
             clock = time.perf_counter()
@@ -197,11 +196,12 @@ class _Analysis:
             clock = time.perf_counter()
             keypoints = self._poses(view, tracked, sx, sy)
             self.add_time("pose", clock)
-            for t in tracked:
-                self.labels[t.track_id] = t.label
-                kp = keypoints.get(t.track_id)
-                self.points[t.track_id].append(TrackPoint(
-                    time_s, tuple(float(v) for v in t.xyxy), t.score,  # type: ignore[arg-type]
+            ids = tracked.tracker_id if tracked.tracker_id is not None else ()
+            for track_id, label, box, score in zip(ids, tracked.labels, tracked.xyxy, tracked.scores, strict=True):
+                self.labels[int(track_id)] = label
+                kp = keypoints.get(int(track_id))
+                self.points[int(track_id)].append(TrackPoint(
+                    time_s, tuple(float(v) for v in box), float(score),  # type: ignore[arg-type]
                     tuple(tuple(float(v) for v in row) for row in kp) if kp is not None else None,  # type: ignore[misc]
                 ))  # fmt: skip
         clock = time.perf_counter()
@@ -213,7 +213,7 @@ class _Analysis:
         if self.zones is not None:
             self.zones.update(tracked, time_s)
         self.add_time("motion+zones", clock)
-        self.state = FrameState(tuple(tracked), keypoints)
+        self.state = FrameState(tracked, keypoints)
         zone_events = self.zones.events if self.zones is not None else []
         self.events = sorted(self.switch.events + self.unusual.events + zone_events, key=lambda e: (e.start_s, e.kind))
 
