@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from studio.registry import ModelSpec
+from studio.registry import LoadOptions, ModelSpec
 from studio.vision import COCO_LABELS, Detections
 
 __all__ = ["SPECS", "CenterNetDetector"]
@@ -38,7 +38,8 @@ class CenterNetDetector:
         self._input = session.get_inputs()[0].name
 
     @classmethod
-    def load(cls, spec: ModelSpec, weights: Path, device: str) -> CenterNetDetector:
+    def load(cls, spec: ModelSpec, weights: Path, device: str, options: LoadOptions) -> CenterNetDetector:
+        options.require(spec.name, dtypes=("float32",))
         from models.onnx_runtime import open_session
 
         return cls(open_session(weights, device), spec.memory_mb)

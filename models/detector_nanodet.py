@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from studio.registry import ModelSpec
+from studio.registry import LoadOptions, ModelSpec
 from studio.vision import COCO_LABELS, Detections, nms
 
 __all__ = ["SPECS", "NanoDetDetector"]
@@ -43,7 +43,8 @@ class NanoDetDetector:
         self._outputs = [o.name for o in session.get_outputs()]
 
     @classmethod
-    def load(cls, spec: ModelSpec, weights: Path, device: str) -> NanoDetDetector:
+    def load(cls, spec: ModelSpec, weights: Path, device: str, options: LoadOptions) -> NanoDetDetector:
+        options.require(spec.name, dtypes=("float32",))
         from models.onnx_runtime import open_session
 
         return cls(open_session(weights, device), spec.memory_mb)

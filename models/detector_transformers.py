@@ -2,7 +2,8 @@
 
 One adapter for all three: ``AutoModelForObjectDetection`` + its image processor for the
 closed-set models, ``Owlv2ForObjectDetection`` + ``Owlv2Processor`` when the spec says
-``open_vocabulary`` (then ``detect(..., queries=("a red car",))`` finds what the text says).
+the ``open-vocabulary`` capability (then ``detect(..., queries=("a red car",))`` finds what the
+text says).
 Weights load from the local Hub cache or a folder only; ``studio models install NAME``
 downloads them once on a machine with a network.
 """
@@ -15,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from studio.errors import InputError
-from studio.registry import ModelSpec
+from studio.registry import LoadOptions, ModelSpec
 from studio.vision import Detections
 
 __all__ = ["SPECS", "TransformersDetector"]
@@ -37,7 +38,7 @@ SPECS = [
     ModelSpec(
         name="owlv2-base", task="detect", adapter=_ADAPTER, source="hub:google/owlv2-base-patch16-ensemble",
         revision="main", license="Apache-2.0", extra="vision-hub", memory_mb=1200, offline=False, size_mb=620,
-        requires=_REQUIRES, priority=0, params={"open_vocabulary": True},
+        requires=_REQUIRES, priority=0, capabilities=("open-vocabulary",),
         description="OWLv2, open vocabulary: finds what a text query names",
     ),
 ]  # fmt: skip
@@ -55,8 +56,9 @@ class TransformersDetector:
         self.input_size = int(max((s for s in sides if s), default=0))
 
     @classmethod
-    def load(cls, spec: ModelSpec, weights: Path, device: str) -> TransformersDetector:
-        open_vocabulary = bool(spec.params.get("open_vocabulary"))
+    def load(cls, spec: ModelSpec, weights: Path, device: str, options: LoadOptions) -> TransformersDetector:
+        options.require(spec.name, dtypes=("float32",))
+        open_vocabulary = spec.can("open-vocabulary")
         model: Any
         if open_vocabulary:
             from transformers import Owlv2ForObjectDetection, Owlv2Processor

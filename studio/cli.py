@@ -255,7 +255,7 @@ def build_parser() -> argparse.ArgumentParser:
     asr.add_argument("--language", default="auto", help="a Whisper language code (en, es, de, ...) or auto")
     asr.add_argument("--task", choices=("transcribe", "translate"), default="transcribe")
     asr.add_argument("--model", help="an asr model from `studio models list` (default: best installed)")
-    asr.add_argument("--backend", choices=("faster-whisper", "openai-whisper"))
+    asr.add_argument("--backend", help="run the model on this backend: faster-whisper (default) or openai-whisper")
     asr.add_argument("--beam-size", type=int, default=5)
     asr.add_argument("--batch-size", type=int, default=1, help="> 1: batched inference (faster-whisper)")
     asr.add_argument("--initial-prompt", help="text that primes spelling: names, jargon")

@@ -8,8 +8,11 @@
 - :class:`ModelCache` loads each ``(name, device)`` once, keeps models under a memory
   budget by evicting the least recently used, and is safe to call from many threads.
 
-Adapters are classes with ``load(spec, weights, device) -> model``; they are imported by
-the ``"module:Class"`` string in the spec, so ``studio`` never imports a concrete model.
+Adapters satisfy :class:`ModelAdapter`: a class with ``load(spec, weights, device, options)``
+returning the loaded model, which reports ``memory_mb`` and may ``close()``. They are
+imported by the ``"module:Class"`` string in the spec, so ``studio`` never imports a concrete
+model. What a model can do (``capabilities``, ``languages``) is declared on its spec, so a
+request it cannot serve is refused before anything loads, naming models that can.
 """
 
 from __future__ import annotations
@@ -26,16 +29,19 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib.metadata import entry_points
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from studio.errors import InputError, ModelLoadError, ModelUnavailable, OutOfMemory, UnknownModel
 from studio.settings import Settings
 from studio.sources import locate, split_source
 
 __all__ = [
+    "CAPABILITIES",
     "ENTRY_POINT_GROUP",
     "MODEL_TASKS",
     "CacheStats",
+    "LoadOptions",
+    "ModelAdapter",
     "ModelCache",
     "ModelSpec",
     "Registry",
@@ -48,6 +54,44 @@ log = logging.getLogger(__name__)
 
 ENTRY_POINT_GROUP = "media_studio.models"
 MODEL_TASKS = ("asr", "detect", "pose", "action", "caption", "shots", "ocr", "embed", "text-to-video")
+CAPABILITIES = (
+    "translate",  # asr: speech in any language it knows to English text
+    "open-vocabulary",  # detect: finds what a text query describes, not a fixed label set
+)
+DTYPES = ("float32", "float16", "bfloat16", "int8")
+OFFLOADS = ("none", "model", "sequential")
+
+
+@dataclass(frozen=True)
+class LoadOptions:
+    """How to load a model, beyond its device: part of the cache key, so one model loaded two
+    ways is two entries. ``None`` leaves the choice to the adapter (its best default)."""
+
+    dtype: str | None = None  # e.g. float16 on CUDA, int8 for CPU Whisper
+    offload: str = "none"  # diffusers pipelines: "model" or "sequential" CPU offload
+
+    def __post_init__(self) -> None:
+        if self.dtype is not None and self.dtype not in DTYPES:
+            raise InputError(f"expected dtype one of {', '.join(DTYPES)}, got {self.dtype!r}")
+        if self.offload not in OFFLOADS:
+            raise InputError(f"expected offload one of {', '.join(OFFLOADS)}, got {self.offload!r}")
+
+    def require(self, model: str, dtypes: tuple[str, ...] = ("float32",), offload: bool = False) -> None:
+        """Refuse options the adapter of ``model`` cannot honour, rather than ignore them."""
+        if self.dtype is not None and self.dtype not in dtypes:
+            raise InputError(f"{model} loads as {' or '.join(dtypes)}, not {self.dtype}")
+        if self.offload != "none" and not offload:
+            raise InputError(f"{model} has no CPU offload; load it with offload none")
+
+
+class ModelAdapter(Protocol):
+    """What every adapter class provides (per-task methods come from the task's contract:
+    ``studio.asr.ASRModel``, ``studio.vision.DetectorModel``, ``studio.vision.PoseModel``)."""
+
+    memory_mb: int  # what the loaded model holds, for the cache's budget
+
+    @classmethod
+    def load(cls, spec: ModelSpec, weights: Path, device: str, options: LoadOptions) -> ModelAdapter: ...
 
 
 @dataclass(frozen=True)
@@ -73,14 +117,25 @@ class ModelSpec:
     installer: str | None = None
     priority: int = 0
     description: str = ""
+    capabilities: tuple[str, ...] = ()  # from CAPABILITIES
+    languages: tuple[str, ...] = ()  # the only languages it knows (("en",) for English-only); () = many
     params: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.task not in MODEL_TASKS:
             raise InputError(f"model {self.name!r}: expected task in {MODEL_TASKS}, got {self.task!r}")
+        unknown = [c for c in self.capabilities if c not in CAPABILITIES]
+        if unknown:
+            raise InputError(f"model {self.name!r}: unknown capability {unknown[0]!r}; expected some of {CAPABILITIES}")
         if ":" not in self.adapter:
             raise InputError(f"model {self.name!r}: expected adapter 'module:Class', got {self.adapter!r}")
         split_source(self.source)
+
+    def can(self, capability: str) -> bool:
+        return capability in self.capabilities
+
+    def knows_language(self, language: str) -> bool:
+        return not self.languages or language in self.languages
 
     @property
     def install_command(self) -> str:
@@ -183,7 +238,7 @@ def _is_out_of_memory(exc: BaseException) -> bool:
     return type(exc).__name__ == "OutOfMemoryError" or "out of memory" in str(exc).lower()
 
 
-def load_model(spec: ModelSpec, device: str, settings: Settings) -> Any:
+def load_model(spec: ModelSpec, device: str, settings: Settings, options: LoadOptions | None = None) -> Any:
     """Check requirements and weights, then call the adapter's ``load``. Typed errors only."""
     missing = spec.missing_requirements()
     if missing:
@@ -197,8 +252,8 @@ def load_model(spec: ModelSpec, device: str, settings: Settings) -> Any:
     except ImportError as exc:
         raise ModelUnavailable(spec.name, f"its adapter cannot be imported ({exc})", spec.extra_command) from None
     try:
-        return adapter.load(spec, weights, device)
-    except (ModelUnavailable, ModelLoadError, OutOfMemory):
+        return adapter.load(spec, weights, device, options or LoadOptions())
+    except (InputError, ModelUnavailable, ModelLoadError, OutOfMemory):
         raise
     except Exception as exc:
         if _is_out_of_memory(exc):
@@ -221,8 +276,12 @@ class _Entry:
     last_used: float
 
 
+Key = tuple[str, str, LoadOptions]  # (name, device, load options)
+
+
 class ModelCache:
-    """Loaded models by ``(name, device)``: each loads once, LRU-evicted over the budget.
+    """Loaded models by ``(name, device, load options)``: each loads once, LRU-evicted over
+    the budget.
 
     A model bigger than the whole budget still loads (alone). Concurrent ``get`` calls for
     the same key wait for one load; different keys load in parallel.
@@ -232,7 +291,7 @@ class ModelCache:
         self,
         registry: Registry,
         settings: Settings,
-        loader: Callable[[ModelSpec, str, Settings], Any] = load_model,
+        loader: Callable[[ModelSpec, str, Settings, LoadOptions], Any] = load_model,
         clock: Callable[[], float] = time.monotonic,  # seconds; tests pass their own
     ) -> None:
         self.registry = registry
@@ -242,12 +301,13 @@ class ModelCache:
         self.stats = CacheStats()
         self._loader = loader
         self._lock = threading.Lock()
-        self._entries: OrderedDict[tuple[str, str], _Entry] = OrderedDict()
-        self._key_locks: dict[tuple[str, str], threading.Lock] = {}
+        self._entries: OrderedDict[Key, _Entry] = OrderedDict()
+        self._key_locks: dict[Key, threading.Lock] = {}
 
-    def get(self, name: str, device: str | None = None) -> Any:
+    def get(self, name: str, device: str | None = None, options: LoadOptions | None = None) -> Any:
+        """The loaded model (an adapter of ``name``'s task contract), loading it if needed."""
         spec = self.registry.get(name)
-        key = (name, device or self.settings.resolve_device())
+        key = (name, device or self.settings.resolve_device(), options or LoadOptions())
         model = self._cached(key)
         if model is not None:
             return model
@@ -257,7 +317,7 @@ class ModelCache:
             model = self._cached(key)
             if model is not None:
                 return model
-            model = self._loader(spec, key[1], self.settings)
+            model = self._loader(spec, key[1], self.settings, key[2])
             memory_mb = int(getattr(model, "memory_mb", spec.memory_mb))
             with self._lock:
                 self._entries[key] = _Entry(model, memory_mb, self._clock())
@@ -267,7 +327,7 @@ class ModelCache:
             _release(old)
         return model
 
-    def _cached(self, key: tuple[str, str]) -> Any:
+    def _cached(self, key: Key) -> Any:
         with self._lock:
             entry = self._entries.get(key)
             if entry is None:
@@ -277,7 +337,7 @@ class ModelCache:
             self.stats.hits += 1
             return entry.model
 
-    def _evict_over_budget(self, keep: tuple[str, str]) -> list[Any]:
+    def _evict_over_budget(self, keep: Key) -> list[Any]:
         evicted = []
         while self.used_mb() > self.budget_mb:
             oldest = next((k for k in self._entries if k != keep), None)
@@ -290,12 +350,12 @@ class ModelCache:
     def used_mb(self) -> int:
         return sum(entry.memory_mb for entry in self._entries.values())
 
-    def loaded(self) -> list[tuple[str, str]]:
+    def loaded(self) -> list[Key]:
         """Keys in least- to most-recently-used order."""
         with self._lock:
             return list(self._entries)
 
-    def unload_idle(self, max_idle_s: float) -> list[tuple[str, str]]:
+    def unload_idle(self, max_idle_s: float) -> list[Key]:
         """Drop models unused for ``max_idle_s`` seconds (frees GPU memory between jobs)."""
         now = self._clock()
         with self._lock:

@@ -96,9 +96,9 @@ def _resolve(cache: ModelCache, task: str, name: str | None) -> Any:
 
 def _check_vocabulary(cache: ModelCache, spec: Any, options: AnalyzeOptions) -> None:
     """Text queries need an open-vocabulary detector, and such a detector needs queries."""
-    open_vocabulary = bool(spec.params.get("open_vocabulary"))
+    open_vocabulary = spec.can("open-vocabulary")
     if options.queries and not open_vocabulary:
-        able = " or ".join(s.name for s in cache.registry.specs("detect") if s.params.get("open_vocabulary"))
+        able = " or ".join(s.name for s in cache.registry.specs("detect") if s.can("open-vocabulary"))
         raise InputError(f"{spec.name} detects a fixed set of labels and cannot look for text queries; "
                          f"use an open-vocabulary detector: --detector {able or '(none registered)'}")  # fmt: skip
     if open_vocabulary and not options.queries:

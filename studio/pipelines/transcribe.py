@@ -24,22 +24,26 @@ from studio.registry import ModelCache, ModelSpec, Registry, default_cache
 from studio.settings import Settings
 from studio.types import Segment, Timeline, Transcript
 
-__all__ = ["BACKENDS", "resolve_asr_spec", "transcribe", "transcribe_video_to_timeline"]
+__all__ = ["asr_backends", "check_request", "resolve_asr_spec", "transcribe", "transcribe_video_to_timeline"]
 
-BACKENDS = ("faster-whisper", "openai-whisper")
 SEARCH_S = 10.0  # look this far back from a window's end for a quiet place to cut
+
+
+def asr_backends(registry: Registry) -> list[str]:
+    """The transcription backends the registered models run on (``params["backend"]``)."""
+    return sorted({str(s.params.get("backend")) for s in registry.specs("asr") if s.params.get("backend")})
 
 
 def resolve_asr_spec(registry: Registry, settings: Settings, model: str | None, backend: str | None) -> ModelSpec:
     """The ASR spec for a model name and/or backend; the best installed one when unnamed."""
-    if backend is not None and backend not in BACKENDS:
-        raise InputError(f"expected backend {' or '.join(BACKENDS)}, got {backend!r}")
+    if backend is not None and backend not in asr_backends(registry):
+        raise InputError(f"expected backend {' or '.join(asr_backends(registry))}, got {backend!r}")
     if model is None:
         candidates = [s for s in registry.specs("asr") if backend in (None, s.params.get("backend"))]
         return Registry(candidates).default_for("asr", settings)
     spec = registry.get(model)
     if spec.task != "asr":
-        raise InputError(f"model {model!r} does for {spec.task}, not speech recognition")
+        raise InputError(f"model {model!r} does {spec.task}, not speech recognition")
     if backend is None or spec.params.get("backend") == backend:
         return spec
     for other in registry.specs("asr"):
@@ -48,12 +52,18 @@ def resolve_asr_spec(registry: Registry, settings: Settings, model: str | None, 
     raise InputError(f"model {model!r} has no {backend} variant")
 
 
-def _check_english_only(spec: ModelSpec, options: TranscribeOptions) -> None:
-    if not str(spec.params.get("weights", "")).endswith(".en"):
-        return
-    if options.task == "translate" or options.language not in (None, "en"):
-        wanted = "translation" if options.task == "translate" else f"language {options.language!r}"
-        raise InputError(f"{spec.name} understands English only; for {wanted} use a multilingual model (whisper-base)")
+def check_request(spec: ModelSpec, options: TranscribeOptions, registry: Registry) -> None:
+    """Refuse, before loading, what ``spec`` cannot do: translation, or a language it does not
+    know. The message names the registered models that can."""
+    if options.task == "translate" and not spec.can("translate"):
+        able = [s.name for s in registry.specs("asr") if s.can("translate")]
+        raise InputError(
+            f"{spec.name} cannot translate; use a model that can: {', '.join(able) or '(none registered)'}"
+        )
+    if options.language is not None and not spec.knows_language(options.language):
+        able = [s.name for s in registry.specs("asr") if s.knows_language(options.language)]
+        raise InputError(f"{spec.name} knows {', '.join(spec.languages)} only, not {options.language!r}; "
+                         f"use a model that does: {', '.join(able) or '(none registered)'}")  # fmt: skip
 
 
 def _quietest_cut(audio: np.ndarray, search: int, hop: int) -> int:
@@ -137,7 +147,7 @@ def transcribe(
     options = options or TranscribeOptions()
     cache = cache or default_cache()
     spec = resolve_asr_spec(cache.registry, cache.settings, model, backend)
-    _check_english_only(spec, options)
+    check_request(spec, options, cache.registry)
     chunks, duration_s, source_name = _source_audio(source, options.window_s)
     asr: ASRModel = cache.get(spec.name, device)
     segments: list[Segment] = []

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from studio.errors import InputError, ModelLoadError, ModelUnavailable, OutOfMemory, UnknownModel
-from studio.registry import ENTRY_POINT_GROUP, ModelCache, ModelSpec, Registry, load_model
+from studio.registry import ENTRY_POINT_GROUP, LoadOptions, ModelCache, ModelSpec, Registry, load_model
 from studio.settings import Settings
 
 PLUGIN = '''
@@ -25,7 +25,7 @@ class EchoAdapter:
         self.text, self.device = text, device
 
     @classmethod
-    def load(cls, spec, weights, device):
+    def load(cls, spec, weights, device, options):
         cls.loads += 1
         if spec.params.get("fail") == "oom":
             raise RuntimeError("CUDA out of memory. Tried to allocate 2.00 GiB")
@@ -144,6 +144,9 @@ def test_default_for_a_task_is_the_best_installed(plugin: Path, settings: Settin
     assert registry.default_for("embed", settings).name == "echo-large"
 
 
+DEFAULT = LoadOptions()
+
+
 class CountingLoader:
     def __init__(self, wait_for: dict[str, threading.Event] | None = None) -> None:
         self.calls: list[tuple[str, str]] = []
@@ -152,7 +155,7 @@ class CountingLoader:
         self._wait_for = wait_for or {}
         self._lock = threading.Lock()
 
-    def __call__(self, spec: ModelSpec, device: str, settings: Settings) -> Any:
+    def __call__(self, spec: ModelSpec, device: str, settings: Settings, options: LoadOptions) -> Any:
         with self._lock:
             self.calls.append((spec.name, device))
         if self._wait_for:  # each load waits until the other name's load has started
@@ -203,7 +206,7 @@ def test_cache_evicts_least_recently_used_over_budget(tmp_path: Path) -> None:
     cache.get("m0")  # m1 is now the least recently used
     cache.get("m2")  # 1200 MB > 1000 MB: m1 goes
 
-    assert cache.loaded() == [("m0", "cpu"), ("m2", "cpu")]
+    assert cache.loaded() == [("m0", "cpu", DEFAULT), ("m2", "cpu", DEFAULT)]
     assert loader.closed == ["m1"]
     assert cache.stats.evictions == 1 and cache.used_mb() == 800
     cache.get("m1")  # loads again
@@ -214,7 +217,7 @@ def test_a_model_bigger_than_the_budget_loads_alone(tmp_path: Path) -> None:
     cache = ModelCache(_registry(300, 5000), _settings(tmp_path, 1000), loader=CountingLoader())
     cache.get("m0")
     cache.get("m1")
-    assert cache.loaded() == [("m1", "cpu")]
+    assert cache.loaded() == [("m1", "cpu", DEFAULT)]
 
 
 def test_concurrent_gets_load_once(tmp_path: Path) -> None:
@@ -246,15 +249,57 @@ def test_idle_models_are_unloaded(tmp_path: Path) -> None:
     now[0] += 30.0
     cache.get("m1")
     now[0] += 10.0
-    assert cache.unload_idle(20.0) == [("m0", "cpu")]  # idle 40 s; m1 only 10 s
-    assert cache.loaded() == [("m1", "cpu")] and loader.closed == ["m0"]
+    assert cache.unload_idle(20.0) == [("m0", "cpu", DEFAULT)]  # idle 40 s; m1 only 10 s
+    assert cache.loaded() == [("m1", "cpu", DEFAULT)] and loader.closed == ["m0"]
     now[0] += 5.0
     cache.get("m1")  # a use resets its idle time
     now[0] += 19.0
-    assert cache.unload_idle(20.0) == [] and cache.loaded() == [("m1", "cpu")]
+    assert cache.unload_idle(20.0) == [] and cache.loaded() == [("m1", "cpu", DEFAULT)]
 
 
 def test_cache_raises_unknown_model(tmp_path: Path) -> None:
     cache = ModelCache(_registry(100), _settings(tmp_path, 1000), loader=CountingLoader())
     with pytest.raises(UnknownModel, match="Known models: m0"):
         cache.get("whisper-huge")
+
+
+def test_load_options_are_part_of_the_cache_key(tmp_path: Path) -> None:
+    loader = CountingLoader()
+    cache = ModelCache(_registry(100), _settings(tmp_path, 1000), loader=loader)
+    plain = cache.get("m0")
+    half = cache.get("m0", options=LoadOptions(dtype="float16"))
+    assert half is not plain and cache.get("m0", options=LoadOptions(dtype="float16")) is half
+    assert cache.loaded() == [("m0", "cpu", DEFAULT), ("m0", "cpu", LoadOptions(dtype="float16"))]
+    with pytest.raises(InputError, match="expected dtype one of float32, float16, bfloat16, int8, got 'fp8'"):
+        LoadOptions(dtype="fp8")
+    with pytest.raises(InputError, match="unknown capability 'fly'"):
+        ModelSpec("x", "asr", "a:B", "home:x", "MIT", "asr", 1, True, capabilities=("fly",))
+
+
+def test_every_registered_adapter_and_installer_imports() -> None:
+    """Each spec's ``module:Class`` adapter has a ``load``; each installer string is a function."""
+    import importlib
+
+    from studio.registry import default_registry
+
+    registry = default_registry()
+    assert len(registry) >= 10 and not registry.problems
+    for spec in registry.specs():
+        module, _, name = spec.adapter.partition(":")
+        adapter = getattr(importlib.import_module(module), name)
+        assert callable(getattr(adapter, "load", None)), spec.name
+        if spec.installer:
+            module, _, name = spec.installer.partition(":")
+            assert callable(getattr(importlib.import_module(module), name)), spec.name
+
+
+def test_an_adapter_refuses_load_options_it_cannot_honour() -> None:
+    from studio.registry import default_cache
+
+    cache = default_cache()
+    with pytest.raises(InputError, match="nanodet-coco loads as float32, not float16"):
+        cache.get("nanodet-coco", "cpu", LoadOptions(dtype="float16"))
+    with pytest.raises(InputError, match=r"whisper-tiny\.en has no CPU offload"):
+        cache.get("whisper-tiny.en", "cpu", LoadOptions(offload="model"))
+    fp32 = cache.get("whisper-tiny.en", "cpu", LoadOptions(dtype="float32"))
+    assert fp32.model.model.compute_type == "float32"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 from pathlib import Path
 
@@ -202,8 +203,16 @@ def test_bad_inputs(tmp_path: Path) -> None:
         TranscribeOptions(language="xx")
     with pytest.raises(UnknownModel, match=r"Known models:.*whisper-base"):
         transcribe(silent_video, model="whisper-gigantic")
-    with pytest.raises(InputError, match="English only"):
-        transcribe(silent_video, model="whisper-tiny.en", options=TranscribeOptions(language="es"))
+    refusals = {
+        "whisper-tiny.en knows en only, not 'es'; use a model that does: whisper-base": dict(
+            model="whisper-tiny.en", options=TranscribeOptions(language="es")),
+        "whisper-tiny.en-openai cannot translate; use a model that can: whisper-base": dict(
+            model="whisper-tiny.en-openai", options=TranscribeOptions(task="translate")),
+        "expected backend faster-whisper or openai-whisper, got 'ctranslate'": dict(backend="ctranslate"),
+    }  # fmt: skip
+    for message, request in refusals.items():
+        with pytest.raises(InputError, match=re.escape(message)):
+            transcribe(silent_video, **request)  # type: ignore[arg-type]
     timeline = transcribe_video_to_timeline(silent_video)
     assert timeline.transcript is None and "no audio" in timeline.metadata["transcript"]
 
