@@ -8,12 +8,10 @@ not the default.
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any
-
 import numpy as np
 
-from studio.registry import LoadOptions, ModelSpec
+from models.onnx_runtime import OnnxModel
+from studio.registry import ModelSpec
 from studio.vision import COCO_LABELS, Detections
 
 __all__ = ["SPECS", "CenterNetDetector"]
@@ -29,20 +27,8 @@ SPECS = [
 ]  # fmt: skip
 
 
-class CenterNetDetector:
+class CenterNetDetector(OnnxModel):
     input_size = 512
-
-    def __init__(self, session: Any, memory_mb: int) -> None:
-        self.session = session
-        self.memory_mb = memory_mb
-        self._input = session.get_inputs()[0].name
-
-    @classmethod
-    def load(cls, spec: ModelSpec, weights: Path, device: str, options: LoadOptions) -> CenterNetDetector:
-        options.require(spec.name, dtypes=("float32",))
-        from models.onnx_runtime import open_session
-
-        return cls(open_session(weights, device), spec.memory_mb)
 
     def detect(self, images: list[np.ndarray], min_score: float = 0.3) -> list[Detections]:
         from models.onnx_runtime import letterbox
@@ -51,7 +37,7 @@ class CenterNetDetector:
         for image in images:
             height, width = image.shape[:2]
             resized, scale = letterbox(image, self.input_size)
-            (rows,) = self.session.run(["tower_0/detections"], {self._input: resized.astype(np.float32)[None]})
+            (rows,) = self.session.run(["tower_0/detections"], {self.input_name: resized.astype(np.float32)[None]})
             rows = rows[0][rows[0][:, 4] >= min_score]
             boxes = np.clip(rows[:, :4] / scale, 0, [width, height, width, height]).astype(np.float32)
             labels = tuple(COCO_LABELS[int(c)] for c in rows[:, 5])

@@ -8,12 +8,12 @@ strides, from the cell centre. Class-wise non-maximum suppression finishes the j
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from studio.registry import LoadOptions, ModelSpec
+from models.onnx_runtime import OnnxModel
+from studio.registry import ModelSpec
 from studio.vision import COCO_LABELS, Detections, nms
 
 __all__ = ["SPECS", "NanoDetDetector"]
@@ -32,22 +32,12 @@ _STD_BGR = np.array([57.375, 57.12, 58.395], np.float32)
 _BINS = 11
 
 
-class NanoDetDetector:
+class NanoDetDetector(OnnxModel):
     input_size = 416
 
     def __init__(self, session: Any, memory_mb: int, iou_threshold: float = 0.5) -> None:
-        self.session = session
-        self.memory_mb = memory_mb
+        super().__init__(session, memory_mb)
         self.iou_threshold = iou_threshold
-        self._input = session.get_inputs()[0].name
-        self._outputs = [o.name for o in session.get_outputs()]
-
-    @classmethod
-    def load(cls, spec: ModelSpec, weights: Path, device: str, options: LoadOptions) -> NanoDetDetector:
-        options.require(spec.name, dtypes=("float32",))
-        from models.onnx_runtime import open_session
-
-        return cls(open_session(weights, device), spec.memory_mb)
 
     def _levels(self, outputs: list[np.ndarray]) -> list[tuple[np.ndarray, np.ndarray, int]]:
         """(scores n×80, box logits n×44, stride) per level, matched by cell count."""
@@ -90,7 +80,7 @@ class NanoDetDetector:
             height, width = image.shape[:2]
             resized, scale = letterbox(image, self.input_size)
             tensor = ((resized[..., ::-1].astype(np.float32) - _MEAN_BGR) / _STD_BGR).transpose(2, 0, 1)[None]
-            outputs = self.session.run(self._outputs, {self._input: np.ascontiguousarray(tensor)})
+            outputs = self.session.run(self.output_names, {self.input_name: np.ascontiguousarray(tensor)})
             boxes, scores, classes = self._decode(outputs, min_score)
             keep = []
             for cls in np.unique(classes):

@@ -1,15 +1,18 @@
-"""Shared by the ONNX adapters: open a model on the device's provider with all cores, and
-fit frames into a model's square input."""
+"""Shared by the ONNX adapters: :class:`OnnxModel` (one session on the device's provider with
+all cores, its input and output names, loading from a spec), and fitting frames into a
+model's square input."""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
-__all__ = ["letterbox", "open_session", "resize_square"]
+from studio.registry import LoadOptions, ModelSpec
+
+__all__ = ["OnnxModel", "letterbox", "open_session", "resize_square"]
 
 
 def open_session(path: Path, device: str) -> Any:
@@ -23,6 +26,27 @@ def open_session(path: Path, device: str) -> Any:
         index = int(device.partition(":")[2] or 0)
         providers.insert(0, ("CUDAExecutionProvider", {"device_id": index}))  # type: ignore[arg-type]
     return ort.InferenceSession(str(path), options, providers=providers)
+
+
+T = TypeVar("T", bound="OnnxModel")
+
+
+class OnnxModel:
+    """Base of the ONNX Runtime adapters: subclasses add their task's method (``detect``,
+    ``keypoints``) and their ``input_size``."""
+
+    input_size = 0  # the square side the graph takes, in pixels
+
+    def __init__(self, session: Any, memory_mb: int) -> None:
+        self.session = session
+        self.memory_mb = memory_mb
+        self.input_name = session.get_inputs()[0].name
+        self.output_names = [output.name for output in session.get_outputs()]
+
+    @classmethod
+    def load(cls: type[T], spec: ModelSpec, weights: Path, device: str, options: LoadOptions) -> T:
+        options.require(spec.name, dtypes=("float32",))  # the converted graphs are float32
+        return cls(open_session(weights, device), spec.memory_mb)
 
 
 def resize_square(image: np.ndarray, side: int) -> np.ndarray:

@@ -7,12 +7,10 @@ crop coordinates, mapped back to frame pixels here.
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any
-
 import numpy as np
 
-from studio.registry import LoadOptions, ModelSpec
+from models.onnx_runtime import OnnxModel
+from studio.registry import ModelSpec
 
 __all__ = ["SPECS", "MoveNetPose"]
 
@@ -27,21 +25,9 @@ SPECS = [
 ]  # fmt: skip
 
 
-class MoveNetPose:
+class MoveNetPose(OnnxModel):
     input_size = 192
     margin = 0.25
-
-    def __init__(self, session: Any, memory_mb: int) -> None:
-        self.session = session
-        self.memory_mb = memory_mb
-        self._input = session.get_inputs()[0].name
-
-    @classmethod
-    def load(cls, spec: ModelSpec, weights: Path, device: str, options: LoadOptions) -> MoveNetPose:
-        options.require(spec.name, dtypes=("float32",))
-        from models.onnx_runtime import open_session
-
-        return cls(open_session(weights, device), spec.memory_mb)
 
     def keypoints(self, image: np.ndarray, boxes: np.ndarray) -> np.ndarray:
         import cv2
@@ -59,7 +45,7 @@ class MoveNetPose:
             padded = cv2.copyMakeBorder(image, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=(0, 0, 0))
             crop = padded[top + pad : top + pad + size, left + pad : left + pad + size]
             tensor = resize_square(crop, self.input_size).astype(np.int32)[None]
-            (output,) = self.session.run(None, {self._input: tensor})
+            (output,) = self.session.run(None, {self.input_name: tensor})
             y, x, score = output[0, 0, :, 0], output[0, 0, :, 1], output[0, 0, :, 2]
             results[row, :, 0] = left + x * size
             results[row, :, 1] = top + y * size
