@@ -215,6 +215,9 @@ class PendingFile:
         except OSError as exc:
             self.discard()
             raise OutputError(self.target, f"could not be written ({os_reason(exc)})") from None
+        except BaseException:  # Ctrl-C or SIGTERM during the flush: the target stays as it was
+            self.discard()
+            raise
         self.done = True
         _flush_folder(self.final.parent)
         return self.final

@@ -297,4 +297,17 @@ def in_background(items: Iterator[Any], depth: int = 4) -> Iterator[Any]:
             yield item
     finally:
         stop.set()
-        worker.join()
+        _join_even_if_interrupted(worker)
+
+
+def _join_even_if_interrupted(worker: threading.Thread) -> None:
+    """Wait for ``worker``; an interrupt while waiting is re-raised only after it has ended,
+    so the container it reads is never closed under it."""
+    interrupted: BaseException | None = None
+    while worker.is_alive():
+        try:
+            worker.join()
+        except KeyboardInterrupt as exc:
+            interrupted = exc
+    if interrupted is not None:
+        raise interrupted

@@ -42,6 +42,17 @@ class _Scan:
     damage: str | None = None
 
 
+def _rotation(video: Any, packet: Any) -> tuple[int, bool]:
+    """(rotation, still looking): the display rotation once a first frame decodes. A packet
+    that does not decode (a capture starting mid-GOP) says nothing about the rest of the file."""
+    try:
+        for frame in video.decode(packet):
+            return quarter_turns(frame.rotation) * 90, False
+    except av.error.FFmpegError:
+        pass
+    return 0, True
+
+
 def _scan(container: Any, video: Any) -> _Scan:
     """Demux every packet (no decoding, except the first video frame for its rotation)."""
     scan = _Scan()
@@ -58,9 +69,7 @@ def _scan(container: Any, video: Any) -> _Scan:
             scan.pts.append(packet.pts)
             scan.video_end_s = max(scan.video_end_s, float((packet.pts - origin + (packet.duration or 0)) * base))
             if need_rotation:
-                for frame in video.decode(packet):
-                    scan.rotation, need_rotation = quarter_turns(frame.rotation) * 90, False
-                    break
+                scan.rotation, need_rotation = _rotation(video, packet)
     except av.error.FFmpegError as exc:
         scan.damage = f"damaged data after {scan.video_end_s:.3f} s ({ffmpeg_reason(exc)})"
     scan.pts.sort()

@@ -35,6 +35,8 @@ def as_fps(value: Fraction | int | float | str) -> Fraction:
     if isinstance(value, float):
         if not math.isfinite(value):
             raise InputError(f"expected a finite frame rate {_EXAMPLES}, got {value!r}")
+        if abs(value) > MAX_FPS:
+            raise InputError(f"expected a frame rate of at most {MAX_FPS}, got {value!r}")
         ntsc = Fraction(round(value * 1.001) * 1000, 1001)
         fps = ntsc if ntsc > 0 and abs(float(ntsc) - value) < 0.005 else Fraction(value).limit_denominator(1001)
         if fps == 0 and value > 0:

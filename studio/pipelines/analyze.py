@@ -240,7 +240,7 @@ def _frames(
 def _analysis_rate(options: AnalyzeOptions, info: VideoInfo, warnings: list[str]) -> AnalyzeOptions:
     """Options with the analysis rate clamped to the source's: a faster one only repeats frames."""
     wanted = media.as_fps(options.fps)
-    if wanted <= info.fps:
+    if info.fps <= 0 or wanted <= info.fps:  # a file that declares no rate is sampled as asked
         return options
     warnings.append(
         f"analysis fps {fraction_to_str(wanted)} is above the source's {fraction_to_str(info.fps)}; "

@@ -34,13 +34,29 @@ def asr_backends(registry: Registry) -> list[str]:
     return sorted({str(s.params.get("backend")) for s in registry.specs("asr") if s.params.get("backend")})
 
 
-def resolve_asr_spec(registry: Registry, settings: Settings, model: str | None, backend: str | None) -> ModelSpec:
-    """The ASR spec for a model name and/or backend; the best installed one when unnamed."""
+def _serves(spec: ModelSpec, options: TranscribeOptions | None) -> bool:
+    if options is None:
+        return True
+    if options.task == "translate" and not spec.can("translate"):
+        return False
+    return options.language is None or spec.knows_language(options.language)
+
+
+def resolve_asr_spec(
+    registry: Registry,
+    settings: Settings,
+    model: str | None,
+    backend: str | None,
+    options: TranscribeOptions | None = None,
+) -> ModelSpec:
+    """The ASR spec for a model name and/or backend. Unnamed, the best installed model that
+    can serve ``options`` (translation, the language asked for)."""
     if backend is not None and backend not in asr_backends(registry):
         raise InputError(f"expected backend {' or '.join(asr_backends(registry))}, got {backend!r}")
     if model is None:
         candidates = [s for s in registry.specs("asr") if backend in (None, s.params.get("backend"))]
-        return Registry(candidates).default_for("asr", settings)
+        able = [s for s in candidates if _serves(s, options)]
+        return Registry(able or candidates).default_for("asr", settings)
     spec = registry.get(model)
     if spec.task != "asr":
         raise InputError(f"model {model!r} does {spec.task}, not speech recognition")
@@ -146,7 +162,7 @@ def transcribe(
     """
     options = options or TranscribeOptions()
     cache = cache or default_cache()
-    spec = resolve_asr_spec(cache.registry, cache.settings, model, backend)
+    spec = resolve_asr_spec(cache.registry, cache.settings, model, backend, options)
     check_request(spec, options, cache.registry)
     chunks, duration_s, source_name = _source_audio(source, options.window_s)
     asr: ASRModel = cache.get(spec.name, device)

@@ -178,6 +178,7 @@ def test_a_failure_before_the_first_frame_leaves_no_partial_file(folder: Path) -
         (["--fps", "1.5e400"], "expected a finite frame rate like 25, 29.97 or 30000/1001, got inf"),
         (["--fps", "0.0001"], "frame rate 0.0001 rounds to zero"),
         (["--fps", "nan"], "got nan"),
+        (["--fps", "1.797e308"], "expected a frame rate of at most 10000, got 1.797e+308"),
         (["--fps", "-3"], "expected a positive frame rate, got"),
         (["--fps", "1/0"], "got '1/0'"),
         (["--sensitivity", "-1"], "expected a positive sensitivity (a z-score, e.g. 6), got -1.0"),

@@ -169,3 +169,16 @@ def test_json_keeps_a_file_name_that_is_not_utf8() -> None:
     data = json.loads(json_bytes({"path": name, "title": "café"}))
     assert os.fsencode(data["path"]) == b"/videos/caf\xe9 \xff.mp4" and data["title"] == "café"
     assert np.array_equal(np.frombuffer(json_bytes("é"), np.uint8), np.frombuffer(b'"\xc3\xa9"\n', np.uint8))
+
+
+def test_an_interrupt_during_the_final_flush_leaves_no_partial(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    target = tmp_path / "out.txt"
+    target.write_text("before")
+
+    def interrupted(handle: int) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("studio.outputs.os.fsync", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        write_text(target, "after")
+    assert target.read_text() == "before" and _leftovers(tmp_path) == []

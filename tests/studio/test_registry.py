@@ -303,3 +303,19 @@ def test_an_adapter_refuses_load_options_it_cannot_honour() -> None:
         cache.get("whisper-tiny.en", "cpu", LoadOptions(offload="model"))
     fp32 = cache.get("whisper-tiny.en", "cpu", LoadOptions(dtype="float32"))
     assert fp32.model.model.compute_type == "float32"
+
+
+def test_the_default_asr_model_is_one_that_can_serve_the_request(tmp_path: Path) -> None:
+    from studio.asr import TranscribeOptions
+    from studio.pipelines.transcribe import resolve_asr_spec
+
+    for name in ("english", "polyglot"):
+        (tmp_path / name).mkdir()
+    english = ModelSpec("english", "asr", "x:Y", f"path:{tmp_path / 'english'}", "MIT", "asr", 1, True, priority=10,
+                        languages=("en",), params={"backend": "b"})  # fmt: skip
+    polyglot = ModelSpec("polyglot", "asr", "x:Y", f"path:{tmp_path / 'polyglot'}", "MIT", "asr", 1, True, priority=1,
+                         capabilities=("translate",), params={"backend": "b"})  # fmt: skip
+    registry, settings = Registry([english, polyglot]), _settings(tmp_path, 1000)
+    assert resolve_asr_spec(registry, settings, None, None).name == "english"  # the best installed
+    for options in (TranscribeOptions(task="translate"), TranscribeOptions(language="de")):
+        assert resolve_asr_spec(registry, settings, None, None, options).name == "polyglot"
