@@ -270,7 +270,8 @@ def build_parser() -> argparse.ArgumentParser:
     scan = commands.add_parser("analyze", help="detect, track, pose and motion events on a video's timeline")
     scan.add_argument("video")
     scan.add_argument("--fps", default="5", help="analysis samples per second (independent of the source fps)")
-    scan.add_argument("--tasks", default="detect,track,pose,motion", help="comma-separated: detect,track,pose,motion")
+    tasks_help = "comma-separated: detect,track,pose,motion and any plug-in stage (entry points media_studio.stages)"
+    scan.add_argument("--tasks", default="detect,track,pose,motion", help=tasks_help)
     scan.add_argument("--output", "-o", help="timeline JSON here instead of standard output")
     scan.add_argument("--annotate", help="write an annotated video: .mp4, .m4v, .mov or .mkv (source fps and audio)")
     scan.add_argument("--detector", help="a detect model from `studio models list` (default: best installed)")

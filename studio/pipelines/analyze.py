@@ -24,16 +24,22 @@ import numpy as np
 
 from studio import media
 from studio.annotate import FrameAnnotator, FrameState
-from studio.cuts import CutDetector
 from studio.errors import Cancelled, CorruptMedia, InputError
-from studio.motion import MotionAnalyzer, MotionSwitch, UnusualMovement, small_grey
 from studio.outputs import check_outputs
+from studio.pipelines.analysis_stages import (
+    CutStage,
+    DetectStage,
+    MotionStage,
+    PoseStage,
+    TrackRecordStage,
+    TrackStage,
+    ZoneStage,
+)
+from studio.pipelines.stages import Findings, Sample, Stage, make_plugin_stage, order_stages, plugin_stage_names
 from studio.progress import CancelFlag, Progress, check_cancel
 from studio.registry import ModelCache, default_cache
-from studio.tracking import LOW_SCORE, Tracker
-from studio.types import Event, Timeline, Track, TrackPoint, VideoInfo, fraction_to_str
-from studio.vision import Detections, DetectorModel, PoseModel
-from studio.zones import ZoneWatcher
+from studio.tracking import Tracker
+from studio.types import Event, Timeline, VideoInfo, fraction_to_str
 
 __all__ = ["ANALYSIS_TASKS", "AnalyzeOptions", "analyze"]
 
@@ -62,9 +68,11 @@ class AnalyzeOptions:
 
     def __post_init__(self) -> None:
         unknown = [t for t in self.tasks if t not in ANALYSIS_TASKS]
+        known = (*ANALYSIS_TASKS, *plugin_stage_names()) if unknown else ANALYSIS_TASKS
+        unknown = [t for t in unknown if t not in known]
         if unknown or not self.tasks:
             named = ", ".join(map(repr, unknown)) or "(none)"
-            raise InputError(f"unknown task {named}; expected some of {', '.join(ANALYSIS_TASKS)}")
+            raise InputError(f"unknown task {named}; expected some of {', '.join(known)}")
         if {"track", "pose"} & set(self.tasks) and "detect" not in self.tasks:
             raise InputError("tasks track and pose need detect as well")
         checks = (
@@ -105,31 +113,35 @@ def _check_vocabulary(cache: ModelCache, spec: Any, options: AnalyzeOptions) -> 
         raise InputError(f"{spec.name} is an open-vocabulary detector: say what to look for, e.g. --query 'a red car'")
 
 
-class _Analysis:
-    """The per-sample work and the state it accumulates."""
-
-    def __init__(self, info: VideoInfo, options: AnalyzeOptions, detector: DetectorModel | None,
-                 pose: PoseModel | None) -> None:  # fmt: skip
-        self.info, self.options, self.detector, self.pose = info, options, detector, pose
+def _stages(options: AnalyzeOptions, info: VideoInfo, detector: Any, pose: Any, cache: ModelCache) -> list[Stage]:
+    """The stages the options ask for (built-in ones, then plug-ins), in the order they run."""
+    tasks = set(options.tasks)
+    tracking = "track" in tasks
+    stages: list[Stage] = []
+    if tracking or "motion" in tasks:
+        stages.append(CutStage())
+    if detector is not None:
         rate = float(media.as_fps(options.fps))
-        self.tracker = (
-            Tracker(rate, options.lost_s, options.min_score, options.track_start_score)
-            if "track" in options.tasks
-            else None
-        )
-        self.motion = MotionAnalyzer(grid=options.motion_grid) if "motion" in options.tasks else None
-        self.cuts = CutDetector()
-        self.switch = MotionSwitch()
-        self.unusual = UnusualMovement(sensitivity=options.sensitivity)
+        tracker = Tracker(rate, options.lost_s, options.min_score, options.track_start_score) if tracking else None
+        stages += [DetectStage(detector, options, tracking), TrackStage(tracker),
+                   TrackRecordStage(options.min_track_samples if tracking else 1)]  # fmt: skip
+        if options.zones or options.lines:
+            stages.append(ZoneStage(options.zones, options.lines, options.loiter_s, (info.width, info.height)))
+    if pose is not None:
+        stages.append(PoseStage(pose))
+    if "motion" in tasks:
+        stages.append(MotionStage(options))
+    stages += [make_plugin_stage(task, options, cache) for task in options.tasks if task not in ANALYSIS_TASKS]
+    return order_stages(stages)
+
+
+class _Analysis:
+    """Runs the stages on each sample and keeps what the annotator draws."""
+
+    def __init__(self, info: VideoInfo, options: AnalyzeOptions, stages: list[Stage]) -> None:
+        self.info, self.options, self.stages = info, options, stages
         self.events: list[Event] = []  # every event so far, by start time; refreshed per sample
-        # a zone reaching past the frame is the same zone inside it (and keeps its mask frame-sized)
-        frame = np.array([info.width, info.height], dtype=np.float64)
-        zones = {name: np.clip(polygon, 0, frame) for name, polygon in options.zones.items()}
-        self.zones = ZoneWatcher(zones, options.lines, options.loiter_s) if (zones or options.lines) else None
-        self.points: dict[int, list[TrackPoint]] = defaultdict(list)
-        self.labels: dict[int, str] = {}
         self.sample_times: list[float] = []
-        self.next_plain_id = 1
         self.state = FrameState()
         self.stage_s: dict[str, float] = defaultdict(float)  # where the time goes
 
@@ -148,82 +160,23 @@ class _Analysis:
                                interpolation=cv2.INTER_AREA)  # fmt: skip
         return image, self.info.width / image.shape[1], self.info.height / image.shape[0]
 
-    def _detect(self, image: np.ndarray, sx: float, sy: float) -> Detections:
-        assert self.detector is not None
-        floor = min(LOW_SCORE, self.options.min_score) if self.tracker is not None else self.options.min_score
-        if self.options.queries:
-            found = self.detector.detect([image], floor, queries=self.options.queries)[0]  # type: ignore[call-arg]
-        else:
-            found = self.detector.detect([image], floor)[0]
-        if self.options.labels:
-            found = found.keep(np.array([label in self.options.labels for label in found.labels], dtype=bool))
-        return found.scaled(sx, sy)
-
-    def _track(self, found: Detections | None, time_s: float) -> Detections:
-        """The sample's boxes with ``tracker_id``: from the tracker, or numbered one by one
-        when tracking is off (each detection its own "track" of one sample)."""
-        if self.tracker is None:
-            assert found is not None
-            ids = np.arange(self.next_plain_id, self.next_plain_id + len(found), dtype=int)
-            self.next_plain_id += len(found)
-            return Detections(found.xyxy, found.scores, found.labels, ids, found.extra)
-        return self.tracker.update(found, time_s) if found is not None else self.tracker.predict(time_s)
-
-    def _poses(self, image: np.ndarray, tracked: Detections, sx: float, sy: float) -> dict[int, np.ndarray]:
-        people = tracked.keep(np.array([label == "person" for label in tracked.labels], dtype=bool))
-        if self.pose is None or not len(people) or people.tracker_id is None:
-            return {}
-        boxes = people.xyxy / np.array([sx, sy, sx, sy], np.float32)
-        keypoints = self.pose.keypoints(image, boxes) * np.array([sx, sy, 1.0], np.float32)
-        return {int(i): k for i, k in zip(people.tracker_id, keypoints, strict=True)}
-
     def sample(self, number: int, image: np.ndarray, time_s: float) -> None:
         self.sample_times.append(time_s)
         view, sx, sy = self._model_view(image)
-        # cuts matter to tracking and motion only; the grey copy is made only for motion
-        cut = self.cuts.is_cut(view) if (self.tracker is not None or self.motion is not None) else False
-        if cut and self.tracker is not None:
-            self.tracker.reset()  # a new shot: nobody in it is anybody from the last one
-        tracked = Detections.empty()
-        keypoints: dict[int, np.ndarray] = {}
-        if self.detector is not None:
+        sample = Sample(number, time_s, view, (sx, sy))
+        for stage in self.stages:
             clock = time.perf_counter()
-            found = self._detect(view, sx, sy) if number % self.options.detect_every == 0 else None
-            self.add_time("detect", clock)
-            clock = time.perf_counter()
-            tracked = self._track(found, time_s)
-            self.add_time("track", clock)
-            clock = time.perf_counter()
-            keypoints = self._poses(view, tracked, sx, sy)
-            self.add_time("pose", clock)
-            ids = tracked.tracker_id if tracked.tracker_id is not None else ()
-            for track_id, label, box, score in zip(ids, tracked.labels, tracked.xyxy, tracked.scores, strict=True):
-                self.labels[int(track_id)] = label
-                kp = keypoints.get(int(track_id))
-                self.points[int(track_id)].append(TrackPoint(
-                    time_s, tuple(float(v) for v in box), float(score),  # type: ignore[arg-type]
-                    tuple(tuple(float(v) for v in row) for row in kp) if kp is not None else None,  # type: ignore[misc]
-                ))  # fmt: skip
-        clock = time.perf_counter()
-        if self.motion is not None:
-            motion = self.motion.update(small_grey(view), time_s, cut)
-            if motion is not None:
-                self.switch.update(motion)
-                self.unusual.update(motion)
-        if self.zones is not None:
-            self.zones.update(tracked, time_s)
-        self.add_time("motion+zones", clock)
-        self.state = FrameState(tracked, keypoints)
-        zone_events = self.zones.events if self.zones is not None else []
-        self.events = sorted(self.switch.events + self.unusual.events + zone_events, key=lambda e: (e.start_s, e.kind))
+            stage.process(sample)
+            self.add_time(stage.name, clock)
+        self.state = FrameState(sample.tracked, sample.keypoints)
+        events = [event for stage in self.stages for event in stage.events()]
+        self.events = sorted(events, key=lambda e: (e.start_s, e.kind))
 
-    def tracks(self) -> tuple[Track, ...]:
-        shortest = self.options.min_track_samples if self.tracker is not None else 1
-        return tuple(
-            Track(i, self.labels[i], tuple(points))
-            for i, points in sorted(self.points.items())
-            if len(points) >= shortest
-        )
+    def findings(self) -> Findings:
+        findings = Findings()
+        for stage in self.stages:
+            stage.finish(findings)
+        return findings
 
 
 def _frames(
@@ -277,7 +230,7 @@ def analyze(
     pose_spec = _resolve(cache, "pose", options.pose_model) if "pose" in options.tasks else None
     detector = cache.get(detector_spec.name, device) if detector_spec else None
     pose = cache.get(pose_spec.name, device) if pose_spec else None
-    work = _Analysis(info, options, detector, pose)
+    work = _Analysis(info, options, _stages(options, info, detector, pose, cache))
     started = time.perf_counter()
     writer: media.VideoWriter | None = None
     annotator = FrameAnnotator() if annotate_to is not None else None
@@ -339,12 +292,16 @@ def _timeline(info: VideoInfo, options: AnalyzeOptions, work: _Analysis, warning
         metadata["detector"] = {"name": detector_spec.name, "license": detector_spec.license}
     if pose_spec is not None:
         metadata["pose_model"] = {"name": pose_spec.name, "license": pose_spec.license}
+    findings = work.findings()
+    metadata["stages"] = [stage.name for stage in work.stages]
+    metadata.update(findings.metadata)
+    events = sorted([*work.events, *findings.events], key=lambda e: (e.start_s, e.kind))
     return Timeline(
         video=info,
         sample_times_s=tuple(work.sample_times),
-        tracks=work.tracks(),
-        events=tuple(work.events),
-        counts=work.zones.counts() if work.zones is not None else {},
+        tracks=tuple(findings.tracks),
+        events=tuple(events),
+        counts=findings.counts,
         warnings=tuple(warnings),
         metadata=metadata,
     )
