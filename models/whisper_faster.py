@@ -8,15 +8,14 @@ language detection come from faster-whisper itself; this file only maps its resu
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from studio.asr import TranscribeOptions, WindowResult
-from studio.errors import Cancelled
+from studio.asr import Decoding, TranscribeOptions
 from studio.media import ASR_SAMPLE_RATE
-from studio.progress import CancelFlag, Progress
 from studio.registry import LoadOptions, ModelSpec
 from studio.types import Segment, Word
 
@@ -97,14 +96,7 @@ class FasterWhisperASR:
         )
         return cls(model, spec.name, spec.memory_mb)
 
-    def transcribe(
-        self,
-        audio: np.ndarray,
-        options: TranscribeOptions,
-        *,
-        progress: Progress | None = None,
-        cancel: CancelFlag | None = None,
-    ) -> WindowResult:
+    def decode(self, audio: np.ndarray, options: TranscribeOptions) -> Decoding:
         kwargs: dict[str, Any] = {
             "language": options.language,
             "task": options.task,
@@ -126,30 +118,23 @@ class FasterWhisperASR:
             )
         else:
             pieces, info = self.model.transcribe(audio, **kwargs)
-        duration_s = audio.size / ASR_SAMPLE_RATE
-        segments: list[Segment] = []
-        for piece in pieces:  # a lazy generator: decoding happens as we iterate
-            if cancel is not None and cancel.is_set():
-                partial = WindowResult(tuple(segments), info.language, float(info.language_probability))
-                raise Cancelled("transcription was cancelled", partial=partial)
+        return Decoding(info.language, float(info.language_probability), self._segments(pieces, audio, options))
+
+    def _segments(self, pieces: Iterator[Any], audio: np.ndarray, options: TranscribeOptions) -> Iterator[Segment]:
+        for index, piece in enumerate(pieces):  # a lazy generator: decoding happens as we iterate
             language = None
             if options.per_segment_language:  # code-switching: ask the detector about this stretch alone
                 clip = audio[int(piece.start * ASR_SAMPLE_RATE) : int(piece.end * ASR_SAMPLE_RATE)]
                 language = self.model.detect_language(clip)[0] if clip.size else None
-            segments.append(
-                Segment(
-                    id=len(segments),
-                    start_s=float(piece.start),
-                    end_s=float(piece.end),
-                    text=piece.text,
-                    avg_logprob=float(piece.avg_logprob),
-                    no_speech_prob=float(piece.no_speech_prob),
-                    compression_ratio=float(piece.compression_ratio),
-                    temperature=float(piece.temperature or 0.0),
-                    words=_words(piece.words),
-                    language=language,
-                )
+            yield Segment(
+                id=index,
+                start_s=float(piece.start),
+                end_s=float(piece.end),
+                text=piece.text,
+                avg_logprob=float(piece.avg_logprob),
+                no_speech_prob=float(piece.no_speech_prob),
+                compression_ratio=float(piece.compression_ratio),
+                temperature=float(piece.temperature or 0.0),
+                words=_words(piece.words),
+                language=language,
             )
-            if progress is not None and duration_s > 0:
-                progress(min(1.0, piece.end / duration_s), f"{piece.end:.0f} of {duration_s:.0f} s transcribed")
-        return WindowResult(tuple(segments), info.language, float(info.language_probability))

@@ -13,9 +13,8 @@ from typing import Any
 
 import numpy as np
 
-from studio.asr import TranscribeOptions, WindowResult
+from studio.asr import Decoding, TranscribeOptions
 from studio.media import ASR_SAMPLE_RATE
-from studio.progress import CancelFlag, Progress, check_cancel
 from studio.registry import LoadOptions, ModelSpec
 from studio.types import Segment, Word
 
@@ -78,23 +77,17 @@ class OpenAIWhisperASR:
         language = max(probs, key=probs.get)
         return language, float(probs[language])
 
-    def transcribe(
-        self,
-        audio: np.ndarray,
-        options: TranscribeOptions,
-        *,
-        progress: Progress | None = None,
-        cancel: CancelFlag | None = None,
-    ) -> WindowResult:
+    def decode(self, audio: np.ndarray, options: TranscribeOptions) -> Decoding:
+        """openai-whisper decodes the whole window in one call; its segments are then handed
+        out one by one."""
         import whisper
         from faster_whisper.vad import SpeechTimestampsMap, get_speech_timestamps
 
-        check_cancel(cancel, "transcription")
         speech, timestamps = audio, None
         if options.vad:
             chunks = get_speech_timestamps(audio, sampling_rate=ASR_SAMPLE_RATE)
             if not chunks:
-                return WindowResult((), options.language or "", 0.0)
+                return Decoding(options.language or "", 0.0, iter(()))
             speech = np.concatenate([audio[c["start"] : c["end"]] for c in chunks])
             timestamps = SpeechTimestampsMap(chunks, ASR_SAMPLE_RATE)
         if options.language is None:
@@ -114,7 +107,6 @@ class OpenAIWhisperASR:
             fp16=self.device.startswith("cuda"),
             verbose=None,
         )
-        check_cancel(cancel, "transcription")
 
         def original(time_s: float, is_end: bool = False) -> float:
             return float(time_s if timestamps is None else timestamps.get_original_time(time_s, is_end=is_end))
@@ -136,6 +128,4 @@ class OpenAIWhisperASR:
             )
             for index, raw in enumerate(result["segments"])
         )
-        if progress is not None:
-            progress(1.0, f"{audio.size / ASR_SAMPLE_RATE:.0f} s transcribed")
-        return WindowResult(segments, language, probability)
+        return Decoding(language, probability, iter(segments))

@@ -1,27 +1,29 @@
 """The speech-recognition contract every ASR adapter follows.
 
-An adapter's loaded model is an :class:`ASRModel`: ``transcribe(audio, options, ...)``
-takes 16 kHz mono float32 samples and returns a :class:`WindowResult` whose times count
-from the start of ``audio``. The pipeline (:mod:`studio.pipelines.transcribe`) feeds long
-files window by window and shifts the times.
+An adapter's loaded model is an :class:`ASRModel`: ``decode(audio, options)`` takes 16 kHz
+mono float32 samples and returns a :class:`Decoding`: the language, then the segments as a
+generator that decodes as it is read (faster-whisper), or yields what was decoded at once
+(openai-whisper). Times count from the start of ``audio``. The pipeline
+(:mod:`studio.pipelines.transcribe`) feeds long files window by window, shifts the times,
+and owns progress and cancel, once for every backend.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
 
 from studio.errors import InputError
-from studio.progress import CancelFlag, Progress
 from studio.types import Segment
 
 __all__ = [
     "LANGUAGES",
     "ASRModel",
+    "Decoding",
     "TranscribeOptions",
-    "WindowResult",
 ]
 
 # The languages Whisper's tokenizer knows (ISO 639-1, plus haw and yue).
@@ -77,20 +79,16 @@ class TranscribeOptions:
 
 
 @dataclass(frozen=True)
-class WindowResult:
-    segments: tuple[Segment, ...]
+class Decoding:
+    """One window being decoded: its language (known before any segment) and its segments,
+    streamed (reading ``segments`` is what decodes them)."""
+
     language: str
     language_probability: float
+    segments: Iterator[Segment]
 
 
 class ASRModel(Protocol):
     backend: str
 
-    def transcribe(
-        self,
-        audio: np.ndarray,
-        options: TranscribeOptions,
-        *,
-        progress: Progress | None = None,
-        cancel: CancelFlag | None = None,
-    ) -> WindowResult: ...
+    def decode(self, audio: np.ndarray, options: TranscribeOptions) -> Decoding: ...

@@ -1,5 +1,9 @@
 """Audio or video in, :class:`~studio.types.Transcript` out.
 
+Progress and cancel live here, once for every backend: adapters stream segments
+(:class:`~studio.asr.Decoding`), and between two segments the pipeline reports how much
+audio is done and checks the cancel flag.
+
 Long files are read as windows (``TranscribeOptions.window_s``) cut at the quietest moment
 near each window's end, so hours of audio never sit in memory and no word is cut in half.
 The language found in the first window is kept for the rest (unless languages are
@@ -17,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from studio import media
-from studio.asr import ASRModel, TranscribeOptions, WindowResult
+from studio.asr import ASRModel, TranscribeOptions
 from studio.errors import Cancelled, CorruptMedia, InputError
 from studio.progress import CancelFlag, Progress, check_cancel
 from studio.registry import ModelCache, ModelSpec, Registry, default_cache
@@ -173,25 +177,21 @@ def transcribe(
     try:
         for offset_s, audio in iter_windows(chunks, options.window_s):
             check_cancel(cancel, "transcription")
-
-            def window_progress(
-                fraction: float, _message: str, offset_s: float = offset_s, size: int = audio.size
-            ) -> None:
-                if progress is not None and duration_s > 0:
-                    done = offset_s + fraction * size / media.ASR_SAMPLE_RATE
-                    progress(min(1.0, done / duration_s), f"{done:.0f} of {duration_s:.0f} s of audio transcribed")
-
-            result = asr.transcribe(audio, window_options, progress=window_progress, cancel=cancel)
+            decoding = asr.decode(audio, window_options)
             if offset_s == 0.0:
-                language, probability = result.language, result.language_probability
-            segments += [_shift(s, offset_s, len(segments) + i) for i, s in enumerate(result.segments)]
+                language, probability = decoding.language, decoding.language_probability
+            for segment in decoding.segments:  # each one is decoded as it is read
+                segments.append(_shift(segment, offset_s, len(segments)))
+                if progress is not None and duration_s > 0:
+                    done = min(duration_s, offset_s + segment.end_s)
+                    progress(min(1.0, done / duration_s), f"{done:.0f} of {duration_s:.0f} s of audio transcribed")
+                check_cancel(cancel, "transcription")
             if not options.per_segment_language and language:
                 window_options = replace(window_options, language=language)
     except Cancelled as stopped:
-        if isinstance(stopped.partial, WindowResult):  # segments finished inside the window
-            language = language or stopped.partial.language
-            segments += [_shift(s, offset_s, len(segments) + i) for i, s in enumerate(stopped.partial.segments)]
         partial = _transcript(segments, language, probability, duration_s, options, spec, asr, source_name)
+        if isinstance(chunks, _AudioUpToDamage) and chunks.warnings:
+            partial = replace(partial, warnings=tuple(chunks.warnings))
         raise Cancelled(str(stopped), partial=partial) from None
     if progress is not None:
         progress(1.0, "transcription finished")
