@@ -93,15 +93,19 @@ class ModelLoadError(StudioError):
     exit_code = 4
 
 
-class MediaError(StudioError):
-    """A file that cannot be read or written as media. ``path`` names the file."""
-
-    exit_code = 5
+class _FileProblem(StudioError):
+    """An error about one file: ``path`` as given, ``reason`` in words; the message is both."""
 
     def __init__(self, path: str | os.PathLike[str], reason: str) -> None:
         self.path = os.fsdecode(path)
         self.reason = reason
         super().__init__(f"{self.path}: {reason}")
+
+
+class MediaError(_FileProblem):
+    """A file that cannot be read or written as media. ``path`` names the file."""
+
+    exit_code = 5
 
 
 class MediaNotFound(MediaError):
@@ -137,15 +141,10 @@ class RefusedMedia(MediaError):
     (HLS/DASH playlists, ffconcat lists, image sequences), or one past a configured limit."""
 
 
-class OutputError(StudioError):
+class OutputError(_FileProblem):
     """A result could not be written. ``path`` names the output; nothing partial is left."""
 
     exit_code = 7
-
-    def __init__(self, path: str | os.PathLike[str], reason: str) -> None:
-        self.path = os.fsdecode(path)
-        self.reason = reason
-        super().__init__(f"{self.path}: {reason}")
 
 
 class Cancelled(StudioError):

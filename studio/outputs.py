@@ -210,7 +210,7 @@ class PendingFile:
         if self.done:
             return self.final
         try:
-            _flush(self.temporary)
+            _fsync(self.temporary)
             os.replace(self.temporary, self.final)
         except OSError as exc:
             self.discard()
@@ -246,7 +246,7 @@ def atomic_path(target: PathLike) -> Iterator[Path]:
     pending.commit()
 
 
-def _flush(path: Path) -> None:
+def _fsync(path: Path) -> None:
     handle = os.open(path, os.O_RDONLY)
     try:
         os.fsync(handle)
@@ -257,11 +257,7 @@ def _flush(path: Path) -> None:
 def _flush_folder(folder: Path) -> None:
     """Make the rename itself durable (best effort: some file systems refuse)."""
     with suppress(OSError):
-        handle = os.open(folder, os.O_RDONLY)
-        try:
-            os.fsync(handle)
-        finally:
-            os.close(handle)
+        _fsync(folder)
 
 
 def write_bytes(target: PathLike, data: bytes) -> Path:

@@ -16,11 +16,21 @@ from typing import Any, TypeVar, Union, get_args, get_origin, get_type_hints
 
 import numpy as np
 
-__all__ = ["SCHEMA_VERSION", "JsonResult", "from_data", "to_data"]
+__all__ = ["SCHEMA_VERSION", "JsonResult", "fraction_from_str", "fraction_to_str", "from_data", "to_data"]
 
 SCHEMA_VERSION = 1  # raised when a field changes meaning; new fields alone do not need it
 
 T = TypeVar("T")
+
+
+def fraction_to_str(value: Fraction) -> str:
+    """``Fraction(30000, 1001)`` -> ``"30000/1001"`` (JSON-safe and exact)."""
+    return f"{value.numerator}/{value.denominator}"
+
+
+def fraction_from_str(text: str) -> Fraction:
+    """Inverse of :func:`fraction_to_str`; also accepts ``"25"``."""
+    return Fraction(text)
 
 
 class JsonResult:
@@ -51,7 +61,7 @@ def to_data(value: Any) -> Any:
             data.update(to_data(value.json_extras()))
         return data
     if isinstance(value, Fraction):
-        return f"{value.numerator}/{value.denominator}"
+        return fraction_to_str(value)
     if isinstance(value, (list, tuple)):
         return [to_data(item) for item in value]
     if isinstance(value, dict):
@@ -84,7 +94,7 @@ def _convert(hint: Any, value: Any) -> Any:
         options = [arg for arg in get_args(hint) if arg is not type(None)]
         return _convert(options[0], value) if len(options) == 1 else value
     if hint is Fraction:
-        return Fraction(str(value))
+        return fraction_from_str(str(value))
     if isinstance(hint, type) and is_dataclass(hint):
         return from_data(hint, value)
     if origin is tuple:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
-from studio.serialize import SCHEMA_VERSION, JsonResult
+from studio.serialize import SCHEMA_VERSION, JsonResult, fraction_from_str, fraction_to_str
 
 __all__ = [
     "EVENT_KINDS",
@@ -27,16 +27,6 @@ __all__ = [
     "fraction_from_str",
     "fraction_to_str",
 ]
-
-
-def fraction_to_str(value: Fraction) -> str:
-    """``Fraction(30000, 1001)`` -> ``"30000/1001"`` (JSON-safe and exact)."""
-    return f"{value.numerator}/{value.denominator}"
-
-
-def fraction_from_str(text: str) -> Fraction:
-    """Inverse of :func:`fraction_to_str`; also accepts ``"25"``."""
-    return Fraction(text)
 
 
 @dataclass(frozen=True)

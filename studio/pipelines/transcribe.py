@@ -38,12 +38,13 @@ def asr_backends(registry: Registry) -> list[str]:
     return sorted({str(s.params.get("backend")) for s in registry.specs("asr") if s.params.get("backend")})
 
 
-def _serves(spec: ModelSpec, options: TranscribeOptions | None) -> bool:
-    if options is None:
-        return True
+def _refusal(spec: ModelSpec, options: TranscribeOptions) -> str | None:
+    """Why ``spec`` cannot serve ``options`` (translation, the language asked for), or ``None``."""
     if options.task == "translate" and not spec.can("translate"):
-        return False
-    return options.language is None or spec.knows_language(options.language)
+        return "cannot translate; use a model that can"
+    if options.language is not None and not spec.knows_language(options.language):
+        return f"knows {', '.join(spec.languages)} only, not {options.language!r}; use a model that does"
+    return None
 
 
 def resolve_asr_spec(
@@ -59,7 +60,7 @@ def resolve_asr_spec(
         raise InputError(f"expected backend {' or '.join(asr_backends(registry))}, got {backend!r}")
     if model is None:
         candidates = [s for s in registry.specs("asr") if backend in (None, s.params.get("backend"))]
-        able = [s for s in candidates if _serves(s, options)]
+        able = [s for s in candidates if options is None or _refusal(s, options) is None]
         return Registry(able or candidates).default_for("asr", settings)
     spec = registry.get(model)
     if spec.task != "asr":
@@ -75,15 +76,10 @@ def resolve_asr_spec(
 def check_request(spec: ModelSpec, options: TranscribeOptions, registry: Registry) -> None:
     """Refuse, before loading, what ``spec`` cannot do: translation, or a language it does not
     know. The message names the registered models that can."""
-    if options.task == "translate" and not spec.can("translate"):
-        able = [s.name for s in registry.specs("asr") if s.can("translate")]
-        raise InputError(
-            f"{spec.name} cannot translate; use a model that can: {', '.join(able) or '(none registered)'}"
-        )
-    if options.language is not None and not spec.knows_language(options.language):
-        able = [s.name for s in registry.specs("asr") if s.knows_language(options.language)]
-        raise InputError(f"{spec.name} knows {', '.join(spec.languages)} only, not {options.language!r}; "
-                         f"use a model that does: {', '.join(able) or '(none registered)'}")  # fmt: skip
+    refusal = _refusal(spec, options)
+    if refusal is not None:
+        able = ", ".join(s.name for s in registry.specs("asr") if _refusal(s, options) is None) or "(none registered)"
+        raise InputError(f"{spec.name} {refusal}: {able}")
 
 
 def _quietest_cut(audio: np.ndarray, search: int, hop: int) -> int:
@@ -189,16 +185,11 @@ def transcribe(
             if not options.per_segment_language and language:
                 window_options = replace(window_options, language=language)
     except Cancelled as stopped:
-        partial = _transcript(segments, language, probability, duration_s, options, spec, asr, source_name)
-        if isinstance(chunks, _AudioUpToDamage) and chunks.warnings:
-            partial = replace(partial, warnings=tuple(chunks.warnings))
+        partial = _transcript(segments, language, probability, duration_s, options, spec, asr, source_name, chunks)
         raise Cancelled(str(stopped), partial=partial) from None
     if progress is not None:
         progress(1.0, "transcription finished")
-    transcript = _transcript(segments, language, probability, duration_s, options, spec, asr, source_name)
-    if isinstance(chunks, _AudioUpToDamage) and chunks.warnings:
-        transcript = replace(transcript, warnings=tuple(chunks.warnings))
-    return transcript
+    return _transcript(segments, language, probability, duration_s, options, spec, asr, source_name, chunks)
 
 
 def _transcript(
@@ -210,6 +201,7 @@ def _transcript(
     spec: ModelSpec,
     asr: ASRModel,
     source: str | None,
+    audio: Iterable[np.ndarray],
 ) -> Transcript:
     return Transcript(
         segments=tuple(segments),
@@ -220,6 +212,7 @@ def _transcript(
         model=spec.name,
         backend=asr.backend,
         source=source,
+        warnings=tuple(audio.warnings) if isinstance(audio, _AudioUpToDamage) else (),
     )
 
 
