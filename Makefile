@@ -31,6 +31,7 @@ bench: setup
 	$(BIN)/python benchmarks/decode.py
 	$(BIN)/python benchmarks/asr.py
 	$(BIN)/python benchmarks/analyze.py
+	$(BIN)/python benchmarks/generate.py
 	$(BIN)/python -m evaluations.detection_accuracy
 
 clean:

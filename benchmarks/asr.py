@@ -1,113 +1,133 @@
-"""Speech-recognition speed, memory and accuracy on this machine.
+"""Speech-recognition speed and accuracy: the studio next to the plain libraries it wraps.
 
-Speaks ~70 s of English with espeak-ng, then transcribes it with each backend on the same
-offline weights, every run in a fresh process so peak memory is its own:
+Speaks ~130 s of English with espeak-ng (two voices, ``BENCH_ENGLISH``), then transcribes
+it with each contender on the same offline weights, each run in a fresh process, rounds
+interleaved, medians reported:
 
-- faster-whisper (CTranslate2, int8 on CPU): whisper-base and whisper-tiny.en
-- openai-whisper (PyTorch, fp32 on CPU): the same two checkpoints, converted
+- ``studio``: ``studio.pipelines.transcribe.transcribe`` with its defaults, on each backend;
+- ``plain faster-whisper``: ``WhisperModel(...).transcribe(path)`` with the library's defaults;
+- ``plain faster-whisper batched``: ``BatchedInferencePipeline(model).transcribe(path, batch_size=8)``;
+- ``plain openai-whisper``: ``whisper.load_model(...).transcribe(path)``.
 
-Prints a Markdown table: real-time factor (audio seconds per compute second, "x real
-time"), model load time, peak resident memory, word error rate.
+Prints a Markdown table: real-time factor (audio seconds per compute second), model load
+time, peak resident memory, word error rate, and the speed ratio to the plain library.
 
-Run: ``python benchmarks/asr.py`` (after ``make setup``).
+Run: ``python benchmarks/asr.py [--rounds 3]`` (after ``make setup``).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import resource
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-SENTENCES = (
-    "The quick brown fox jumps over the lazy dog.",
-    "Please call Stella and ask her to bring these things from the store.",
-    "The weather today is sunny with a light breeze from the west.",
-    "My favourite colour is blue and I like to read books at night.",
-    "We will meet at the train station at seven o'clock tomorrow morning.",
-    "Fresh bread is baked every morning in the small village bakery.",
-    "The children played football in the park until it was dark.",
-    "She opened the window to let the cool evening air into the room.",
-    "Our team finished the project two days before the deadline.",
-    "The museum is closed on Mondays but open every other day.",
-    "A good night of sleep helps you think clearly the next day.",
-    "The river flows through the valley and into the sea.",
-    "He forgot his umbrella and walked home in the rain.",
-    "Many birds fly south when the winter begins.",
-    "The library has thousands of books about history and science.",
-    "Turn left at the second corner and the shop is on your right.",
-)
-RUNS = (
-    ("faster-whisper", "whisper-base"),
-    ("faster-whisper", "whisper-tiny.en"),
-    ("openai-whisper", "whisper-base-openai"),
-    ("openai-whisper", "whisper-tiny.en-openai"),
-)
+from benchmarks.fresh import medians, peak_memory_mb, run_rounds
+
+# (contender, model): studio rows use the spec's own backend
+MODELS = {"base": ("whisper-base", "whisper-base-openai"), "tiny.en": ("whisper-tiny.en", "whisper-tiny.en-openai")}
+CONTENDERS = [
+    f"{kind}:{size}"
+    for size in MODELS
+    for kind in ("studio-faster", "faster", "faster-batched", "studio-openai", "openai")
+]
+LABELS = {
+    "studio-faster": "studio (faster-whisper)",
+    "faster": "plain faster-whisper",
+    "faster-batched": "plain faster-whisper batched",
+    "studio-openai": "studio (openai-whisper)",
+    "openai": "plain openai-whisper",
+}
+PLAIN = {"studio-faster": "faster", "faster-batched": "faster", "studio-openai": "openai"}
 
 
 def make_recording(folder: Path) -> tuple[Path, float]:
-    from studio.media import write_audio
-    from studio.speech import speak
+    import numpy as np
 
-    pieces, rate = [], 22050
-    for sentence in SENTENCES:
-        samples, rate = speak(sentence)
-        pieces += [samples, np.zeros(rate // 2, np.float32)]
-    audio = np.concatenate(pieces)
+    from evaluations.synthetic_media import BENCH_ENGLISH, spoken_sentences
+    from studio.media import write_audio
+
+    half = len(BENCH_ENGLISH) // 2
+    first, rate, _ = spoken_sentences(BENCH_ENGLISH[:half], voice="en-us")
+    second, _, _ = spoken_sentences(BENCH_ENGLISH[half:], voice="en")
+    audio = np.concatenate([first, second])
     return write_audio(folder / "speech.wav", audio, rate), audio.size / rate
 
 
-def worker(model: str, backend: str, audio_path: str) -> None:
-    """One measured run; prints JSON on stdout."""
-    from studio.pipelines.transcribe import transcribe
+def _weights(model: str) -> str:
     from studio.registry import default_cache
 
+    cache = default_cache()
+    path = cache.registry.get(model).weights_path(cache.settings)
+    if path is None:
+        raise SystemExit(f"{model} is not installed: run `make setup`")
+    return str(path)
+
+
+def worker(contender: str, audio_path: str) -> None:
+    """One measured run; prints JSON on stdout."""
+    kind, size = contender.split(":")
+    faster_model, openai_model = MODELS[size]
     started = time.perf_counter()
-    default_cache().get(model)  # load once, timed apart from decoding
-    loaded = time.perf_counter()
-    transcript = transcribe(audio_path, model=model, backend=backend)
+    if kind.startswith("studio"):
+        from studio.pipelines.transcribe import transcribe
+        from studio.registry import default_cache
+
+        model = faster_model if kind == "studio-faster" else openai_model
+        default_cache().get(model)  # load once, timed apart from decoding
+        loaded = time.perf_counter()
+        text = transcribe(audio_path, model=model).text
+    elif kind.startswith("faster"):
+        from faster_whisper import BatchedInferencePipeline, WhisperModel
+
+        plain = WhisperModel(_weights(faster_model), device="cpu", compute_type="int8")
+        loaded = time.perf_counter()
+        if kind == "faster-batched":
+            segments, _ = BatchedInferencePipeline(plain).transcribe(audio_path, batch_size=8)
+        else:
+            segments, _ = plain.transcribe(audio_path)
+        text = " ".join(segment.text for segment in segments)
+    else:
+        import whisper
+
+        network = whisper.load_model(_weights(openai_model), device="cpu")
+        loaded = time.perf_counter()
+        text = network.transcribe(audio_path, fp16=False)["text"]
     done = time.perf_counter()
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"load_s": loaded - started, "run_s": done - loaded, "peak_mb": peak_mb, "text": transcript.text}))
+    print(json.dumps({"load_s": loaded - started, "run_s": done - loaded, "peak_mb": peak_memory_mb(), "text": text}))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--worker", nargs=3, metavar=("MODEL", "BACKEND", "AUDIO"), help=argparse.SUPPRESS)
+    parser.add_argument("--worker", nargs=2, metavar=("CONTENDER", "AUDIO"), help=argparse.SUPPRESS)
+    parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
     if args.worker:
         worker(*args.worker)
         return
     from evaluations.asr_wer import word_error_rate
+    from evaluations.synthetic_media import BENCH_ENGLISH
 
-    rows = []
     with tempfile.TemporaryDirectory() as tmp:
         audio, seconds = make_recording(Path(tmp))
-        for backend, model in RUNS:
-            cmd = [sys.executable, __file__, "--worker", model, backend, str(audio)]
-            out = subprocess.run(cmd, capture_output=True, text=True, check=True)
-            result = json.loads(out.stdout.strip().splitlines()[-1])
-            wer = word_error_rate(" ".join(SENTENCES), result["text"]).wer
-            rows.append((backend, model, seconds / result["run_s"], result["run_s"], result["load_s"],
-                         result["peak_mb"], wer))  # fmt: skip
-
-    print(f"Audio: {seconds:.1f} s of espeak-ng English, {len(SENTENCES)} sentences.\n")
-    print("| backend | model | speed (x real time) | transcribe (s) | load (s) | peak memory (MB) | WER |")
-    print("|---|---|---|---|---|---|---|")
-    for backend, model, speed, run_s, load_s, peak, wer in rows:
-        print(f"| {backend} | {model} | {speed:.1f}x | {run_s:.1f} | {load_s:.1f} | {peak:.0f} | {wer:.3f} |")
-    speeds = {model: speed for _, model, speed, *_ in rows}
-    base = speeds["whisper-base"] / speeds["whisper-base-openai"]
-    tiny = speeds["whisper-tiny.en"] / speeds["whisper-tiny.en-openai"]
-    print(
-        f"\nfaster-whisper vs openai-whisper on the same weights: base {base:.1f}x faster, tiny.en {tiny:.1f}x faster"
-    )
+        results = run_rounds(__file__, CONTENDERS, [str(audio)], args.rounds)
+    table = {name: medians(runs) for name, runs in results.items()}
+    reference = " ".join(BENCH_ENGLISH)
+    print(f"Audio: {seconds:.1f} s of espeak-ng English ({len(BENCH_ENGLISH)} sentences, two voices); "
+          f"medians of {args.rounds} fresh-process rounds.\n")  # fmt: skip
+    print("| contender | model | speed (x real time) | transcribe (s) | load (s) | peak memory (MB) | WER | vs plain |")
+    print("|---|---|---|---|---|---|---|---|")
+    for name, row in table.items():
+        kind, size = name.split(":")
+        wer = word_error_rate(reference, row["text"]).wer
+        plain = PLAIN.get(kind)
+        ratio = f"{table[f'{plain}:{size}']['run_s'] / row['run_s']:.2f}x" if plain else "1.00x"
+        print(f"| {LABELS[kind]} | {size} | {seconds / row['run_s']:.1f}x | {row['run_s']:.1f} | {row['load_s']:.1f} "
+              f"| {row['peak_mb']:.0f} | {wer:.3f} | {ratio} |")  # fmt: skip
 
 
 if __name__ == "__main__":

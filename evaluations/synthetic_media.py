@@ -95,6 +95,33 @@ MORE_ENGLISH = (
     "Our team finished the project two days before the deadline.",
     "The museum is closed on Mondays but open every other day.",
 )
+# The speech benchmark's corpus: everyday sentences, numbers and names, read by two voices.
+BENCH_ENGLISH = (
+    ENGLISH
+    + MORE_ENGLISH
+    + (
+        "A good night of sleep helps you think clearly the next day.",
+        "The river flows through the valley and into the sea.",
+        "He forgot his umbrella and walked home in the rain.",
+        "Many birds fly south when the winter begins.",
+        "The library has thousands of books about history and science.",
+        "Turn left at the second corner and the shop is on your right.",
+        "The doctor said that I should drink more water every day.",
+        "Our flight leaves at half past nine, so we must be at the airport by eight.",
+        "My brother bought a red bicycle with twenty one gears.",
+        "The concert was cancelled because the singer had a cold.",
+        "Please send the report to the manager before Friday afternoon.",
+        "The old bridge was built more than two hundred years ago.",
+        "I would like a cup of coffee with milk and no sugar.",
+        "The kitchen smells of fresh garlic, onions and tomatoes.",
+        "Thomas and Maria are planning a trip to the mountains in July.",
+        "The price of the house went up by ten percent last year.",
+        "Could you repeat the question a little more slowly, please?",
+        "The garden is full of roses, tulips and tall green trees.",
+        "Engineers tested the new engine for three weeks without a problem.",
+        "After lunch we walked along the beach and collected shells.",
+    )
+)
 SPANISH = "El gato duerme en la casa. Mañana vamos a la playa con mis amigos."
 GERMAN = "Guten Morgen. Ich heiße Anna und ich wohne in Berlin. Ich lese gern Bücher und höre Musik."
 

@@ -102,7 +102,7 @@ class OpenAIWhisperASR:
             temperature=options.temperatures,
             beam_size=options.beam_size,  # used at temperature 0; sampling above it
             initial_prompt=options.initial_prompt,
-            word_timestamps=options.word_timestamps,
+            word_timestamps=bool(options.word_timestamps),  # changes the windows: only when asked
             condition_on_previous_text=options.condition_on_previous_text,
             fp16=self.device.startswith("cuda"),
             verbose=None,

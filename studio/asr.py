@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 
@@ -49,8 +49,11 @@ class TranscribeOptions:
     initial_prompt: str | None = None  # spelling hints: names, jargon
     hotwords: str | None = None  # faster-whisper only: words to favour
     vad: bool = True  # Silero voice-activity filter; stops hallucinations on silence and music
-    word_timestamps: bool = True
-    batch_size: int = 1  # > 1: faster-whisper's batched pipeline (VAD chunks decoded together)
+    # None: time words where it costs no accuracy (batched decoding aligns them after the
+    # text is decoded); True: always (sequential decoding then moves its windows by them);
+    # False: never
+    word_timestamps: bool | None = None
+    batch_size: int | None = None  # None: the backend's best; 1: sequential; > 1: batched
     condition_on_previous_text: bool = True
     per_segment_language: bool = False  # detect the language of each segment (code-switching)
     window_s: float = 600.0  # long files are read and decoded this many seconds at a time
@@ -63,7 +66,7 @@ class TranscribeOptions:
         # Whisper decodes with 5 beams; past a few dozen, memory grows with no gain in accuracy
         if not 1 <= self.beam_size <= 32:
             raise InputError(f"expected 1 <= beam_size (--beam-size) <= 32, got {self.beam_size}")
-        if not 1 <= self.batch_size <= 256:
+        if self.batch_size is not None and not 1 <= self.batch_size <= 256:
             raise InputError(f"expected 1 <= batch_size (--batch-size) <= 256, got {self.batch_size}")
         if not self.temperatures or any(not 0.0 <= t <= 1.0 for t in self.temperatures):
             raise InputError(f"expected temperatures between 0 and 1, got {self.temperatures}")
@@ -88,6 +91,7 @@ class Decoding:
     segments: Iterator[Segment]
 
 
+@runtime_checkable
 class ASRModel(Protocol):
     backend: str
 

@@ -144,6 +144,7 @@ def cmd_transcribe(args: argparse.Namespace) -> int:
         hotwords=args.hotwords,
         vad=not args.no_vad,
         batch_size=args.batch_size,
+        word_timestamps=True if args.word_cues else args.words,
         per_segment_language=args.per_segment_language,
     )
     style = SubtitleStyle(max_chars=args.max_line_width, max_lines=args.max_line_count)
@@ -213,6 +214,26 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_generate(args: argparse.Namespace) -> int:
+    from studio.generation import GenerateOptions
+    from studio.pipelines.generate import generate_video
+    from studio.registry import LoadOptions
+
+    options = GenerateOptions(
+        negative_prompt=args.negative_prompt, seed=args.seed, steps=args.steps, guidance_scale=args.guidance,
+        width=args.width, height=args.height, frames=args.frames, fps=args.fps,
+    )  # fmt: skip
+    load = LoadOptions(dtype=args.dtype, offload=args.offload)
+    result = generate_video(args.prompt, args.output, model=args.model, options=options, load=load,
+                            progress=_print_progress)  # fmt: skip
+    if sys.stderr.isatty():
+        print(file=sys.stderr)
+    _print_json(result.to_dict())
+    print(f"{result.frames} frames {result.width}x{result.height} at {result.fps} fps, seed {result.seed}, "
+          f"{result.processing_s:.1f} s -> {result.path}", file=sys.stderr)  # fmt: skip
+    return 0
+
+
 def cmd_demo_media(args: argparse.Namespace) -> int:
     from studio.demo_media import make_demo_media
 
@@ -257,12 +278,15 @@ def build_parser() -> argparse.ArgumentParser:
     asr.add_argument("--model", help="an asr model from `studio models list` (default: best installed)")
     asr.add_argument("--backend", help="run the model on this backend: faster-whisper (default) or openai-whisper")
     asr.add_argument("--beam-size", type=int, default=5)
-    asr.add_argument("--batch-size", type=int, default=1, help="> 1: batched inference (faster-whisper)")
+    asr.add_argument("--batch-size", type=int,
+                     help="faster-whisper: chunks decoded together (default 8); 1 decodes sequentially")  # fmt: skip
     asr.add_argument("--initial-prompt", help="text that primes spelling: names, jargon")
     asr.add_argument("--hotwords", help="words to favour (faster-whisper)")
     asr.add_argument("--no-vad", action="store_true", help="keep silence and music (VAD is on by default)")
     asr.add_argument("--per-segment-language", action="store_true", help="detect the language of each segment")
-    asr.add_argument("--word-cues", action="store_true", help="WebVTT with a timestamp on every word")
+    asr.add_argument("--words", action=argparse.BooleanOptionalAction,
+                     help="time every word (default: where it costs no accuracy, i.e. batched decoding)")  # fmt: skip
+    asr.add_argument("--word-cues", action="store_true", help="WebVTT with a timestamp on every word (implies --words)")
     asr.add_argument("--max-line-width", type=int, default=42)
     asr.add_argument("--max-line-count", type=int, default=2)
     asr.set_defaults(handler=cmd_transcribe)
@@ -290,6 +314,20 @@ def build_parser() -> argparse.ArgumentParser:
     scan.add_argument("--loiter-seconds", type=float, default=10.0)
     scan.add_argument("--sensitivity", type=float, default=6.0, help="unusual-movement z-score; lower fires more")
     scan.set_defaults(handler=cmd_analyze)
+
+    gen = commands.add_parser("generate", help="text to video with a text-to-video model (an MP4 and its JSON)")
+    gen.add_argument("prompt", help="what the video shows")
+    gen.add_argument("--output", "-o", required=True, help="the video: .mp4, .m4v, .mov or .mkv")
+    gen.add_argument("--model", help="a text-to-video model from `studio models list` (default: best installed)")
+    gen.add_argument("--negative-prompt", default="", help="what the video should not show")
+    gen.add_argument("--seed", type=int, help="same seed, same video (default: a random one, printed)")
+    for flag in ("steps", "width", "height", "frames", "fps"):
+        gen.add_argument(f"--{flag}", type=int, help="default: the model's own")
+    gen.add_argument("--guidance", type=float, help="classifier-free guidance scale (default: the model's own)")
+    gen.add_argument("--dtype", choices=("float32", "float16", "bfloat16"), help="default: bfloat16 on CUDA")
+    gen.add_argument("--offload", choices=("none", "model", "sequential"), default="none",
+                     help="CPU offload: model (less GPU memory), sequential (least, slowest)")  # fmt: skip
+    gen.set_defaults(handler=cmd_generate)
 
     demo = commands.add_parser("demo-media", help="build the demo video and its ground-truth JSON locally")
     demo.add_argument("--out", default="outputs/demo", help="folder for demo.mp4 and demo.json")

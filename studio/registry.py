@@ -1,11 +1,11 @@
 """The model registry: the one piece of process-wide state.
 
-- :class:`ModelSpec` describes a model: task, adapter class, where its weights come from,
-  licence, what to install.
+- :class:`ModelSpec` (in :mod:`studio.specs`, re-exported here) describes a model: task,
+  adapter class, where its weights come from, licence, what to install.
 - :class:`Registry` holds the specs, filled from the entry-point group
   ``media_studio.models`` (each entry point is a spec, a list of specs, or a function
   returning them), so plug-ins register models without editing this package.
-- :class:`ModelCache` loads each ``(name, device)`` once, keeps models under a memory
+- :class:`ModelCache` loads each ``(name, device, load options)`` once, keeps models under a memory
   budget by evicting the least recently used, and is safe to call from many threads.
 
 Adapters satisfy :class:`ModelAdapter`: a class with ``load(spec, weights, device, options)``
@@ -25,15 +25,14 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 from importlib.metadata import entry_points
-from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, TypeVar, overload
 
 from studio.errors import InputError, ModelLoadError, ModelUnavailable, OutOfMemory, UnknownModel
 from studio.settings import Settings
-from studio.sources import locate, split_source
+from studio.specs import CAPABILITIES, MODEL_TASKS, LoadOptions, ModelAdapter, ModelSpec
 
 __all__ = [
     "CAPABILITIES",
@@ -53,109 +52,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 ENTRY_POINT_GROUP = "media_studio.models"
-MODEL_TASKS = ("asr", "detect", "pose", "action", "caption", "shots", "ocr", "embed", "text-to-video")
-CAPABILITIES = (
-    "translate",  # asr: speech in any language it knows to English text
-    "open-vocabulary",  # detect: finds what a text query describes, not a fixed label set
-)
-DTYPES = ("float32", "float16", "bfloat16", "int8")
-OFFLOADS = ("none", "model", "sequential")
-
-
-@dataclass(frozen=True)
-class LoadOptions:
-    """How to load a model, beyond its device: part of the cache key, so one model loaded two
-    ways is two entries. ``None`` leaves the choice to the adapter (its best default)."""
-
-    dtype: str | None = None  # e.g. float16 on CUDA, int8 for CPU Whisper
-    offload: str = "none"  # diffusers pipelines: "model" or "sequential" CPU offload
-
-    def __post_init__(self) -> None:
-        if self.dtype is not None and self.dtype not in DTYPES:
-            raise InputError(f"expected dtype one of {', '.join(DTYPES)}, got {self.dtype!r}")
-        if self.offload not in OFFLOADS:
-            raise InputError(f"expected offload one of {', '.join(OFFLOADS)}, got {self.offload!r}")
-
-    def require(self, model: str, dtypes: tuple[str, ...] = ("float32",), offload: bool = False) -> None:
-        """Refuse options the adapter of ``model`` cannot honour, rather than ignore them."""
-        if self.dtype is not None and self.dtype not in dtypes:
-            raise InputError(f"{model} loads as {' or '.join(dtypes)}, not {self.dtype}")
-        if self.offload != "none" and not offload:
-            raise InputError(f"{model} has no CPU offload; load it with offload none")
-
-
-class ModelAdapter(Protocol):
-    """What every adapter class provides (per-task methods come from the task's contract:
-    ``studio.asr.ASRModel``, ``studio.vision.DetectorModel``, ``studio.vision.PoseModel``)."""
-
-    memory_mb: int  # what the loaded model holds, for the cache's budget
-
-    @classmethod
-    def load(cls, spec: ModelSpec, weights: Path, device: str, options: LoadOptions) -> ModelAdapter: ...
-
-
-@dataclass(frozen=True)
-class ModelSpec:
-    """Everything the service knows about one model before loading it.
-
-    ``adapter`` is ``"module:Class"``; ``source`` is ``kind:location`` (see
-    :mod:`studio.sources`); ``requires`` are import names the adapter needs, checked
-    without importing them; ``priority`` orders candidates when choosing a task default.
-    """
-
-    name: str
-    task: str
-    adapter: str
-    source: str
-    license: str
-    extra: str
-    memory_mb: int
-    offline: bool
-    revision: str | None = None
-    size_mb: float | None = None
-    requires: tuple[str, ...] = ()
-    installer: str | None = None
-    priority: int = 0
-    description: str = ""
-    capabilities: tuple[str, ...] = ()  # from CAPABILITIES
-    languages: tuple[str, ...] = ()  # the only languages it knows (("en",) for English-only); () = many
-    params: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
-
-    def __post_init__(self) -> None:
-        if self.task not in MODEL_TASKS:
-            raise InputError(f"model {self.name!r}: expected task in {MODEL_TASKS}, got {self.task!r}")
-        unknown = [c for c in self.capabilities if c not in CAPABILITIES]
-        if unknown:
-            raise InputError(f"model {self.name!r}: unknown capability {unknown[0]!r}; expected some of {CAPABILITIES}")
-        if ":" not in self.adapter:
-            raise InputError(f"model {self.name!r}: expected adapter 'module:Class', got {self.adapter!r}")
-        split_source(self.source)
-
-    def can(self, capability: str) -> bool:
-        return capability in self.capabilities
-
-    def knows_language(self, language: str) -> bool:
-        return not self.languages or language in self.languages
-
-    @property
-    def install_command(self) -> str:
-        """The one command that makes this model loadable."""
-        if split_source(self.source)[0] == "path":
-            return f"put the weights at {split_source(self.source)[1]}"
-        return f"studio models install {self.name}"
-
-    @property
-    def extra_command(self) -> str:
-        return f"pip install 'media-studio[{self.extra}]'"
-
-    def missing_requirements(self) -> list[str]:
-        return [name for name in self.requires if importlib.util.find_spec(name) is None]
-
-    def weights_path(self, settings: Settings) -> Path | None:
-        return locate(self.source, settings, self.revision)
-
-    def is_installed(self, settings: Settings) -> bool:
-        return not self.missing_requirements() and self.weights_path(settings) is not None
+M = TypeVar("M")  # a task contract, for ModelCache.get(kind=...)
 
 
 def _as_specs(value: Any, origin: str) -> list[ModelSpec]:
@@ -304,8 +201,24 @@ class ModelCache:
         self._entries: OrderedDict[Key, _Entry] = OrderedDict()
         self._key_locks: dict[Key, threading.Lock] = {}
 
-    def get(self, name: str, device: str | None = None, options: LoadOptions | None = None) -> Any:
-        """The loaded model (an adapter of ``name``'s task contract), loading it if needed."""
+    @overload
+    def get(self, name: str, device: str | None = None, options: LoadOptions | None = None) -> Any: ...
+
+    @overload
+    def get(self, name: str, device: str | None = None, options: LoadOptions | None = None, *, kind: type[M]) -> M: ...
+
+    def get(
+        self, name: str, device: str | None = None, options: LoadOptions | None = None, *, kind: type[Any] | None = None
+    ) -> Any:
+        """The loaded model, loading it if needed. With ``kind`` (a task contract such as
+        ``ASRModel`` or ``DetectorModel``, a runtime-checkable protocol) it is typed as one,
+        and an adapter that does not provide the contract's methods is a ModelLoadError."""
+        model = self._get(name, device, options)
+        if kind is not None and not isinstance(model, kind):
+            raise ModelLoadError(f"{name}'s adapter {type(model).__name__} does not provide {kind.__name__}")
+        return model
+
+    def _get(self, name: str, device: str | None, options: LoadOptions | None) -> Any:
         spec = self.registry.get(name)
         key = (name, device or self.settings.resolve_device(), options or LoadOptions())
         model = self._cached(key)

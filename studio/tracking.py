@@ -57,6 +57,15 @@ class Tracker:
             )
         return self._trackers[label]
 
+    def _can_change(self, label: str, subset: Detections) -> bool:
+        """Whether updating ``label``'s tracker could give or change a track. With no live
+        track, weak boxes match nothing and start nothing, so the update (several per frame
+        with dozens of labels each scoring a few weak boxes) is skipped: same tracks, less time."""
+        tracker = self._trackers.get(label)
+        if tracker is not None and tracker.tracks:
+            return True
+        return bool(len(subset)) and float(subset.scores.max()) >= self.start_score
+
     def reset(self) -> None:
         """Forget every track (after a cut): what comes next gets new IDs."""
         self._trackers.clear()
@@ -71,8 +80,11 @@ class Tracker:
 
     def update(self, detections: Detections, time_s: float) -> Detections:
         parts: list[Detections] = []
+        labels = np.asarray(detections.labels, dtype=object)
         for label in sorted(set(detections.labels) | set(self._trackers)):
-            subset = detections.keep(np.array([name == label for name in detections.labels], dtype=bool))
+            subset = detections.keep(labels == label)
+            if not self._can_change(label, subset):
+                continue
             result = self._tracker(label).update(subset.to_supervision(), timestamp=time_s)
             confirmed = result.tracker_id >= 0 if result.tracker_id is not None else np.zeros(0, bool)
             boxes, scores = result.xyxy[confirmed].astype(np.float32), result.confidence[confirmed].astype(np.float32)

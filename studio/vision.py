@@ -8,7 +8,7 @@ pixels. A pose model returns 17 COCO keypoints for each person box it is given.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -133,12 +133,14 @@ def box_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return inter / np.maximum(area_a[:, None] + area_b[None, :] - inter, 1e-9)
 
 
+@runtime_checkable
 class DetectorModel(Protocol):
     input_size: int  # the side the model sees; frames are resized to it
 
     def detect(self, images: list[np.ndarray], min_score: float = 0.3) -> list[Detections]: ...
 
 
+@runtime_checkable
 class PoseModel(Protocol):
     def keypoints(self, image: np.ndarray, boxes: np.ndarray) -> np.ndarray:
         """17 COCO keypoints (x, y, score) in frame pixels for each box: N×17×3."""

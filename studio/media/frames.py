@@ -13,6 +13,7 @@ import av.error
 import numpy as np
 
 from studio.errors import CorruptMedia, EmptyMedia, InputError
+from studio.media.heap import keep_frame_buffers
 from studio.media.inputs import MediaLimits, declared_end_s, ffmpeg_reason, open_media
 from studio.media.orientation import display_size, upright
 from studio.media.probe import truncation_slack_s, video_stream
@@ -113,9 +114,15 @@ def iter_frames(
     """
     rate = as_fps(fps) if fps is not None else None
     _check_range(rate, start_s, end_s)
+    keep_frame_buffers()
     with open_media(path, limits) as container:
         stream = video_stream(container, os.fsdecode(path))
-        stream.thread_type = "AUTO"
+        # One core is left to the RGB conversion in this thread (and to the models after it):
+        # on 2 cores a single decoder thread beside it ran faster than two fighting it.
+        decoder_threads = max(1, (os.cpu_count() or 1) - 1)
+        if decoder_threads > 1:
+            stream.thread_type = "AUTO"
+        stream.thread_count = decoder_threads
         # Decoding runs one step ahead in a helper thread while this one converts to RGB;
         # both release the GIL inside FFmpeg, so the two overlap on separate cores.
         chosen = _choose_frames(container, stream, os.fsdecode(path), rate, start_s, end_s, every_frame)

@@ -40,6 +40,7 @@ from studio.progress import CancelFlag, Progress, check_cancel
 from studio.registry import ModelCache, default_cache
 from studio.tracking import Tracker
 from studio.types import Event, Timeline, VideoInfo, fraction_to_str
+from studio.vision import DetectorModel, PoseModel
 
 __all__ = ["ANALYSIS_TASKS", "AnalyzeOptions", "analyze"]
 
@@ -228,8 +229,8 @@ def analyze(
     if detector_spec is not None:
         _check_vocabulary(cache, detector_spec, options)
     pose_spec = _resolve(cache, "pose", options.pose_model) if "pose" in options.tasks else None
-    detector = cache.get(detector_spec.name, device) if detector_spec else None
-    pose = cache.get(pose_spec.name, device) if pose_spec else None
+    detector = cache.get(detector_spec.name, device, kind=DetectorModel) if detector_spec else None
+    pose = cache.get(pose_spec.name, device, kind=PoseModel) if pose_spec else None
     work = _Analysis(info, options, _stages(options, info, detector, pose, cache))
     started = time.perf_counter()
     writer: media.VideoWriter | None = None

@@ -25,6 +25,7 @@ from studio.asr import ASRModel, TranscribeOptions
 from studio.errors import Cancelled, CorruptMedia, InputError
 from studio.progress import CancelFlag, Progress, check_cancel
 from studio.registry import ModelCache, ModelSpec, Registry, default_cache
+from studio.sentences import split_at_sentences
 from studio.settings import Settings
 from studio.types import Segment, Timeline, Transcript
 
@@ -165,7 +166,7 @@ def transcribe(
     spec = resolve_asr_spec(cache.registry, cache.settings, model, backend, options)
     check_request(spec, options, cache.registry)
     chunks, duration_s, source_name = _source_audio(source, options.window_s)
-    asr: ASRModel = cache.get(spec.name, device)
+    asr = cache.get(spec.name, device, kind=ASRModel)
     segments: list[Segment] = []
     language, probability = options.language or "", 0.0
     window_options = options
@@ -176,7 +177,8 @@ def transcribe(
             decoding = asr.decode(audio, window_options)
             if offset_s == 0.0:
                 language, probability = decoding.language, decoding.language_probability
-            for segment in decoding.segments:  # each one is decoded as it is read
+            pieces = (piece for segment in decoding.segments for piece in split_at_sentences(segment))
+            for segment in pieces:  # each one is decoded as it is read
                 segments.append(_shift(segment, offset_s, len(segments)))
                 if progress is not None and duration_s > 0:
                     done = min(duration_s, offset_s + segment.end_s)

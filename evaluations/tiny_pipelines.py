@@ -1,0 +1,94 @@
+"""Tiny random-weight diffusers pipelines, built offline from configs.
+
+They exercise the real generation path (``from_pretrained`` from a folder, the scheduler,
+the transformer, the temporal VAE, offload, tiling, dtype, callbacks) in seconds on a CPU,
+with no download: the text encoder is a 2-layer UMT5 and the tokenizer a word-level one
+trained here. The videos they make are noise-shaped, not pictures; tests check shapes,
+determinism, progress and cancel, never what the video shows.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+__all__ = ["save_tiny_wan", "save_wan_shaped"]
+
+WORDS = [
+    "a",
+    "the",
+    "cat",
+    "dog",
+    "red",
+    "blue",
+    "car",
+    "runs",
+    "walks",
+    "on",
+    "in",
+    "beach",
+    "street",
+    "city",
+    "night",
+    "day",
+    "slowly",
+    "fast",
+]
+
+
+def _tokenizer():  # type: ignore[no-untyped-def]
+    from tokenizers import Tokenizer, models, pre_tokenizers
+    from transformers import PreTrainedTokenizerFast
+
+    vocab = {word: index for index, word in enumerate(["<pad>", "</s>", "<unk>", *WORDS])}
+    core = Tokenizer(models.WordLevel(vocab, unk_token="<unk>"))
+    core.pre_tokenizer = pre_tokenizers.Whitespace()
+    return PreTrainedTokenizerFast(tokenizer_object=core, pad_token="<pad>", eos_token="</s>", unk_token="<unk>")
+
+
+def save_tiny_wan(folder: Path, seed: int = 0) -> Path:
+    """A Wan 2.1-shaped text-to-video pipeline with random weights, saved to ``folder``."""
+    import torch
+    from diffusers import AutoencoderKLWan, FlowMatchEulerDiscreteScheduler, WanPipeline, WanTransformer3DModel
+    from transformers import UMT5Config, UMT5EncoderModel
+
+    torch.manual_seed(seed)
+    tokenizer = _tokenizer()
+    text_encoder = UMT5EncoderModel(UMT5Config(vocab_size=len(tokenizer), d_model=32, d_kv=8, d_ff=64, num_layers=2,
+                                               num_heads=4, relative_attention_num_buckets=8))  # fmt: skip
+    vae = AutoencoderKLWan(base_dim=3, z_dim=16, dim_mult=[1, 1, 1, 1], num_res_blocks=1,
+                           temperal_downsample=[False, True, True])  # fmt: skip
+    transformer = WanTransformer3DModel(patch_size=(1, 2, 2), num_attention_heads=2, attention_head_dim=12,
+                                        in_channels=16, out_channels=16, text_dim=32, freq_dim=256, ffn_dim=32,
+                                        num_layers=2, cross_attn_norm=True, qk_norm="rms_norm_across_heads",
+                                        rope_max_seq_len=32)  # fmt: skip
+    scheduler = FlowMatchEulerDiscreteScheduler(shift=7.0)
+    pipe: Any = WanPipeline(tokenizer=tokenizer, text_encoder=text_encoder, vae=vae, scheduler=scheduler,
+                       transformer=transformer)  # fmt: skip
+    pipe.save_pretrained(folder)
+    return folder
+
+
+def save_wan_shaped(folder: Path, device: str = "cuda", seed: int = 0) -> Path:
+    """Wan 2.1 T2V 1.3B's transformer, VAE and scheduler at full size with random weights,
+    and a 2-layer text encoder of the real width: the compute of every denoising step and of
+    the VAE decode is the real model's, for timing where the weights cannot be downloaded.
+    Nothing it makes is a picture."""
+    import torch
+    from diffusers import AutoencoderKLWan, UniPCMultistepScheduler, WanPipeline, WanTransformer3DModel
+    from transformers import UMT5Config, UMT5EncoderModel
+
+    torch.manual_seed(seed)
+    tokenizer = _tokenizer()
+    with torch.device(device):
+        text_encoder: Any = UMT5EncoderModel(UMT5Config(vocab_size=len(tokenizer), d_model=4096, d_kv=64, d_ff=10240,
+                                                   num_layers=2, num_heads=64))  # fmt: skip
+        vae = AutoencoderKLWan()  # the released VAE's configuration is the default
+        transformer: Any = WanTransformer3DModel(num_attention_heads=12, attention_head_dim=128, text_dim=4096,
+                                            ffn_dim=8960, num_layers=30)  # fmt: skip
+    scheduler = UniPCMultistepScheduler(prediction_type="flow_prediction", use_flow_sigmas=True, flow_shift=3.0)
+    # saved in float32: from_pretrained(dtype=bfloat16) then keeps the layers Wan needs in float32
+    pipe: Any = WanPipeline(tokenizer=tokenizer, text_encoder=text_encoder, vae=vae, scheduler=scheduler,
+                            transformer=transformer)  # fmt: skip
+    pipe.save_pretrained(folder)
+    return folder

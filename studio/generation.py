@@ -1,0 +1,135 @@
+"""The text-to-video contract every generation adapter follows.
+
+An adapter's loaded model is a :class:`TextToVideoModel`: ``generate(request, on_step)``
+takes a fully resolved :class:`GenerationRequest` and returns the frames, ``T×H×W×3``
+uint8 RGB. It calls ``on_step(done, total)`` after every denoising step; the pipeline
+(:mod:`studio.pipelines.generate`) reports progress and checks cancel there, raising
+:class:`~studio.errors.Cancelled` through the adapter, once for every family.
+
+A family's rules live in its spec's ``params``: default ``width``, ``height``, ``frames``,
+``fps``, ``steps`` and ``guidance_scale``, and the shapes it can make: ``size_multiple``
+(sides divisible by it) and ``frame_step`` (``frames - 1`` divisible by it, as the
+temporal VAEs of Wan, LTX-Video and CogVideoX need).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+
+from studio.errors import InputError
+from studio.serialize import SCHEMA_VERSION, JsonResult
+
+__all__ = ["GenerateOptions", "GeneratedVideo", "GenerationRequest", "TextToVideoModel", "resolve_request"]
+
+MAX_SEED = 2**32 - 1  # what torch.Generator.manual_seed and numpy take everywhere
+MAX_SIDE = 4096
+MAX_FRAMES = 1025
+MAX_STEPS = 500
+
+
+@dataclass(frozen=True)
+class GenerateOptions:
+    """What to make; ``None`` takes the model's own default (its spec's ``params``)."""
+
+    negative_prompt: str = ""
+    seed: int | None = None  # None: a random seed, recorded in the result so the video can be made again
+    steps: int | None = None
+    guidance_scale: float | None = None
+    width: int | None = None
+    height: int | None = None
+    frames: int | None = None
+    fps: int | None = None
+
+    def __post_init__(self) -> None:
+        checks = (
+            ("seed", self.seed, 0, MAX_SEED),
+            ("steps", self.steps, 1, MAX_STEPS),
+            ("width", self.width, 16, MAX_SIDE),
+            ("height", self.height, 16, MAX_SIDE),
+            ("frames", self.frames, 1, MAX_FRAMES),
+            ("fps", self.fps, 1, 120),
+        )
+        for name, value, low, high in checks:
+            if value is not None and not low <= value <= high:
+                raise InputError(f"expected {low} <= {name} (--{name}) <= {high}, got {value}")
+        if self.guidance_scale is not None and not 0 <= self.guidance_scale <= 50:
+            raise InputError(f"expected 0 <= guidance_scale (--guidance) <= 50, got {self.guidance_scale}")
+
+
+@dataclass(frozen=True)
+class GenerationRequest:
+    """A generation with every choice made: what an adapter receives."""
+
+    prompt: str
+    negative_prompt: str
+    seed: int
+    steps: int
+    guidance_scale: float
+    width: int
+    height: int
+    frames: int
+    fps: int
+
+
+def _fit(name: str, value: int, multiple: int, offset: int = 0) -> None:
+    if multiple > 1 and (value - offset) % multiple:
+        below = (value - offset) // multiple * multiple + offset
+        raise InputError(
+            f"this model makes {name} of {'1 + ' if offset else ''}a multiple of {multiple}: "
+            f"got {value}, try {max(below, multiple + offset)} or {below + multiple}"
+        )
+
+
+def resolve_request(prompt: str, options: GenerateOptions, params: dict[str, Any], seed: int) -> GenerationRequest:
+    """``options`` with the model's defaults filled in, checked against its shape rules."""
+    prompt = prompt.strip()
+    if not prompt:
+        raise InputError("the prompt is empty: describe the video to make")
+    request = GenerationRequest(
+        prompt=prompt,
+        negative_prompt=options.negative_prompt.strip(),
+        seed=seed,
+        steps=options.steps or int(params.get("steps", 30)),
+        guidance_scale=float(
+            params.get("guidance_scale", 5.0) if options.guidance_scale is None else options.guidance_scale
+        ),
+        width=options.width or int(params.get("width", 832)),
+        height=options.height or int(params.get("height", 480)),
+        frames=options.frames or int(params.get("frames", 33)),
+        fps=options.fps or int(params.get("fps", 16)),
+    )
+    multiple = int(params.get("size_multiple", 1))
+    _fit("widths", request.width, multiple)
+    _fit("heights", request.height, multiple)
+    _fit("frame counts", request.frames, int(params.get("frame_step", 1)), offset=1)
+    return request
+
+
+@runtime_checkable
+class TextToVideoModel(Protocol):
+    memory_mb: int
+
+    def generate(self, request: GenerationRequest, on_step: Callable[[int, int], None]) -> np.ndarray: ...
+
+
+@dataclass(frozen=True)
+class GeneratedVideo(GenerationRequest, JsonResult):
+    """One generated video: the request that made it (so it can be made again), where it is,
+    the model and device, and how long it took."""
+
+    path: str
+    model: str
+    device: str
+    processing_s: float
+    schema_version: int = SCHEMA_VERSION
+
+    @property
+    def duration_s(self) -> float:
+        return self.frames / self.fps
+
+    def json_extras(self) -> dict[str, Any]:
+        return {"duration_s": self.duration_s}

@@ -1,0 +1,93 @@
+"""A prompt in, an MP4 out: text-to-video with any registered generation model.
+
+The pipeline resolves the model and every default (:func:`studio.generation.resolve_request`)
+before loading anything, draws a seed when none is given (and records it), reports progress
+and checks cancel after every denoising step, once for every family, and writes the frames
+atomically: the video appears only when complete, and a cancel, an error or a signal leaves
+the old file (if any) as it was. Nothing here knows a concrete model family.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import secrets
+import time
+
+import numpy as np
+
+from studio import media
+from studio.errors import ModelLoadError
+from studio.generation import MAX_SEED, GeneratedVideo, GenerateOptions, TextToVideoModel, resolve_request
+from studio.outputs import check_outputs
+from studio.progress import CancelFlag, Progress, check_cancel
+from studio.registry import LoadOptions, ModelCache, ModelSpec, default_cache
+
+__all__ = ["generate_video", "resolve_generation_spec"]
+
+TASK = "text-to-video"
+WRITE_SHARE = 0.05  # of the progress bar: encoding after the last step
+
+
+def resolve_generation_spec(cache: ModelCache, model: str | None) -> ModelSpec:
+    """The named text-to-video model, or the best installed one."""
+    from studio.errors import InputError
+
+    if model is None:
+        return cache.registry.default_for(TASK, cache.settings)
+    spec = cache.registry.get(model)
+    if spec.task != TASK:
+        raise InputError(f"model {model!r} does {spec.task}, not {TASK}")
+    return spec
+
+
+def _checked_frames(frames: np.ndarray, spec: ModelSpec, height: int, width: int) -> np.ndarray:
+    if frames.ndim != 4 or frames.shape[1:] != (height, width, 3) or frames.dtype != np.uint8:
+        raise ModelLoadError(f"{spec.name}'s adapter returned {frames.dtype} frames of shape {frames.shape}, "
+                             f"expected uint8 T×{height}×{width}×3")  # fmt: skip
+    return frames
+
+
+def generate_video(
+    prompt: str,
+    output: str | os.PathLike[str],
+    *,
+    model: str | None = None,
+    options: GenerateOptions | None = None,
+    load: LoadOptions | None = None,
+    device: str | None = None,
+    cache: ModelCache | None = None,
+    progress: Progress | None = None,
+    cancel: CancelFlag | None = None,
+) -> GeneratedVideo:
+    """Generate a video from ``prompt`` into ``output`` (.mp4, .m4v, .mov or .mkv).
+
+    ``load`` picks dtype and CPU offload (part of the model cache's key). Cancelling raises
+    :class:`~studio.errors.Cancelled` and writes nothing.
+    """
+    options = options or GenerateOptions()
+    cache = cache or default_cache()
+    media.check_video_suffix(output)
+    check_outputs([], [output])
+    spec = resolve_generation_spec(cache, model)
+    seed = options.seed if options.seed is not None else secrets.randbelow(MAX_SEED + 1)
+    request = resolve_request(prompt, options, spec.params, seed)
+    device = device or cache.settings.resolve_device()
+    check_cancel(cancel, "generation")
+    generator = cache.get(spec.name, device, load, kind=TextToVideoModel)
+    started = time.perf_counter()
+
+    def on_step(done: int, total: int) -> None:
+        if progress is not None:
+            progress((1 - WRITE_SHARE) * done / max(1, total), f"denoising step {done} of {total}")
+        check_cancel(cancel, "generation")
+
+    frames = _checked_frames(generator.generate(request, on_step), spec, request.height, request.width)
+    with media.VideoWriter(output, fps=request.fps) as writer:
+        for frame in frames:
+            writer.write(frame)
+    if progress is not None:
+        progress(1.0, f"{len(frames)} frames written")
+    made = {**dataclasses.asdict(request), "frames": len(frames)}
+    seconds = round(time.perf_counter() - started, 3)
+    return GeneratedVideo(**made, path=os.fsdecode(output), model=spec.name, device=device, processing_s=seconds)

@@ -1,0 +1,45 @@
+"""The static int8 NanoDet (models.quantize): really int8, and as accurate as float32 on the labelled scenes."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from evaluations.detection_accuracy import evaluate_detector
+from evaluations.synthetic_scenes import labelled_scenes
+from models.detector_nanodet import NanoDetDetector
+from models.onnx_runtime import open_session
+from models.quantize import quantize_nanodet
+from studio.registry import default_cache
+
+onnx = pytest.importorskip("onnx")
+pytest.importorskip("onnxruntime")
+pytest.importorskip("skimage")
+
+MAX_F1_DROP = 0.02
+MEMORY_MB = 200
+
+
+@pytest.fixture(scope="module")
+def fp32_path() -> Path:
+    cache = default_cache()
+    path = cache.registry.get("nanodet-coco").weights_path(cache.settings)
+    assert path is not None, "nanodet-coco missing: run `make setup`"
+    return Path(path)
+
+
+def test_int8_nanodet_is_quantized_and_keeps_f1(fp32_path: Path, tmp_path: Path) -> None:
+    out = tmp_path / "nanodet-int8.onnx"
+    assert quantize_nanodet(fp32_path, out) == out
+    assert sorted(tmp_path.iterdir()) == [out]  # the work files beside it are gone
+
+    ops = Counter(node.op_type for node in onnx.load(str(out)).graph.node)
+    assert ops["QuantizeLinear"] > 0 and ops["DequantizeLinear"] > 0
+    assert ops["Pad"] == 0  # folded into the convolutions and the max-pool
+
+    scenes = labelled_scenes()
+    fp32 = evaluate_detector(NanoDetDetector(open_session(fp32_path, "cpu"), MEMORY_MB), scenes)
+    int8 = evaluate_detector(NanoDetDetector(open_session(out, "cpu"), MEMORY_MB), scenes)
+    assert int8.f1 >= fp32.f1 - MAX_F1_DROP, f"int8 F1 {int8.f1:.3f} vs float32 {fp32.f1:.3f}"
