@@ -23,6 +23,9 @@ lose resolution, for a few per cent of the time.
 
 from __future__ import annotations
 
+import contextlib
+import io
+import logging
 import os
 import tempfile
 from collections.abc import Iterator
@@ -197,25 +200,44 @@ def _build(fp32_path: Path, out_path: Path, settings: QuantSettings) -> Path:
     with tempfile.TemporaryDirectory(dir=out_path.parent, prefix=f".{out_path.name}.") as work:
         prepared, partial = Path(work) / "float32.onnx", Path(work) / out_path.name
         onnx.save(model, str(prepared))
-        quantize_static(
-            prepared,
-            partial,
-            Frames(model.graph.input[0].name),
-            quant_format=QuantFormat.QDQ,
-            per_channel=settings.per_channel,
-            reduce_range=settings.reduce_range,
-            activation_type=QuantType[settings.activations],
-            weight_type=QuantType.QInt8,
-            nodes_to_exclude=_float_nodes(model, settings.keep_heads_float),
-            calibrate_method=CalibrationMethod[settings.method],
-            extra_options={
-                "CalibTensorRangeSymmetric": False,
-                "CalibPercentile": settings.percentile,
-                "CalibStridedMinMax": CALIBRATION_STRIDE,
-            },
-        )
+        with _quiet():
+            quantize_static(
+                prepared,
+                partial,
+                Frames(model.graph.input[0].name),
+                quant_format=QuantFormat.QDQ,
+                per_channel=settings.per_channel,
+                reduce_range=settings.reduce_range,
+                activation_type=QuantType[settings.activations],
+                weight_type=QuantType.QInt8,
+                nodes_to_exclude=_float_nodes(model, settings.keep_heads_float),
+                calibrate_method=CalibrationMethod[settings.method],
+                extra_options={
+                    "CalibTensorRangeSymmetric": False,
+                    "CalibPercentile": settings.percentile,
+                    "CalibStridedMinMax": CALIBRATION_STRIDE,
+                },
+            )
         os.replace(partial, out_path)
     return out_path
+
+
+@contextlib.contextmanager
+def _quiet() -> Iterator[None]:
+    """Hold back what the quantizer prints (calibration statistics, advice to pre-process,
+    ONNX Runtime's notes on removed initializers): an install prints one line per model."""
+    import onnxruntime
+
+    root = logging.getLogger()
+    level = root.level
+    root.setLevel(logging.ERROR)
+    onnxruntime.set_default_logger_severity(3)  # errors only
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):
+            yield
+    finally:
+        root.setLevel(level)
+        onnxruntime.set_default_logger_severity(2)  # ONNX Runtime's default: warnings
 
 
 def quantize_nanodet(fp32_path: Path, out_path: Path) -> Path:
