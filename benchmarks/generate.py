@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -30,7 +29,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.fresh import peak_memory_mb
+from benchmarks.fresh import peak_memory_mb, run_rounds
 
 PROMPT = "a red car on the street at night"
 
@@ -114,12 +113,8 @@ def main() -> None:
         for offload in args.offloads.split(","):
             if offload != "none" and device == "cpu":
                 continue
-            for contender in ("plain", "studio"):
-                cmd = [sys.executable, __file__, "--worker", contender, str(folder), device, offload, shape]
-                out = subprocess.run(cmd, capture_output=True, text=True)
-                if out.returncode:
-                    raise SystemExit(f"{contender} failed:\n{out.stderr[-3000:]}")
-                rows.append((contender, offload, json.loads(out.stdout.strip().splitlines()[-1])))
+            runs = run_rounds(__file__, ["plain", "studio"], [str(folder), device, offload, shape], rounds=1)
+            rows += [(contender, offload, results[0]) for contender, results in runs.items()]
     model = "Wan 2.1 T2V 1.3B architecture, random bf16 weights" if args.full else "tiny random Wan (tests' pipeline)"
     width, height, frames, steps = shape.split("x")
     print(f"{model}; {width}x{height}, {frames} frames, {steps} steps, guidance 5 (two passes a step); "

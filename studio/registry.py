@@ -118,6 +118,16 @@ class Registry:
         best = candidates[0]
         raise ModelUnavailable(best.name, f"no {task} model is installed", best.install_command)
 
+    def choose(self, task: str, name: str | None, settings: Settings) -> ModelSpec:
+        """The model called ``name``, refused when it does another task; unnamed, the best
+        installed model for ``task``."""
+        if not name:
+            return self.default_for(task, settings)
+        spec = self.get(name)
+        if spec.task != task:
+            raise InputError(f"model {name!r} does {spec.task}, not {task}")
+        return spec
+
     def __contains__(self, name: object) -> bool:
         return name in self._specs
 

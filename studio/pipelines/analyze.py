@@ -96,13 +96,6 @@ class AnalyzeOptions:
         media.as_fps(self.fps)
 
 
-def _resolve(cache: ModelCache, task: str, name: str | None) -> Any:
-    spec = cache.registry.get(name) if name else cache.registry.default_for(task, cache.settings)
-    if spec.task != task:
-        raise InputError(f"model {spec.name!r} does {spec.task}, not {task}")
-    return spec
-
-
 def _check_vocabulary(cache: ModelCache, spec: Any, options: AnalyzeOptions) -> None:
     """Text queries need an open-vocabulary detector, and such a detector needs queries."""
     open_vocabulary = spec.can("open-vocabulary")
@@ -225,10 +218,12 @@ def analyze(
     warnings = list(info.warnings)
     requested_fps = media.as_fps(options.fps)
     options = _analysis_rate(options, info, warnings)
-    detector_spec = _resolve(cache, "detect", options.detector) if "detect" in options.tasks else None
+    detector_spec = (
+        cache.registry.choose("detect", options.detector, cache.settings) if "detect" in options.tasks else None
+    )
     if detector_spec is not None:
         _check_vocabulary(cache, detector_spec, options)
-    pose_spec = _resolve(cache, "pose", options.pose_model) if "pose" in options.tasks else None
+    pose_spec = cache.registry.choose("pose", options.pose_model, cache.settings) if "pose" in options.tasks else None
     detector = cache.get(detector_spec.name, device, kind=DetectorModel) if detector_spec else None
     pose = cache.get(pose_spec.name, device, kind=PoseModel) if pose_spec else None
     work = _Analysis(info, options, _stages(options, info, detector, pose, cache))

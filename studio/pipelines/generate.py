@@ -23,22 +23,10 @@ from studio.outputs import check_outputs
 from studio.progress import CancelFlag, Progress, check_cancel
 from studio.registry import LoadOptions, ModelCache, ModelSpec, default_cache
 
-__all__ = ["generate_video", "resolve_generation_spec"]
+__all__ = ["generate_video"]
 
 TASK = "text-to-video"
 WRITE_SHARE = 0.05  # of the progress bar: encoding after the last step
-
-
-def resolve_generation_spec(cache: ModelCache, model: str | None) -> ModelSpec:
-    """The named text-to-video model, or the best installed one."""
-    from studio.errors import InputError
-
-    if model is None:
-        return cache.registry.default_for(TASK, cache.settings)
-    spec = cache.registry.get(model)
-    if spec.task != TASK:
-        raise InputError(f"model {model!r} does {spec.task}, not {TASK}")
-    return spec
 
 
 def _checked_frames(frames: np.ndarray, spec: ModelSpec, height: int, width: int) -> np.ndarray:
@@ -69,7 +57,7 @@ def generate_video(
     cache = cache or default_cache()
     media.check_video_suffix(output)
     check_outputs([], [output])
-    spec = resolve_generation_spec(cache, model)
+    spec = cache.registry.choose(TASK, model, cache.settings)
     seed = options.seed if options.seed is not None else secrets.randbelow(MAX_SEED + 1)
     request = resolve_request(prompt, options, spec.params, seed)
     device = device or cache.settings.resolve_device()
