@@ -22,6 +22,7 @@ from typing import Any
 from studio.errors import InputError, StudioError
 from studio.interrupts import Interrupted, signals_as_interrupts
 from studio.outputs import check_outputs, json_bytes, write_bytes, write_text
+from studio.terminal import command_progress
 
 __all__ = ["build_parser", "main"]
 
@@ -119,19 +120,18 @@ def cmd_models_install(args: argparse.Namespace) -> int:
         names = args.names
     else:
         raise InputError("name one or more models, or pass --offline-defaults (see: studio models list)")
-    for name in names:
-        spec = registry.get(name)
-        path = install_model(spec, settings)
-        print(f"installed {name} -> {path}")
+    specs = [registry.get(name) for name in names]
+    with command_progress("install", len(specs), "models") as progress:
+        for number, spec in enumerate(specs):
+            progress(number / len(specs), f"installing {spec.name}")
+            path = install_model(spec, settings)
+            progress((number + 1) / len(specs), f"installed {spec.name}")
+            print(f"installed {spec.name} -> {path}")
     return 0
 
 
-def _print_progress(fraction: float, message: str) -> None:
-    if sys.stderr.isatty():
-        print(f"\r{fraction:4.0%} {message}", end="", file=sys.stderr, flush=True)
-
-
 def cmd_transcribe(args: argparse.Namespace) -> int:
+    from studio import media
     from studio.asr import TranscribeOptions
     from studio.pipelines.transcribe import transcribe
     from studio.subtitles import SubtitleStyle, export
@@ -149,11 +149,8 @@ def cmd_transcribe(args: argparse.Namespace) -> int:
     )
     style = SubtitleStyle(max_chars=args.max_line_width, max_lines=args.max_line_count)
     check_outputs([args.file], [args.output])
-    transcript = transcribe(
-        args.file, model=args.model, backend=args.backend, options=options, progress=_print_progress
-    )
-    if sys.stderr.isatty():
-        print(file=sys.stderr)
+    with command_progress("transcribe", media.audio_duration(args.file), "s") as progress:
+        transcript = transcribe(args.file, model=args.model, backend=args.backend, options=options, progress=progress)
     text = export(transcript, args.format, style, word_timing=args.word_cues)
     if args.output:
         write_text(args.output, text)
@@ -166,18 +163,11 @@ def cmd_transcribe(args: argparse.Namespace) -> int:
     return 0
 
 
-def _by_name(items: list[tuple[str, Any]], flag: str) -> dict[str, Any]:
-    names = [name for name, _ in items]
-    twice = sorted({name for name in names if names.count(name) > 1})
-    if twice:
-        raise InputError(f"{flag} names {', '.join(map(repr, twice))} more than once; give each its own name")
-    return dict(items)
-
-
 def cmd_analyze(args: argparse.Namespace) -> int:
+    from studio import media
     from studio.media import check_video_suffix
     from studio.pipelines.analyze import AnalyzeOptions, analyze
-    from studio.zones import parse_line, parse_zone
+    from studio.zones import parse_lines, parse_zones
 
     if args.annotate:
         check_video_suffix(args.annotate)
@@ -192,14 +182,13 @@ def cmd_analyze(args: argparse.Namespace) -> int:
         queries=tuple(args.query),
         detect_every=args.detect_every,
         max_side=args.max_side,
-        zones=_by_name([parse_zone(z) for z in args.zone], "--zone"),
-        lines=_by_name([parse_line(x) for x in args.line], "--line"),
+        zones=parse_zones(args.zone),
+        lines=parse_lines(args.line),
         loiter_s=args.loiter_seconds,
         sensitivity=args.sensitivity,
     )
-    timeline = analyze(args.video, options, annotate_to=args.annotate, progress=_print_progress)
-    if sys.stderr.isatty():
-        print(file=sys.stderr)
+    with command_progress("analyze", media.probe(args.video, strict=False).duration_s, "s") as progress:
+        timeline = analyze(args.video, options, annotate_to=args.annotate, progress=progress)
     if args.output:
         write_bytes(args.output, json_bytes(timeline.to_dict()))
     else:
@@ -224,10 +213,9 @@ def cmd_generate(args: argparse.Namespace) -> int:
         width=args.width, height=args.height, frames=args.frames, fps=args.fps,
     )  # fmt: skip
     load = LoadOptions(dtype=args.dtype, offload=args.offload)
-    result = generate_video(args.prompt, args.output, model=args.model, options=options, load=load,
-                            progress=_print_progress)  # fmt: skip
-    if sys.stderr.isatty():
-        print(file=sys.stderr)
+    with command_progress("generate") as progress:
+        result = generate_video(args.prompt, args.output, model=args.model, options=options, load=load,
+                                progress=progress)  # fmt: skip
     _print_json(result.to_dict())
     print(f"{result.frames} frames {result.width}x{result.height} at {result.fps} fps, seed {result.seed}, "
           f"{result.processing_s:.1f} s -> {result.path}", file=sys.stderr)  # fmt: skip
@@ -241,6 +229,28 @@ def cmd_demo_media(args: argparse.Namespace) -> int:
     demo = make_demo_media(args.out, fps=args.fps, shot_s=args.shot_seconds, narration=not args.no_narration)
     print(f"video        {demo.video}")
     print(f"ground truth {demo.truth_path}")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    try:  # the composition root: the only place the core reaches the UI
+        from ui.launch import ServeOptions, launch, parse_auth
+    except ImportError as exc:
+        raise InputError(
+            f"studio serve needs the UI extra ({exc.name} is missing): pip install 'media-studio[ui]'"
+        ) from None
+    if not 0 < args.port < 65536:
+        raise InputError(f"expected a port between 1 and 65535, got {args.port}")
+    if args.max_queue < 1 or args.max_upload_mb < 1:
+        raise InputError(
+            f"expected --max-queue and --max-upload-mb >= 1, got {args.max_queue} and {args.max_upload_mb}"
+        )
+    options = ServeOptions(
+        host=args.host, port=args.port, auth=parse_auth(args.auth), root_path=args.root_path,
+        max_queue=args.max_queue, max_upload_mb=args.max_upload_mb,
+        idle_unload_s=args.idle_unload_seconds if args.idle_unload_seconds > 0 else None, mcp=args.mcp,
+    )  # fmt: skip
+    launch(options)
     return 0
 
 
@@ -335,6 +345,18 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--shot-seconds", type=float, default=4.0)
     demo.add_argument("--no-narration", action="store_true", help="no espeak-ng audio track")
     demo.set_defaults(handler=cmd_demo_media)
+
+    serve = commands.add_parser("serve", help="the Gradio app and API: every run a durable job")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (0.0.0.0: every interface)")
+    serve.add_argument("--port", type=int, default=7860)
+    serve.add_argument("--auth", help="USER:PASS for the page and the API (or set MEDIA_STUDIO_AUTH)")
+    serve.add_argument("--root-path", help="public path prefix behind a reverse proxy, e.g. /studio")
+    serve.add_argument("--max-queue", type=int, default=16, help="jobs that may wait; more are answered 'busy'")
+    serve.add_argument("--max-upload-mb", type=int, default=2048, help="largest upload")
+    serve.add_argument("--idle-unload-seconds", type=float, default=600.0,
+                       help="unload models unused this long (0: never)")  # fmt: skip
+    serve.add_argument("--mcp", action="store_true", help="also serve the tools over MCP (needs the mcp extra)")
+    serve.set_defaults(handler=cmd_serve)
     return parser
 
 

@@ -18,6 +18,7 @@ The tree (each line is a class; indentation is inheritance)::
     │                           files, a device, or one past a limit (pixels, duration, size)
     ├── OutputError             a result could not be written (no space, read-only, a folder)
     ├── Cancelled               the caller asked a running job to stop
+    ├── Busy                    the service's queue is full: try again later
     └── OutOfMemory             a device ran out of memory (the message says what to try)
 
 Each class carries ``exit_code``: the CLI prints ``error: <message>`` on one line and
@@ -31,6 +32,7 @@ from collections.abc import Iterable
 from difflib import get_close_matches
 
 __all__ = [
+    "Busy",
     "Cancelled",
     "CorruptMedia",
     "EmptyMedia",
@@ -161,3 +163,9 @@ class OutOfMemory(StudioError):
     """A device ran out of memory; the message says what setting to lower."""
 
     exit_code = 6
+
+
+class Busy(StudioError):
+    """The service has as many jobs waiting as it accepts; nothing was queued."""
+
+    exit_code = 75  # EX_TEMPFAIL: try again later

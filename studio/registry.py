@@ -278,6 +278,24 @@ class ModelCache:
         with self._lock:
             return list(self._entries)
 
+    def resident(self) -> list[dict[str, Any]]:
+        """What is loaded: name, device, load options, memory and seconds since last use."""
+        now = self._clock()
+        with self._lock:
+            return [{"name": name, "device": device, "dtype": options.dtype, "offload": options.offload,
+                     "memory_mb": entry.memory_mb, "idle_s": round(now - entry.last_used, 1)}
+                    for (name, device, options), entry in self._entries.items()]  # fmt: skip
+
+    def unload(self, name: str) -> list[Key]:
+        """Drop every loaded copy of ``name`` (any device or load options)."""
+        with self._lock:
+            keys = [key for key in self._entries if key[0] == name]
+            models = [self._entries.pop(key).model for key in keys]
+            self.stats.evictions += len(keys)
+        for model in models:
+            _release(model)
+        return keys
+
     def unload_idle(self, max_idle_s: float) -> list[Key]:
         """Drop models unused for ``max_idle_s`` seconds (frees GPU memory between jobs)."""
         now = self._clock()

@@ -10,6 +10,7 @@
 | ``MEDIA_STUDIO_MAX_PIXELS`` | ``67108864`` (8192×8192)   | largest frame a file may declare          |
 | ``MEDIA_STUDIO_MAX_DURATION_S`` | ``86400`` (24 h)       | longest media a file may declare          |
 | ``MEDIA_STUDIO_MAX_FILE_MB`` | ``65536`` (64 GiB)        | largest input file                        |
+| ``MEDIA_STUDIO_JOB_RETENTION_DAYS`` | ``7``              | finished jobs and their files kept this long |
 
 The three limits are checked from a file's header before anything is decoded, so a
 16000×16000 picture posing as a video is refused before it allocates gigabytes.
@@ -45,6 +46,7 @@ class Settings:
     max_pixels: int = 8192 * 8192
     max_duration_s: float = 24 * 3600.0  # a day of recording; longer files are split first
     max_file_mb: int = 64 * 1024  # hours of 4K; uploads to a service get their own, smaller cap
+    job_retention_days: float = 7.0  # a finished job's row and folder are deleted after this
 
     def __post_init__(self) -> None:
         if not _DEVICE.match(self.device):
@@ -53,6 +55,8 @@ class Settings:
             raise InputError(f"expected a positive memory budget in MB, got {self.memory_budget_mb}")
         if not 0 < self.max_pixels <= 2**31 - 1:  # FFmpeg's own ceiling for its max_pixels option
             raise InputError(f"expected 0 < max pixels <= 2147483647, got {self.max_pixels}")
+        if not 0 < self.job_retention_days < math.inf:
+            raise InputError(f"expected a positive number of days to keep jobs, got {self.job_retention_days}")
         if self.max_pixels <= 0 or not self.max_duration_s > 0 or self.max_file_mb <= 0:
             raise InputError(
                 "expected positive media limits, got "
@@ -70,9 +74,14 @@ class Settings:
             device=env.get("MEDIA_STUDIO_DEVICE", "auto").strip().lower() or "auto",
             memory_budget_mb=_whole(env, "MEDIA_STUDIO_MEMORY_MB", cls.memory_budget_mb, "whole megabytes"),
             max_pixels=_whole(env, "MEDIA_STUDIO_MAX_PIXELS", cls.max_pixels, "a whole number of pixels"),
-            max_duration_s=_seconds(env, "MEDIA_STUDIO_MAX_DURATION_S", cls.max_duration_s),
+            max_duration_s=_finite(env, "MEDIA_STUDIO_MAX_DURATION_S", cls.max_duration_s),
             max_file_mb=_whole(env, "MEDIA_STUDIO_MAX_FILE_MB", cls.max_file_mb, "whole megabytes"),
+            job_retention_days=_finite(env, "MEDIA_STUDIO_JOB_RETENTION_DAYS", cls.job_retention_days),
         )
+
+    @property
+    def job_retention_s(self) -> float:
+        return self.job_retention_days * 24 * 3600.0
 
     def resolve_device(self) -> str:
         """``auto`` becomes ``cuda`` when torch sees a GPU, else ``cpu``. Without an NVIDIA
@@ -98,7 +107,7 @@ def _whole(env: Mapping[str, str], name: str, default: int, what: str) -> int:
         raise InputError(f"{name}: expected {what}, got {text!r}") from None
 
 
-def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
+def _finite(env: Mapping[str, str], name: str, default: float) -> float:
     text = env.get(name, "").strip()
     if not text:
         return default
@@ -107,5 +116,5 @@ def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
     except ValueError:
         value = math.nan
     if not math.isfinite(value):
-        raise InputError(f"{name}: expected seconds, got {text!r}")
+        raise InputError(f"{name}: expected a number, got {text!r}")
     return value

@@ -97,6 +97,12 @@ class ModelSpec:
     def can(self, capability: str) -> bool:
         return capability in self.capabilities
 
+    @property
+    def non_commercial(self) -> bool:
+        """Whether the licence forbids commercial use (CC BY-NC and the like)."""
+        text = self.license.lower().replace("_", "-").replace(" ", "-")
+        return "-nc" in text or "non-commercial" in text or "noncommercial" in text
+
     def knows_language(self, language: str) -> bool:
         return not self.languages or language in self.languages
 

@@ -8,6 +8,7 @@ source pixels.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,7 +18,7 @@ from studio.errors import InputError
 from studio.types import Event
 from studio.vision import Detections
 
-__all__ = ["ZoneWatcher", "parse_line", "parse_zone"]
+__all__ = ["ZoneWatcher", "parse_line", "parse_lines", "parse_zone", "parse_zones"]
 
 
 def _numbers(text: str, what: str) -> tuple[str, list[float]]:
@@ -49,6 +50,24 @@ def parse_line(text: str) -> tuple[str, tuple[float, float, float, float]]:
     if values[:2] == values[2:]:
         raise InputError(f"expected a line between two different points, got {text!r}")
     return name, (values[0], values[1], values[2], values[3])
+
+
+def _by_name(items: list[tuple[str, Any]], flag: str) -> dict[str, Any]:
+    names = [name for name, _ in items]
+    twice = sorted({name for name in names if names.count(name) > 1})
+    if twice:
+        raise InputError(f"{flag} names {', '.join(map(repr, twice))} more than once; give each its own name")
+    return dict(items)
+
+
+def parse_zones(texts: Iterable[str]) -> dict[str, np.ndarray]:
+    """Several ``--zone`` values, each name once."""
+    return _by_name([parse_zone(text) for text in texts if text.strip()], "--zone")
+
+
+def parse_lines(texts: Iterable[str]) -> dict[str, tuple[float, float, float, float]]:
+    """Several ``--line`` values, each name once."""
+    return _by_name([parse_line(text) for text in texts if text.strip()], "--line")
 
 
 @dataclass

@@ -59,7 +59,7 @@ def test_limits_come_from_the_environment_and_are_checked() -> None:
                                   "MEDIA_STUDIO_MAX_FILE_MB": "7"})  # fmt: skip
     assert (settings.max_pixels, settings.max_duration_s, settings.max_file_mb) == (1000, 2.5, 7)
     for env, message in (({"MEDIA_STUDIO_MAX_PIXELS": "99999999999999"}, "max pixels <= 2147483647"),
-                         ({"MEDIA_STUDIO_MAX_DURATION_S": "nan"}, "expected seconds"),
+                         ({"MEDIA_STUDIO_MAX_DURATION_S": "nan"}, "expected a number"),
                          ({"MEDIA_STUDIO_MAX_FILE_MB": "0"}, "positive media limits")):  # fmt: skip
         with pytest.raises(InputError, match=message):
             Settings.from_env(env)

@@ -1,0 +1,223 @@
+"""The kinds of job the service runs: analyze, transcribe, install.
+
+Each kind turns JSON settings into the same options the CLI builds and calls the same
+pipeline; ``check`` refuses bad settings, unknown models and unreadable media before a job is
+queued, so the caller gets the one-line error at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from studio import media
+from studio.errors import InputError
+from studio.jobs import JobContext, JobKind, JobOutcome
+from studio.outputs import json_bytes, write_bytes, write_text
+from studio.registry import ModelCache, default_cache
+
+__all__ = ["SUBTITLE_FORMATS", "default_job_kinds"]
+
+SUBTITLE_FORMATS = ("srt", "vtt", "txt", "json")
+
+
+def _texts(value: Any) -> list[str]:
+    """A list of strings from a list, or from text with one item per line or comma."""
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [part.strip() for part in value.replace("\n", ",").split(",") if part.strip()]
+    return [str(item).strip() for item in value if str(item).strip()]
+
+
+def _lines(value: Any) -> list[str]:
+    """Zones and lines carry commas themselves: one per line of text, or a list."""
+    if value is None:
+        return []
+    items = value.splitlines() if isinstance(value, str) else value
+    return [str(item).strip() for item in items if str(item).strip()]
+
+
+def _need(inputs: dict[str, Path], name: str, what: str) -> Path:
+    if name not in inputs:
+        raise InputError(f"no {what} given; upload one")
+    return inputs[name]
+
+
+@dataclass
+class StudioJobs:
+    """The job kinds over one model cache (the process-wide one unless given)."""
+
+    cache_factory: Callable[[], ModelCache] = default_cache
+    _cache: ModelCache | None = field(default=None, repr=False)
+
+    @property
+    def cache(self) -> ModelCache:
+        if self._cache is None:
+            self._cache = self.cache_factory()
+        return self._cache
+
+    # -- analyze ----------------------------------------------------------------------------
+    def _analyze_options(self, settings: dict[str, Any]) -> Any:
+        from studio.pipelines.analyze import AnalyzeOptions
+        from studio.zones import parse_lines, parse_zones
+
+        values: dict[str, Any] = {
+            "tasks": tuple(_texts(settings.get("tasks"))) or AnalyzeOptions.tasks,
+            "detector": settings.get("detector") or None,
+            "labels": tuple(_texts(settings.get("labels"))),
+            "queries": tuple(_texts(settings.get("queries"))),
+            "zones": parse_zones(_lines(settings.get("zones"))),
+            "lines": parse_lines(_lines(settings.get("lines"))),
+        }
+        for name in ("fps", "detect_every", "min_score", "max_side"):
+            if settings.get(name) not in (None, ""):
+                values[name] = settings[name]
+        if "detect_every" in values:
+            values["detect_every"] = _whole(values["detect_every"], "detect_every")
+        return AnalyzeOptions(**values)
+
+    def check_analyze(self, settings: dict[str, Any], inputs: dict[str, Path]) -> dict[str, Any]:
+        options = self._analyze_options(settings)
+        if "detect" in options.tasks:
+            self.cache.registry.choose("detect", options.detector, self.cache.settings)
+        media.probe(_need(inputs, "video", "video"), strict=False)
+        return {**settings, "annotate": bool(settings.get("annotate", True))}
+
+    def run_analyze(self, job: JobContext) -> JobOutcome:
+        from studio.pipelines.analyze import analyze
+
+        options = self._analyze_options(job.settings)
+        annotated = job.folder / "annotated.mp4" if job.settings.get("annotate", True) else None
+        timeline = analyze(
+            job.inputs["video"],
+            options,
+            annotate_to=annotated,
+            cache=self.cache,
+            progress=job.progress,
+            cancel=job.cancel,
+        )
+        write_bytes(job.folder / "timeline.json", json_bytes(timeline.to_dict()))
+        outputs = {"timeline": "timeline.json"}
+        if annotated is not None and annotated.is_file():
+            outputs["annotated"] = annotated.name
+        labels: dict[str, int] = {}
+        for track in timeline.tracks:
+            labels[track.label] = labels.get(track.label, 0) + 1
+        summary = {
+            "frames": len(timeline.sample_times_s),
+            "tracks": len(timeline.tracks),
+            "labels": labels,
+            "events": len(timeline.events),
+            "duration_s": timeline.video.duration_s,
+            "warnings": list(timeline.warnings),
+        }
+        return JobOutcome(outputs, summary)
+
+    # -- transcribe -------------------------------------------------------------------------
+    def _transcribe_options(self, settings: dict[str, Any]) -> Any:
+        from studio.asr import TranscribeOptions
+
+        language = str(settings.get("language") or "auto")
+        return TranscribeOptions(
+            language=TranscribeOptions.parse_language(language),
+            task=str(settings.get("task") or "transcribe"),
+            vad=bool(settings.get("vad", True)),
+            word_timestamps=True if settings.get("word_cues") else None,
+            beam_size=_whole(settings.get("beam_size") or 5, "beam_size"),
+        )
+
+    def check_transcribe(self, settings: dict[str, Any], inputs: dict[str, Path]) -> dict[str, Any]:
+        from studio.pipelines.transcribe import check_request, resolve_asr_spec
+
+        options = self._transcribe_options(settings)
+        spec = resolve_asr_spec(
+            self.cache.registry,
+            self.cache.settings,
+            settings.get("model") or None,
+            settings.get("backend") or None,
+            options,
+        )
+        check_request(spec, options, self.cache.registry)
+        media.audio_duration(_need(inputs, "media", "audio or video file"))
+        return {**settings, "model": spec.name}
+
+    def run_transcribe(self, job: JobContext) -> JobOutcome:
+        from studio.pipelines.transcribe import transcribe
+        from studio.subtitles import export
+
+        options = self._transcribe_options(job.settings)
+        transcript = transcribe(
+            job.inputs["media"],
+            model=job.settings.get("model"),
+            options=options,
+            cache=self.cache,
+            progress=job.progress,
+            cancel=job.cancel,
+        )
+        outputs = {}
+        for fmt in SUBTITLE_FORMATS:
+            name = f"transcript.{fmt}"
+            write_text(job.folder / name, export(transcript, fmt, word_timing=bool(job.settings.get("word_cues"))))
+            outputs[fmt] = name
+        summary = {
+            "language": transcript.language,
+            "language_probability": transcript.language_probability,
+            "segments": len(transcript.segments),
+            "duration_s": transcript.duration_s,
+            "text": transcript.text[:2000],
+            "warnings": list(transcript.warnings),
+        }
+        return JobOutcome(outputs, summary)
+
+    # -- install ----------------------------------------------------------------------------
+    def _install_names(self, settings: dict[str, Any]) -> list[str]:
+        registry = self.cache.registry
+        if settings.get("offline_defaults"):
+            return [spec.name for spec in registry.specs() if spec.offline]
+        names = _texts(settings.get("names"))
+        if not names:
+            raise InputError("name one or more models to install, or ask for the offline defaults")
+        for name in names:
+            registry.get(name)
+        return names
+
+    def check_install(self, settings: dict[str, Any], inputs: dict[str, Path]) -> dict[str, Any]:
+        return {**settings, "names": self._install_names(settings)}
+
+    def run_install(self, job: JobContext) -> JobOutcome:
+        from studio.installer import install_model
+
+        names: Sequence[str] = job.settings["names"]
+        installed = {}
+        for number, name in enumerate(names):
+            job.progress(number / len(names), f"installing {name}")
+            installed[name] = str(install_model(self.cache.registry.get(name), self.cache.settings))
+            if job.cancel.is_set():
+                break
+        return JobOutcome({}, {"installed": installed})
+
+    def kinds(self) -> dict[str, JobKind]:
+        return {
+            "analyze": JobKind("analyze", self.run_analyze, self.check_analyze),
+            "transcribe": JobKind("transcribe", self.run_transcribe, self.check_transcribe),
+            "install": JobKind("install", self.run_install, self.check_install, heavy=False),
+        }
+
+
+def _whole(value: Any, name: str) -> int:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise InputError(f"expected a whole number for {name}, got {value!r}") from None
+    if number != int(number):
+        raise InputError(f"expected a whole number for {name}, got {value!r}")
+    return int(number)
+
+
+def default_job_kinds(cache: ModelCache | None = None) -> dict[str, JobKind]:
+    """analyze, transcribe and install over ``cache`` (the process-wide cache by default)."""
+    jobs = StudioJobs() if cache is None else StudioJobs(_cache=cache)
+    return jobs.kinds()

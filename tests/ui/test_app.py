@@ -1,0 +1,228 @@
+"""The app on loopback, driven through its API with gradio_client as a program would."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+gr = pytest.importorskip("gradio")
+from gradio_client import Client, handle_file  # noqa: E402
+
+from evaluations.asr_wer import word_error_rate  # noqa: E402
+from evaluations.synthetic_media import ENGLISH, spoken_sentences  # noqa: E402
+from studio import media  # noqa: E402
+from studio.demo_media import DemoMedia  # noqa: E402
+from studio.jobs import INTERRUPTED  # noqa: E402
+from studio.pipelines.transcribe import transcribe  # noqa: E402
+from studio.registry import default_cache  # noqa: E402
+from ui.launch import ServeOptions, launch  # noqa: E402
+from ui.service import StudioService  # noqa: E402
+
+FINISHED = ("done", "failed", "cancelled")
+
+
+class App:
+    def __init__(self, outputs: Path, **service: Any) -> None:
+        cache = default_cache()
+        settings = replace(cache.settings, outputs_dir=outputs)
+        self.service = StudioService.create(settings, cache=cache, **service)
+        self.demo, self.url = launch(ServeOptions(port=None), service=self.service, block=False)
+        self.client = Client(self.url, verbose=False)
+
+    def close(self) -> None:
+        self.demo.close()
+        self.service.close()
+
+    def analyze(self, video: Path, tasks: list[str], fps: float = 5, detector: str = "auto") -> dict[str, Any]:
+        args = (handle_file(str(video)), tasks, fps, detector, "", "", "", "", 1)
+        return self.client.predict(*args, api_name="/analyze")  # type: ignore[no-any-return]
+
+    def wait(self, job_id: str, timeout_s: float = 120) -> tuple[dict[str, Any], list[str]]:
+        """The finished job and every status it was seen in on the way."""
+        seen: list[str] = []
+        deadline = time.monotonic() + timeout_s
+        while True:
+            job = self.client.predict(job_id, api_name="/job_status")
+            if not seen or seen[-1] != job["status"]:
+                seen.append(job["status"])
+            if job["status"] in FINISHED:
+                return job, seen
+            assert time.monotonic() < deadline, job
+            time.sleep(0.1)
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[App]:
+    running = App(tmp_path_factory.mktemp("outputs"))
+    yield running
+    running.close()
+
+
+def test_analyze_the_demo_through_the_api(app: App, demo: DemoMedia) -> None:
+    job = app.analyze(demo.video, ["detect", "track"], fps=4)
+    assert job["status"] == "queued" and job["kind"] == "analyze" and "folder" not in job
+    done, seen = app.wait(job["id"])
+    assert done["status"] == "done", done
+    assert seen[-1] == "done" and set(seen) <= {"queued", "running", "done"}
+    status, files = app.client.predict(job["id"], api_name="/job_result")
+    by_name = {Path(f).name: Path(f) for f in files}
+    assert set(by_name) == {"timeline.json", "annotated.mp4"}
+    timeline = json.loads(by_name["timeline.json"].read_text())
+    shots = demo.truth["shots"]
+
+    def labels_during(shot: dict[str, Any]) -> set[str]:
+        return {t["label"] for t in timeline["tracks"]
+                if any(shot["start_s"] <= p["time_s"] < shot["end_s"] for p in t["points"])}  # fmt: skip
+
+    assert "person" in labels_during(shots[0]) and "cup" in labels_during(shots[1])
+    assert status["summary"]["tracks"] == len(timeline["tracks"])
+    annotated = media.probe(by_name["annotated.mp4"])
+    assert annotated.codec == "h264" and annotated.pixel_format == "yuv420p"  # plays in every browser
+    assert annotated.frame_count == media.probe(demo.video).frame_count
+
+
+def test_transcribe_speech_through_the_api(app: App, tmp_path: Path) -> None:
+    samples, rate, _ = spoken_sentences(ENGLISH[:2])
+    speech = media.write_audio(tmp_path / "speech.wav", samples, rate)
+    job = app.client.predict(handle_file(str(speech)), None, "auto", "auto", "auto", "transcribe", True, False,
+                             api_name="/transcribe")
+    done, seen = app.wait(job["id"])
+    assert job["status"] == "queued" and done["status"] == "done" and seen[-1] == "done"
+    _, files = app.client.predict(job["id"], api_name="/job_result")
+    by_suffix = {Path(f).suffix: Path(f) for f in files}
+    assert set(by_suffix) == {".srt", ".vtt", ".txt", ".json"}
+    text = by_suffix[".txt"].read_text()
+    assert word_error_rate(" ".join(ENGLISH[:2]), text).wer <= 0.15, text
+    assert text.split() == transcribe(speech).text.split()  # the same words as from Python
+    assert by_suffix[".srt"].read_text().startswith("1\n00:00:0")
+
+
+def test_cancel_a_running_job(app: App, demo: DemoMedia) -> None:
+    job = app.analyze(demo.video, ["detect", "track", "pose", "motion"], fps=30)
+    deadline = time.monotonic() + 60
+    while app.client.predict(job["id"], api_name="/job_status")["status"] != "running":
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    cancelled = app.client.predict(job["id"], api_name="/cancel")
+    assert cancelled["status"] in ("running", "cancelled")
+    done, _ = app.wait(job["id"], timeout_s=30)
+    assert done["status"] == "cancelled" and done["outputs"] == {}
+    _, files = app.client.predict(job["id"], api_name="/job_result")
+    assert files == []
+    folder = app.service.job(job["id"]).folder
+    assert not [p for p in Path(folder).iterdir() if p.name != "inputs"]  # no half-written video
+
+
+def _error_of(call: Any) -> str:
+    with pytest.raises(Exception) as caught:
+        call()
+    return str(caught.value)
+
+
+def test_bad_requests_get_the_one_line_message(app: App, demo: DemoMedia, tmp_path: Path) -> None:
+    corrupt = tmp_path / "holiday.mp4"
+    corrupt.write_bytes(b"\x00\x00\x00\x18ftypmp42" + os.urandom(4000))
+    message = _error_of(lambda: app.analyze(corrupt, ["detect"]))
+    assert "holiday.mp4" in message and "not a readable media file" in message
+    assert "Traceback" not in message and "\n" not in message.strip()
+    message = _error_of(lambda: app.analyze(demo.video, ["detect"], detector="yolo-nope"))
+    assert message.startswith("unknown model 'yolo-nope'") and "nanodet-coco" in message
+    message = _error_of(lambda: app.analyze(demo.video, ["track"]))
+    assert message == "tasks track and pose need detect as well"
+    message = _error_of(lambda: app.client.predict("no-such-job", api_name="/job_status"))
+    assert message.startswith("no job 'no-such-job'")
+    no_audio = tmp_path / "silent.mp4"
+    writer = media.VideoWriter(no_audio, fps=10)
+    for _ in range(5):
+        writer.write(np.zeros((64, 64, 3), np.uint8))
+    writer.close()
+    message = _error_of(lambda: app.client.predict(handle_file(str(no_audio)), None, "auto", "auto", "auto",
+                                                   "transcribe", True, False, api_name="/transcribe"))  # fmt: skip
+    assert "silent.mp4" in message and "audio" in message
+
+
+def test_models_endpoint_lists_the_registry(app: App) -> None:
+    models = {m["name"]: m for m in app.client.predict(api_name="/models")}
+    assert models["nanodet-coco-int8"]["installed"] and models["nanodet-coco-int8"]["task"] == "detect"
+    assert not models["wan2.1-t2v-1.3b"]["offline"]
+    assert models["wan2.1-t2v-1.3b"]["install"] == "studio models install wan2.1-t2v-1.3b"
+
+
+def test_light_calls_are_not_queued_behind_a_running_job(app: App, demo: DemoMedia) -> None:
+    job = app.analyze(demo.video, ["detect", "track", "pose"], fps=15)
+    try:
+        answered = []
+        for _ in range(5):
+            started = time.monotonic()
+            app.client.predict(job["id"], api_name="/job_status")
+            answered.append(time.monotonic() - started)
+        assert max(answered) < 1.0, answered
+    finally:
+        app.client.predict(job["id"], api_name="/cancel")
+        app.wait(job["id"])
+
+
+def test_a_full_queue_answers_busy(tmp_path: Path, demo: DemoMedia) -> None:
+    small = App(tmp_path / "outputs", max_queued=1, workers=1)
+    try:
+        first = small.analyze(demo.video, ["detect", "track", "pose"], fps=30)
+        deadline = time.monotonic() + 60
+        while small.client.predict(first["id"], api_name="/job_status")["status"] != "running":
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        small.analyze(demo.video, ["detect"])
+        message = _error_of(lambda: small.analyze(demo.video, ["detect"]))
+        assert message == "busy: 1 jobs are already waiting; try again later"
+    finally:
+        for job in small.service.runner.jobs():
+            small.service.runner.cancel(job.id)
+        small.close()
+
+
+def test_jobs_survive_a_restart_and_a_killed_one_is_interrupted(tmp_path: Path, demo: DemoMedia) -> None:
+    outputs = tmp_path / "outputs"
+    env = {**os.environ, "MEDIA_STUDIO_OUTPUTS": str(outputs), "GRADIO_ANALYTICS_ENABLED": "False"}
+    server = subprocess.Popen([sys.executable, "-m", "studio.cli", "serve", "--port", "7931"], env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)  # fmt: skip
+    try:
+        url = "http://127.0.0.1:7931/"
+        deadline = time.monotonic() + 90
+        client = None
+        while client is None:
+            assert server.poll() is None and time.monotonic() < deadline, "the server did not start"
+            try:
+                client = Client(url, verbose=False)
+            except Exception:
+                time.sleep(0.5)
+        quick = client.predict(handle_file(str(demo.video)), ["detect"], 2, "auto", "", "", "", "", 1,
+                               api_name="/analyze")  # fmt: skip
+        while client.predict(quick["id"], api_name="/job_status")["status"] != "done":
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+        slow = client.predict(handle_file(str(demo.video)), ["detect", "track", "pose"], 30, "auto", "", "", "", "",
+                              1, api_name="/analyze")  # fmt: skip
+        while client.predict(slow["id"], api_name="/job_status")["status"] != "running":
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+    finally:
+        server.send_signal(signal.SIGKILL)  # no chance to clean up
+        server.wait(10)
+    again = App(outputs)
+    try:
+        killed = again.client.predict(slow["id"], api_name="/job_status")
+        assert killed["status"] == "failed" and killed["error"] == INTERRUPTED
+        kept, files = again.client.predict(quick["id"], api_name="/job_result")
+        assert kept["status"] == "done" and {Path(f).name for f in files} == {"timeline.json", "annotated.mp4"}
+    finally:
+        again.close()

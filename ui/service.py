@@ -1,0 +1,180 @@
+"""What the page and the API call: thin functions over one job runner and one model cache.
+
+Every function turns a :class:`~studio.errors.StudioError` into a ``gr.Error`` with the same
+one line the CLI prints; anything unexpected is logged on the server and the client sees one
+line, never a traceback.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ParamSpec, TypeVar
+
+import gradio as gr
+
+from studio.errors import InputError, StudioError
+from studio.job_kinds import default_job_kinds
+from studio.jobs import Job, JobRunner, one_line
+from studio.registry import ModelCache, default_cache
+from studio.settings import Settings
+
+__all__ = ["StudioService", "public_job", "readable_errors"]
+
+log = logging.getLogger(__name__)
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def readable_errors(function: Callable[P, R]) -> Callable[P, R]:
+    """Run ``function``; a studio error becomes its one-line ``gr.Error``, anything else a
+    one-line ``gr.Error`` too (the traceback goes to the server log only)."""
+
+    @functools.wraps(function)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return function(*args, **kwargs)
+        except gr.Error:
+            raise
+        except StudioError as exc:
+            raise gr.Error(one_line(str(exc)), print_exception=False) from None
+        except Exception as exc:
+            log.exception("%s failed", function.__name__)
+            message = f"unexpected {type(exc).__name__}: {one_line(str(exc))} (details are in the server log)"
+            raise gr.Error(message, print_exception=False) from None
+
+    return wrapper
+
+
+def public_job(job: Job) -> dict[str, Any]:
+    """A job as API clients see it: no server paths."""
+    data = job.to_dict()
+    data.pop("folder", None)
+    settings = dict(data["settings"])
+    settings.pop("inputs", None)
+    data["settings"] = settings
+    return data
+
+
+def _job_id(job_id: str | dict[str, Any] | None) -> str:
+    if isinstance(job_id, dict):
+        job_id = job_id.get("id")
+    if not job_id or not str(job_id).strip():
+        raise InputError("no job id given; submit a job first or pick one from the Jobs tab")
+    return str(job_id).strip()
+
+
+@dataclass
+class StudioService:
+    """The runner, cache and settings one app serves."""
+
+    settings: Settings
+    cache: ModelCache
+    runner: JobRunner
+
+    @classmethod
+    def create(
+        cls,
+        settings: Settings | None = None,
+        *,
+        cache: ModelCache | None = None,
+        max_queued: int = 16,
+        workers: int = 2,
+        idle_unload_s: float | None = 600.0,
+    ) -> StudioService:
+        """A service with a started runner over ``settings.outputs_dir``."""
+        cache = cache or default_cache()
+        settings = settings or cache.settings
+
+        def unload_idle() -> None:
+            if idle_unload_s is not None:
+                cache.unload_idle(idle_unload_s)
+
+        runner = JobRunner(
+            settings.outputs_dir,
+            default_job_kinds(cache),
+            workers=workers,
+            max_queued=max_queued,
+            retention_s=settings.job_retention_s,
+            maintenance=unload_idle,
+        )
+        return cls(settings, cache, runner.start())
+
+    def close(self) -> None:
+        self.runner.close()
+
+    # -- jobs -------------------------------------------------------------------------------
+    def submit(self, kind: str, settings: dict[str, Any], inputs: dict[str, str | Path | None]) -> dict[str, Any]:
+        given = {name: path for name, path in inputs.items() if path}
+        return public_job(self.runner.submit(kind, settings, given))
+
+    def status(self, job_id: str | dict[str, Any] | None) -> dict[str, Any]:
+        return public_job(self.runner.get(_job_id(job_id)))
+
+    def result(self, job_id: str | dict[str, Any] | None) -> tuple[dict[str, Any], list[str]]:
+        job = self.runner.get(_job_id(job_id))
+        return public_job(job), [str(path) for path in job.output_paths().values()]
+
+    def cancel(self, job_id: str | dict[str, Any] | None) -> dict[str, Any]:
+        return public_job(self.runner.cancel(_job_id(job_id)))
+
+    def job(self, job_id: str) -> Job:
+        return self.runner.get(_job_id(job_id))
+
+    def jobs_table(self, limit: int = 50) -> list[list[Any]]:
+        rows = []
+        for job in self.runner.jobs(limit):
+            ran = job.to_dict()["run_s"]
+            rows.append(
+                [
+                    job.id,
+                    job.kind,
+                    job.status,
+                    f"{job.progress:.0%}",
+                    job.stage or job.error,
+                    _clock(job.created_at),
+                    "" if ran is None else f"{ran:.1f} s",
+                    job.error,
+                ]
+            )
+        return rows
+
+    # -- models -----------------------------------------------------------------------------
+    def models(self) -> list[dict[str, Any]]:
+        return [
+            {
+                "name": s.name,
+                "task": s.task,
+                "license": s.license,
+                "non_commercial": s.non_commercial,
+                "size_mb": s.size_mb,
+                "installed": s.is_installed(self.settings),
+                "offline": s.offline,
+                "install": s.install_command,
+            }
+            for s in self.cache.registry.specs()
+        ]
+
+    def model_names(self, task: str) -> list[str]:
+        return [spec.name for spec in self.cache.registry.specs(task)]
+
+    def load(self, name: str) -> list[dict[str, Any]]:
+        if not name:
+            raise InputError("pick a model to load")
+        self.cache.get(name)
+        return self.cache.resident()
+
+    def unload(self, name: str) -> list[dict[str, Any]]:
+        if not name:
+            raise InputError("pick a model to unload")
+        self.cache.unload(name)
+        return self.cache.resident()
+
+
+def _clock(seconds: float) -> str:
+    import time
+
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(seconds))
