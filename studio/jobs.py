@@ -138,6 +138,7 @@ class JobRunner:
         self._queue: Queue[str | None] = Queue()
         self._cancels: dict[str, threading.Event] = {}
         self._changed = threading.Condition()
+        self._version = 0  # raised on every change of any job, under _changed
         self._threads: list[threading.Thread] = []
         self._stopping = threading.Event()
         self._maintenance = maintenance
@@ -241,12 +242,15 @@ class JobRunner:
         """The job once its status is in ``until`` (or as it is when ``timeout_s`` runs out)."""
         deadline = None if timeout_s is None else time.monotonic() + timeout_s
         while True:
+            with self._changed:
+                version = self._version
             job = self.get(job_id)
             left = None if deadline is None else deadline - time.monotonic()
             if job.status in until or (left is not None and left <= 0):
                 return job
             with self._changed:
-                self._changed.wait(0.5 if left is None else min(0.5, left))
+                if self._version == version:  # nothing changed since the read: sleep until something does
+                    self._changed.wait(0.5 if left is None else min(0.5, left))
 
     def purge_expired(self) -> list[str]:
         """Delete finished jobs older than the retention, with their folders."""
@@ -262,6 +266,7 @@ class JobRunner:
     # -- workers ----------------------------------------------------------------------------
     def _notify(self) -> None:
         with self._changed:
+            self._version += 1
             self._changed.notify_all()
 
     def _work(self) -> None:

@@ -58,6 +58,10 @@ def build_demo(settings: Settings | None = None, service: StudioService | None =
     return demo
 
 
+def _job_id_of(job: dict[str, Any]) -> str:
+    return str(job["id"])
+
+
 def _watch(service: StudioService, render: Any, outputs: int) -> Any:
     """A timer handler: the status line while a job runs; its results once, when it ends."""
 
@@ -108,7 +112,7 @@ def _analyze_tab(service: StudioService) -> None:
     shown = gr.State(None)
 
     @readable_errors
-    def submit(
+    def analyze(
         video: str | None,
         tasks: list[str],
         fps: float,
@@ -141,14 +145,19 @@ def _analyze_tab(service: StudioService) -> None:
             [str(p) for p in paths.values()],
         )
 
-    use_demo.click(readable_errors(lambda: _demo_video(service)), None, video, api_name="demo_video")
+    @readable_errors
+    def demo_video() -> str:
+        """The path of the demo video (built on first use)."""
+        return _demo_video(service)
+
+    use_demo.click(demo_video, None, video, api_name="demo_video")
     run.click(
-        submit,
+        analyze,
         [video, tasks, fps, detector, labels, queries, zones, lines, detect_every],
         job,
         api_name="analyze",
-        concurrency_limit=None,
-    ).success(lambda j: j["id"], job, job_id, api_name="remember_analyze_job", api_visibility="undocumented")
+        queue=False,  # queuing is light (checks, a hard link); the job itself waits in the runner
+    ).success(_job_id_of, job, job_id, api_name="remember_analyze_job", api_visibility="undocumented", queue=False)
     gr.Timer(POLL_S).tick(
         _watch(service, render, 4),
         [job_id, shown],
@@ -183,7 +192,7 @@ def _transcribe_tab(service: StudioService) -> None:
     shown = gr.State(None)
 
     @readable_errors
-    def submit(
+    def transcribe(
         media: str | None,
         recording: str | None,
         model: str,
@@ -208,12 +217,12 @@ def _transcribe_tab(service: StudioService) -> None:
         return transcript_lines(job), [str(p) for p in job.output_paths().values()]
 
     run.click(
-        submit,
+        transcribe,
         [upload, microphone, model, backend, language, task, vad, word_cues],
         job,
         api_name="transcribe",
-        concurrency_limit=None,
-    ).success(lambda j: j["id"], job, job_id, api_name="remember_transcribe_job", api_visibility="undocumented")
+        queue=False,  # queuing is light (checks, a hard link); the job itself waits in the runner
+    ).success(_job_id_of, job, job_id, api_name="remember_transcribe_job", api_visibility="undocumented", queue=False)
     gr.Timer(POLL_S).tick(
         _watch(service, render, 2),
         [job_id, shown],
@@ -232,6 +241,7 @@ def _jobs_tab(service: StudioService) -> None:
         job_id = gr.Textbox(label="Job id", scale=3, elem_id="jobs-id")
         open_job = gr.Button("Open result", scale=1)
         stop = gr.Button("Cancel", variant="stop", scale=1)
+    wait_s = gr.Number(0, visible=False)  # API clients may wait for the job to finish
     details = gr.JSON(label="Job")
     files = gr.File(label="Outputs", file_count="multiple")
 
@@ -241,9 +251,10 @@ def _jobs_tab(service: StudioService) -> None:
         return service.status(job_id)
 
     @readable_errors
-    def job_result(job_id: str) -> tuple[dict[str, Any], list[str]]:
-        """A job and its output files (none until it is done)."""
-        return service.result(job_id)
+    def job_result(job_id: str, wait_s: float) -> tuple[dict[str, Any], list[str]]:
+        """A job and its output files (none until it is done); waits up to wait_s seconds
+        (at most 600) for the job to finish first."""
+        return service.result(job_id, wait_s)
 
     @readable_errors
     def cancel(job_id: str) -> dict[str, Any]:
@@ -254,9 +265,9 @@ def _jobs_tab(service: StudioService) -> None:
         row = event.row_value if event.row_value else []
         return str(row[0]) if row else ""
 
-    gr.api(job_status, api_name="job_status", concurrency_limit=None)
-    open_job.click(job_result, job_id, [details, files], api_name="job_result", concurrency_limit=None)
-    stop.click(cancel, job_id, details, api_name="cancel", concurrency_limit=None)
+    gr.api(job_status, api_name="job_status", queue=False)
+    open_job.click(job_result, [job_id, wait_s], [details, files], api_name="job_result", queue=False)
+    stop.click(cancel, job_id, details, api_name="cancel", queue=False)
     table.select(pick, None, job_id, api_name="pick_job", api_visibility="undocumented")
     gr.Timer(2 * POLL_S).tick(
         readable_errors(service.jobs_table),
@@ -282,31 +293,55 @@ def _models_tab(service: StudioService) -> None:
         load = gr.Button("Load")
         unload = gr.Button("Unload")
     installing = gr.JSON(label="Install job", visible=True)
-    resident = gr.JSON(label="Loaded in the cache", value=service.cache.resident)
+    resident = gr.JSON(label="Loaded in the cache")
+
+    @readable_errors
+    def install_offline_defaults() -> dict[str, Any]:
+        """Queue a job that installs every model that needs no network."""
+        return service.submit("install", {"offline_defaults": True}, {})
+
+    @readable_errors
+    def load_model(name: str) -> list[dict[str, Any]]:
+        """Load a model into the cache; returns what is loaded."""
+        return service.load(name)
+
+    @readable_errors
+    def unload_model(name: str) -> list[dict[str, Any]]:
+        """Unload a model from the cache; returns what is loaded."""
+        return service.unload(name)
+
+    def loaded_models() -> list[dict[str, Any]]:
+        """What the model cache holds: name, device, memory, idle seconds."""
+        return service.cache.resident()
 
     @readable_errors
     def models() -> list[dict[str, Any]]:
         """Every registered model: task, licence, size, installed, offline."""
         return service.models()
 
-    gr.api(models, api_name="models", concurrency_limit=None)
+    gr.api(models, api_name="models", queue=False)
     install.click(
-        readable_errors(lambda: service.submit("install", {"offline_defaults": True}, {})),
+        install_offline_defaults,
         None,
         installing,
         api_name="install_offline_defaults",
     )
     load.click(
-        readable_errors(service.load),
+        load_model,
         name,
         resident,
         api_name="load_model",
         concurrency_id="device",
         concurrency_limit=1,
     )
-    unload.click(readable_errors(service.unload), name, resident, api_name="unload_model")
+    unload.click(unload_model, name, resident, api_name="unload_model")
+    gr.api(loaded_models, api_name="loaded_models", queue=False)
+
+    def refresh() -> tuple[list[list[Any]], list[dict[str, Any]]]:
+        return table(), service.cache.resident()
+
     gr.Timer(5 * POLL_S).tick(
-        lambda: (table(), service.cache.resident()),
+        refresh,
         None,
         [registry, resident],
         api_name="models_table",

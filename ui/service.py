@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
@@ -21,10 +21,12 @@ from studio.job_kinds import default_job_kinds
 from studio.jobs import Job, JobRunner, one_line
 from studio.registry import ModelCache, default_cache
 from studio.settings import Settings
+from ui.zerogpu import on_gpu
 
 __all__ = ["StudioService", "public_job", "readable_errors"]
 
 log = logging.getLogger(__name__)
+MAX_WAIT_S = 600.0  # longest a /job_result call holds its connection waiting
 P = ParamSpec("P")
 R = TypeVar("R")
 
@@ -93,9 +95,11 @@ class StudioService:
             if idle_unload_s is not None:
                 cache.unload_idle(idle_unload_s)
 
+        kinds = {name: replace(kind, run=on_gpu(kind.run)) if kind.heavy else kind
+                 for name, kind in default_job_kinds(cache).items()}  # fmt: skip
         runner = JobRunner(
             settings.outputs_dir,
-            default_job_kinds(cache),
+            kinds,
             workers=workers,
             max_queued=max_queued,
             retention_s=settings.job_retention_s,
@@ -114,8 +118,12 @@ class StudioService:
     def status(self, job_id: str | dict[str, Any] | None) -> dict[str, Any]:
         return public_job(self.runner.get(_job_id(job_id)))
 
-    def result(self, job_id: str | dict[str, Any] | None) -> tuple[dict[str, Any], list[str]]:
-        job = self.runner.get(_job_id(job_id))
+    def result(self, job_id: str | dict[str, Any] | None, wait_s: float = 0.0) -> tuple[dict[str, Any], list[str]]:
+        """The job and its files; with ``wait_s`` it first waits (up to that long, at most
+        ``MAX_WAIT_S``) for the job to finish, so a client needs one call instead of polling."""
+        if not 0 <= float(wait_s or 0) < float("inf"):
+            raise InputError(f"expected wait_s >= 0 seconds, got {wait_s}")
+        job = self.runner.wait(_job_id(job_id), min(float(wait_s or 0), MAX_WAIT_S))
         return public_job(job), [str(path) for path in job.output_paths().values()]
 
     def cancel(self, job_id: str | dict[str, Any] | None) -> dict[str, Any]:

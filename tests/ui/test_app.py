@@ -75,7 +75,7 @@ def test_analyze_the_demo_through_the_api(app: App, demo: DemoMedia) -> None:
     done, seen = app.wait(job["id"])
     assert done["status"] == "done", done
     assert seen[-1] == "done" and set(seen) <= {"queued", "running", "done"}
-    status, files = app.client.predict(job["id"], api_name="/job_result")
+    status, files = app.client.predict(job["id"], 0, api_name="/job_result")
     by_name = {Path(f).name: Path(f) for f in files}
     assert set(by_name) == {"timeline.json", "annotated.mp4"}
     timeline = json.loads(by_name["timeline.json"].read_text())
@@ -95,11 +95,12 @@ def test_analyze_the_demo_through_the_api(app: App, demo: DemoMedia) -> None:
 def test_transcribe_speech_through_the_api(app: App, tmp_path: Path) -> None:
     samples, rate, _ = spoken_sentences(ENGLISH[:2])
     speech = media.write_audio(tmp_path / "speech.wav", samples, rate)
-    job = app.client.predict(handle_file(str(speech)), None, "auto", "auto", "auto", "transcribe", True, False,
-                             api_name="/transcribe")
+    job = app.client.predict(
+        handle_file(str(speech)), None, "auto", "auto", "auto", "transcribe", True, False, api_name="/transcribe"
+    )
     done, seen = app.wait(job["id"])
     assert job["status"] == "queued" and done["status"] == "done" and seen[-1] == "done"
-    _, files = app.client.predict(job["id"], api_name="/job_result")
+    _, files = app.client.predict(job["id"], 0, api_name="/job_result")
     by_suffix = {Path(f).suffix: Path(f) for f in files}
     assert set(by_suffix) == {".srt", ".vtt", ".txt", ".json"}
     text = by_suffix[".txt"].read_text()
@@ -118,7 +119,7 @@ def test_cancel_a_running_job(app: App, demo: DemoMedia) -> None:
     assert cancelled["status"] in ("running", "cancelled")
     done, _ = app.wait(job["id"], timeout_s=30)
     assert done["status"] == "cancelled" and done["outputs"] == {}
-    _, files = app.client.predict(job["id"], api_name="/job_result")
+    _, files = app.client.predict(job["id"], 0, api_name="/job_result")
     assert files == []
     folder = app.service.job(job["id"]).folder
     assert not [p for p in Path(folder).iterdir() if p.name != "inputs"]  # no half-written video
@@ -222,7 +223,7 @@ def test_jobs_survive_a_restart_and_a_killed_one_is_interrupted(tmp_path: Path, 
     try:
         killed = again.client.predict(slow["id"], api_name="/job_status")
         assert killed["status"] == "failed" and killed["error"] == INTERRUPTED
-        kept, files = again.client.predict(quick["id"], api_name="/job_result")
+        kept, files = again.client.predict(quick["id"], 0, api_name="/job_result")
         assert kept["status"] == "done" and {Path(f).name for f in files} == {"timeline.json", "annotated.mp4"}
     finally:
         again.close()
