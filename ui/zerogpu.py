@@ -18,4 +18,5 @@ def on_gpu(function: F) -> F:
         import spaces
     except ImportError:
         return function
-    return spaces.GPU(duration=GPU_SECONDS)(function)  # type: ignore[no-any-return]
+    gpu: F = spaces.GPU(duration=GPU_SECONDS)(function)
+    return gpu
