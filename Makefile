@@ -18,7 +18,8 @@ demo: setup
 		--annotate $(DEMO_DIR)/demo_annotated.mp4 --output $(DEMO_DIR)/timeline.json
 	$(BIN)/studio models list
 
-test: setup
+test:
+	bash scripts/setup.sh --browser
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
@@ -32,6 +33,7 @@ bench: setup
 	$(BIN)/python benchmarks/asr.py
 	$(BIN)/python benchmarks/analyze.py
 	$(BIN)/python benchmarks/generate.py
+	$(BIN)/python benchmarks/serve.py
 	$(BIN)/python -m evaluations.detection_accuracy
 
 clean:

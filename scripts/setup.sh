@@ -3,6 +3,7 @@
 #   Debian packages (ffmpeg, espeak-ng, libgl1), a virtual environment in .venv with the CPU
 #   build of torch and every extra, and the offline model weights.
 # Re-running is cheap: a stamp keyed on the dependency files skips work already done.
+# --browser also installs Debian's chromium and chromium-driver (the UI's browser test).
 # GPU machines: export TORCH_SPEC and TORCH_INDEX first, e.g.
 #   TORCH_SPEC=torch TORCH_INDEX=https://download.pytorch.org/whl/cu128 make setup
 set -euo pipefail
@@ -15,7 +16,14 @@ TORCH_INDEX=${TORCH_INDEX:-}
 
 log() { printf '[setup] %s\n' "$*"; }
 
+browser=false
+[ "${1:-}" = "--browser" ] && browser=true
+
 need_apt=()
+if $browser; then
+    command -v chromium >/dev/null || need_apt+=(chromium)
+    command -v chromedriver >/dev/null || need_apt+=(chromium-driver)
+fi
 command -v ffmpeg >/dev/null || need_apt+=(ffmpeg)
 command -v espeak-ng >/dev/null || need_apt+=(espeak-ng)
 dpkg -s libgl1 >/dev/null 2>&1 || need_apt+=(libgl1)   # opencv-python needs libGL

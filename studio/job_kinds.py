@@ -8,7 +8,7 @@ queued, so the caller gets the one-line error at once.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -18,9 +18,11 @@ from studio.jobs import JobContext, JobKind, JobOutcome
 from studio.outputs import json_bytes, write_bytes, write_text
 from studio.registry import ModelCache, default_cache
 
-__all__ = ["SUBTITLE_FORMATS", "default_job_kinds"]
+__all__ = ["SPEECH", "SUBTITLE_FORMATS", "default_job_kinds"]
 
 SUBTITLE_FORMATS = ("srt", "vtt", "txt", "json")
+SPEECH = "speech"  # an analysis task of the service: the video's speech on the same timeline
+SPEECH_SHARE = 0.3  # of an analysis with speech, the share of progress the transcription gets
 
 
 def _texts(value: Any) -> list[str]:
@@ -64,8 +66,13 @@ class StudioJobs:
         from studio.pipelines.analyze import AnalyzeOptions
         from studio.zones import parse_lines, parse_zones
 
+        tasks = [task for task in _texts(settings.get("tasks")) if task != SPEECH]
+        if not tasks and SPEECH in _texts(settings.get("tasks")):
+            raise InputError(
+                "speech is added to an analysis: choose detect, track, pose or motion too (or use transcription alone)"
+            )
         values: dict[str, Any] = {
-            "tasks": tuple(_texts(settings.get("tasks"))) or AnalyzeOptions.tasks,
+            "tasks": tuple(tasks) or AnalyzeOptions.tasks,
             "detector": settings.get("detector") or None,
             "labels": tuple(_texts(settings.get("labels"))),
             "queries": tuple(_texts(settings.get("queries"))),
@@ -83,22 +90,39 @@ class StudioJobs:
         options = self._analyze_options(settings)
         if "detect" in options.tasks:
             self.cache.registry.choose("detect", options.detector, self.cache.settings)
-        media.probe(_need(inputs, "video", "video"), strict=False)
+        video = _need(inputs, "video", "video")
+        info = media.probe(video, strict=False)
+        if SPEECH in _texts(settings.get("tasks")):
+            if not info.has_audio:
+                raise InputError(f"{video.name} has no audio track, so there is no speech to add; untick speech")
+            self.check_transcribe({}, {"media": video})
         return {**settings, "annotate": bool(settings.get("annotate", True))}
 
     def run_analyze(self, job: JobContext) -> JobOutcome:
         from studio.pipelines.analyze import analyze
 
         options = self._analyze_options(job.settings)
+        speech = SPEECH in _texts(job.settings.get("tasks"))
         annotated = job.folder / "annotated.mp4" if job.settings.get("annotate", True) else None
+        share = SPEECH_SHARE if speech else 0.0
         timeline = analyze(
             job.inputs["video"],
             options,
             annotate_to=annotated,
             cache=self.cache,
-            progress=job.progress,
+            progress=lambda done, stage: job.progress(done * (1 - share), stage),
             cancel=job.cancel,
         )
+        if speech:
+            from studio.pipelines.transcribe import transcribe
+
+            transcript = transcribe(
+                job.inputs["video"],
+                cache=self.cache,
+                cancel=job.cancel,
+                progress=lambda done, stage: job.progress(1 - share + done * share, stage),
+            )
+            timeline = replace(timeline, transcript=transcript)
         write_bytes(job.folder / "timeline.json", json_bytes(timeline.to_dict()))
         outputs = {"timeline": "timeline.json"}
         if annotated is not None and annotated.is_file():
@@ -111,6 +135,7 @@ class StudioJobs:
             "tracks": len(timeline.tracks),
             "labels": labels,
             "events": len(timeline.events),
+            "speech_segments": len(timeline.transcript.segments) if timeline.transcript else None,
             "duration_s": timeline.video.duration_s,
             "warnings": list(timeline.warnings),
         }

@@ -13,6 +13,8 @@ from typing import Any
 
 import gradio as gr
 
+from studio.errors import StudioError
+from studio.job_kinds import SPEECH
 from studio.pipelines.analyze import ANALYSIS_TASKS
 from studio.settings import Settings
 from ui.service import StudioService, readable_errors
@@ -71,9 +73,7 @@ def _watch(service: StudioService, render: Any, outputs: int) -> Any:
             return (status_html(None), *[gr.skip()] * (outputs + 1))
         try:
             job = service.job(job_id)
-        except gr.Error:
-            raise
-        except Exception:
+        except StudioError:  # a job this server no longer keeps (retention) or never had
             return (status_html(None), *[gr.skip()] * (outputs + 1))
         if not job.finished or shown == job.id:
             return (status_html(job), *[gr.skip()] * (outputs + 1))
@@ -87,7 +87,7 @@ def _analyze_tab(service: StudioService) -> None:
         with gr.Column(scale=1):
             video = gr.Video(label="Video", sources=["upload"], elem_id="analyze-video")
             use_demo = gr.Button("Use the demo video", size="sm")
-            tasks = gr.CheckboxGroup(list(ANALYSIS_TASKS), value=list(ANALYSIS_TASKS), label="Tasks")
+            tasks = gr.CheckboxGroup([*ANALYSIS_TASKS, SPEECH], value=list(ANALYSIS_TASKS), label="Tasks")
             fps = gr.Number(5, label="Analysis FPS (independent of the video's own rate)", minimum=0.1, maximum=240)
             detector = gr.Dropdown(
                 ["auto", *service.model_names("detect")], value="auto", label="Detector", allow_custom_value=True
@@ -239,11 +239,11 @@ def _jobs_tab(service: StudioService) -> None:
     table = gr.Dataframe(headers=headers, label="Jobs (newest first)", interactive=False, elem_id="jobs-table")
     with gr.Row():
         job_id = gr.Textbox(label="Job id", scale=3, elem_id="jobs-id")
-        open_job = gr.Button("Open result", scale=1)
+        open_job = gr.Button("Open result", scale=1, elem_id="jobs-open")
         stop = gr.Button("Cancel", variant="stop", scale=1)
     wait_s = gr.Number(0, visible=False)  # API clients may wait for the job to finish
     details = gr.JSON(label="Job")
-    files = gr.File(label="Outputs", file_count="multiple")
+    files = gr.File(label="Outputs", file_count="multiple", elem_id="jobs-files")
 
     @readable_errors
     def job_status(job_id: str) -> dict[str, Any]:

@@ -74,7 +74,7 @@ def test_analyze_the_demo_through_the_api(app: App, demo: DemoMedia) -> None:
     assert job["status"] == "queued" and job["kind"] == "analyze" and "folder" not in job
     done, seen = app.wait(job["id"])
     assert done["status"] == "done", done
-    assert seen[-1] == "done" and set(seen) <= {"queued", "running", "done"}
+    assert seen[-1] == "done" and "running" in seen and set(seen) <= {"queued", "running", "done"}
     status, files = app.client.predict(job["id"], 0, api_name="/job_result")
     by_name = {Path(f).name: Path(f) for f in files}
     assert set(by_name) == {"timeline.json", "annotated.mp4"}
@@ -90,6 +90,26 @@ def test_analyze_the_demo_through_the_api(app: App, demo: DemoMedia) -> None:
     annotated = media.probe(by_name["annotated.mp4"])
     assert annotated.codec == "h264" and annotated.pixel_format == "yuv420p"  # plays in every browser
     assert annotated.frame_count == media.probe(demo.video).frame_count
+
+
+def test_speech_lands_on_the_analysis_timeline_and_its_picture(app: App, demo: DemoMedia) -> None:
+    from PIL import Image
+
+    from ui.views import timeline_picture
+
+    job = app.analyze(demo.video, ["motion", "speech"], fps=2)
+    done, _ = app.wait(job["id"])
+    assert done["status"] == "done", done
+    _, files = app.client.predict(job["id"], 0, api_name="/job_result")
+    timeline = json.loads(next(Path(f) for f in files if f.endswith("timeline.json")).read_text())
+    narration = " ".join(line["text"] for line in demo.truth["narration"])
+    assert word_error_rate(narration, timeline["transcript"]["text"]).wer <= 0.15
+    assert done["summary"]["speech_segments"] == len(timeline["transcript"]["segments"]) >= 4
+    picture = np.asarray(Image.open(timeline_picture(app.service.job(job["id"]))).convert("RGB")).astype(int)
+    seagreen = np.all(np.abs(picture - (46, 139, 87)) <= 3, axis=-1)  # the speech lane's colour
+    assert seagreen.sum() > 500
+    message = _error_of(lambda: app.analyze(demo.video, ["speech"]))
+    assert message.startswith("speech is added to an analysis")
 
 
 def test_transcribe_speech_through_the_api(app: App, tmp_path: Path) -> None:
@@ -227,3 +247,43 @@ def test_jobs_survive_a_restart_and_a_killed_one_is_interrupted(tmp_path: Path, 
         assert kept["status"] == "done" and {Path(f).name for f in files} == {"timeline.json", "annotated.mp4"}
     finally:
         again.close()
+
+
+def test_mcp_tools_and_the_upload_limit(tmp_path: Path, demo: DemoMedia) -> None:
+    pytest.importorskip("mcp")
+    import httpx
+
+    cache = default_cache()
+    service = StudioService.create(replace(cache.settings, outputs_dir=tmp_path / "outputs"), cache=cache)
+    running, url = launch(ServeOptions(port=None, mcp=True, max_upload_mb=1), service=service, block=False)
+    try:
+        tools = {tool["name"] for tool in httpx.get(url + "gradio_api/mcp/schema", timeout=30).json()}
+        assert {"analyze", "transcribe", "job_status", "job_result", "cancel", "models"} <= tools
+        assert not {name for name in tools if name.startswith(("watch_", "remember_", "_"))}  # page plumbing stays out
+        client = Client(url, verbose=False)
+        big = tmp_path / "big.mp4"
+        big.write_bytes(demo.video.read_bytes() * (2 * 2**20 // demo.video.stat().st_size + 1))
+        message = _error_of(lambda: client.predict(handle_file(str(big)), ["detect"], 5, "auto", "", "", "", "", 1,
+                                                   api_name="/analyze"))  # fmt: skip
+        assert "exceeds the maximum file size of 1048576 bytes" in message
+    finally:
+        running.close()
+        service.close()
+
+
+def test_studio_serve_refuses_bad_options() -> None:
+    from studio.cli import main
+
+    assert main(["serve", "--auth", "only-a-user"]) == 2
+    assert main(["serve", "--port", "70000"]) == 2
+    assert main(["serve", "--max-queue", "0"]) == 2
+
+
+def test_the_space_starts_on_the_offline_defaults() -> None:
+    from ui.space import install_offline_defaults
+
+    settings = default_cache().settings
+    assert install_offline_defaults(settings) == []  # make setup installed them; nothing to fetch
+    front = Path("README.md").read_text(encoding="utf-8").split("---")[1]
+    assert "sdk: gradio" in front and "app_file: app.py" in front and "python_version:" in front
+    assert "from ui.space import main" in Path("app.py").read_text(encoding="utf-8")

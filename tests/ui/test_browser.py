@@ -110,6 +110,16 @@ def test_analyze_the_demo_in_the_browser(page: tuple[WebDriver, str], demo: Demo
         driver.save_screenshot(str(ARTIFACTS / f"{name.lower()}.png"))
     jobs_text = _text(driver.find_element(By.CSS_SELECTOR, "#jobs-table"))
     assert "analyze" in jobs_text and "done" in jobs_text
+    _tab(driver, "Jobs")  # re-open a finished job's result: pick its row, then "Open result"
+    job_id = next(_text(c) for c in driver.find_elements(By.CSS_SELECTOR, "#jobs-table td") if _text(c)[:2] == "20")
+    cells = driver.find_elements(By.XPATH, f"//*[@id='jobs-table']//*[normalize-space(text())='{job_id}']")
+    cell = next((c for c in cells if c.is_displayed()), None)
+    assert cell is not None, [(c.tag_name, c.is_displayed()) for c in cells]
+    cell.click()
+    _wait(driver, "#jobs-id textarea, #jobs-id input", 30, lambda found: found[0].get_attribute("value"))
+    driver.find_element(By.CSS_SELECTOR, "#jobs-open").click()
+    _wait(driver, "#jobs-files [aria-label='timeline.json']", 30)
+    _wait(driver, "#jobs-files [aria-label='annotated.mp4']", 30)
 
 
 def test_the_page_shows_a_running_job_again_after_a_reload(page: tuple[WebDriver, str], demo: DemoMedia) -> None:
