@@ -66,7 +66,7 @@ def _rate(done: float, elapsed: float, unit: str) -> str:
 
 def _log_lines(what: str, total: float, unit: str, stream: TextIO) -> Progress:
     started = time.monotonic()
-    next_step = 0.0
+    next_step = LOG_STEP  # no line at 0 %: a command that fails at once prints its error alone
 
     def progress(fraction: float, stage: str) -> None:
         nonlocal next_step

@@ -123,7 +123,9 @@ def test_a_full_disk_is_a_one_line_error_and_keeps_the_previous_output(folder: P
     result = studio("analyze", "walk.mp4", "--tasks", "motion", "--annotate", "out.mp4", "-o", "out.json",
                     cwd=folder, preexec_fn=lambda: _file_size_limit(20_000))  # fmt: skip
     assert result.returncode == 7, result.stderr
-    assert result.stderr.startswith("error: out.mp4: could not be written (")
+    lines = result.stderr.splitlines()  # progress lines in a log, then the one-line error
+    assert lines[-1].startswith("error: out.mp4: could not be written (")
+    assert all(line.startswith("analyze: ") for line in lines[:-1])
     assert "Traceback" not in result.stderr and "unexpected" not in result.stderr
     assert (folder / "out.mp4").read_bytes() == b"previous"
     assert not (folder / "out.json").exists() and _leftovers(folder) == []
