@@ -15,7 +15,7 @@ temporal VAEs of Wan, LTX-Video and CogVideoX need).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
@@ -118,13 +118,19 @@ class TextToVideoModel(Protocol):
 
 @dataclass(frozen=True)
 class GeneratedVideo(GenerationRequest, JsonResult):
-    """One generated video: the request that made it (so it can be made again), where it is,
-    the model and device, and how long it took."""
+    """One generated video: the request that made it (so it can be made again with
+    ``studio generate --from`` its sidecar), where it is, the model, device, load options and
+    library versions, and how long it took."""
 
     path: str
     model: str
     device: str
     processing_s: float
+    revision: str | None = None  # the model's pinned revision, when its spec has one
+    dtype: str | None = None  # load options: None is the adapter's default for the device
+    offload: str = "none"
+    thumbnail: str | None = None  # the first frame as PNG, beside the video
+    versions: dict[str, str] = field(default_factory=dict)  # library versions that made it
     schema_version: int = SCHEMA_VERSION
 
     @property

@@ -1,4 +1,4 @@
-"""The kinds of job the service runs: analyze, transcribe, install.
+"""The kinds of job the service runs: analyze, transcribe, generate, install.
 
 Each kind turns JSON settings into the same options the CLI builds and calls the same
 pipeline; ``check`` refuses bad settings, unknown models and unreadable media before a job is
@@ -22,6 +22,7 @@ __all__ = ["SPEECH", "SUBTITLE_FORMATS", "default_job_kinds"]
 
 SUBTITLE_FORMATS = ("srt", "vtt", "txt", "json")
 SPEECH = "speech"  # an analysis task of the service: the video's speech on the same timeline
+GENERATE_TASK = "text-to-video"
 SPEECH_SHARE = 0.3  # of an analysis with speech, the share of progress the transcription gets
 
 
@@ -197,6 +198,43 @@ class StudioJobs:
         }
         return JobOutcome(outputs, summary)
 
+    # -- generate ---------------------------------------------------------------------------
+    def _generation(self, settings: dict[str, Any]) -> tuple[str, Any, Any]:
+        from studio.generation import GenerateOptions
+        from studio.registry import LoadOptions
+
+        def number(name: str, kind: type = int) -> Any:
+            value = settings.get(name)
+            if value in (None, "") or (name == "seed" and float(value) < 0):  # -1: a random seed
+                return None
+            return _whole(value, name) if kind is int else float(value)
+
+        options = GenerateOptions(
+            negative_prompt=str(settings.get("negative_prompt") or ""), seed=number("seed"), steps=number("steps"),
+            guidance_scale=number("guidance_scale", float), width=number("width"), height=number("height"),
+            frames=number("frames"), fps=number("fps"),
+        )  # fmt: skip
+        load = LoadOptions(dtype=settings.get("dtype") or None, offload=str(settings.get("offload") or "none"))
+        return str(settings.get("prompt") or ""), options, load
+
+    def check_generate(self, settings: dict[str, Any], inputs: dict[str, Path]) -> dict[str, Any]:
+        from studio.generation import resolve_request
+
+        prompt, options, _ = self._generation(settings)
+        spec = self.cache.registry.choose(GENERATE_TASK, settings.get("model") or None, self.cache.settings)
+        resolve_request(prompt, options, spec.params, options.seed or 0)  # size, frames, prompt: before any weights
+        return {**settings, "model": spec.name}
+
+    def run_generate(self, job: JobContext) -> JobOutcome:
+        from studio.pipelines.generate import generate_video
+
+        prompt, options, load = self._generation(job.settings)
+        video = generate_video(prompt, job.folder / "video.mp4", model=job.settings.get("model"), options=options,
+                               load=load, cache=self.cache, progress=job.progress, cancel=job.cancel)  # fmt: skip
+        summary = {name: getattr(video, name) for name in ("seed", "frames", "width", "height", "fps", "model")}
+        summary["processing_s"] = video.processing_s
+        return JobOutcome({"video": "video.mp4", "sidecar": "video.json", "thumbnail": "video.png"}, summary)
+
     # -- install ----------------------------------------------------------------------------
     def _install_names(self, settings: dict[str, Any]) -> list[str]:
         registry = self.cache.registry
@@ -228,6 +266,7 @@ class StudioJobs:
         return {
             "analyze": JobKind("analyze", self.run_analyze, self.check_analyze),
             "transcribe": JobKind("transcribe", self.run_transcribe, self.check_transcribe),
+            "generate": JobKind("generate", self.run_generate, self.check_generate),
             "install": JobKind("install", self.run_install, self.check_install, heavy=False),
         }
 

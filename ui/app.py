@@ -1,9 +1,9 @@
 """The studio's page and API: ``build_demo(settings) -> gr.Blocks``, importable without launching.
 
-Tabs Analyze, Transcribe, Jobs and Models. Every run is a job in the server's runner, so a
+Tabs Analyze, Transcribe, Generate, Jobs and Models. Every run is a job in the server's runner, so a
 closed tab does not stop it and the page shows it again after a reload (the job id is kept in
 the browser; a timer polls its status). Every event has an ``api_name``; the typed endpoints
-for programs are ``/analyze``, ``/transcribe``, ``/job_status``, ``/job_result``, ``/cancel``
+for programs are ``/analyze``, ``/transcribe``, ``/generate``, ``/job_status``, ``/job_result``, ``/cancel``
 and ``/models`` (see the README for a ``gradio_client`` example).
 """
 
@@ -13,10 +13,11 @@ from typing import Any
 
 import gradio as gr
 
-from studio.errors import StudioError
 from studio.job_kinds import SPEECH
 from studio.pipelines.analyze import ANALYSIS_TASKS
 from studio.settings import Settings
+from ui.generate_tab import generate_tab
+from ui.polling import POLL_S, job_id_of, watch_job
 from ui.service import StudioService, readable_errors
 from ui.views import TABLE_HEADERS, analysis_rows, status_html, timeline_picture, transcript_lines
 
@@ -25,7 +26,6 @@ __all__ = ["build_demo"]
 LANGUAGES = ["auto", "en", "de", "fr", "es", "it", "pt", "nl", "pl", "ru", "uk", "tr", "ar", "hi", "ja", "ko", "zh"]
 VIDEO_TYPES = [".mp4", ".mov", ".mkv", ".webm", ".avi", ".m4v", ".ts", ".mpg", ".mpeg", ".wmv", ".flv"]
 AUDIO_TYPES = [".wav", ".mp3", ".m4a", ".aac", ".flac", ".ogg", ".opus", ".wma", ".webm"]
-POLL_S = 1.0  # how often an open page asks for its job's progress
 
 
 def _demo_video(service: StudioService) -> str:
@@ -52,34 +52,14 @@ def build_demo(settings: Settings | None = None, service: StudioService | None =
                 _analyze_tab(service)
             with gr.Tab("Transcribe", id="transcribe"):
                 _transcribe_tab(service)
+            with gr.Tab("Generate", id="generate"):
+                generate_tab(service)
             with gr.Tab("Jobs", id="jobs"):
                 _jobs_tab(service)
             with gr.Tab("Models", id="models"):
                 _models_tab(service)
     demo.studio = service  # for the launcher to close the runner
     return demo
-
-
-def _job_id_of(job: dict[str, Any]) -> str:
-    return str(job["id"])
-
-
-def _watch(service: StudioService, render: Any, outputs: int) -> Any:
-    """A timer handler: the status line while a job runs; its results once, when it ends."""
-
-    @readable_errors
-    def tick(job_id: str | None, shown: str | None) -> tuple[Any, ...]:
-        if not job_id:
-            return (status_html(None), *[gr.skip()] * (outputs + 1))
-        try:
-            job = service.job(job_id)
-        except StudioError:  # a job this server no longer keeps (retention) or never had
-            return (status_html(None), *[gr.skip()] * (outputs + 1))
-        if not job.finished or shown == job.id:
-            return (status_html(job), *[gr.skip()] * (outputs + 1))
-        return (status_html(job), *render(job), job.id)
-
-    return tick
 
 
 def _analyze_tab(service: StudioService) -> None:
@@ -157,9 +137,9 @@ def _analyze_tab(service: StudioService) -> None:
         job,
         api_name="analyze",
         queue=False,  # queuing is light (checks, a hard link); the job itself waits in the runner
-    ).success(_job_id_of, job, job_id, api_name="remember_analyze_job", api_visibility="undocumented", queue=False)
+    ).success(job_id_of, job, job_id, api_name="remember_analyze_job", api_visibility="undocumented", queue=False)
     gr.Timer(POLL_S).tick(
-        _watch(service, render, 4),
+        watch_job(service, render, 4),
         [job_id, shown],
         [status, annotated, picture, table, files, shown],
         api_name="watch_analyze",
@@ -222,9 +202,9 @@ def _transcribe_tab(service: StudioService) -> None:
         job,
         api_name="transcribe",
         queue=False,  # queuing is light (checks, a hard link); the job itself waits in the runner
-    ).success(_job_id_of, job, job_id, api_name="remember_transcribe_job", api_visibility="undocumented", queue=False)
+    ).success(job_id_of, job, job_id, api_name="remember_transcribe_job", api_visibility="undocumented", queue=False)
     gr.Timer(POLL_S).tick(
-        _watch(service, render, 2),
+        watch_job(service, render, 2),
         [job_id, shown],
         [status, text, files, shown],
         api_name="watch_transcribe",

@@ -4,7 +4,10 @@ The pipeline resolves the model and every default (:func:`studio.generation.reso
 before loading anything, draws a seed when none is given (and records it), reports progress
 and checks cancel after every denoising step, once for every family, and writes the frames
 atomically: the video appears only when complete, and a cancel, an error or a signal leaves
-the old file (if any) as it was. Nothing here knows a concrete model family.
+the old file (if any) as it was. Beside the video go its first frame as a PNG thumbnail and
+a JSON sidecar (every setting, the seed, model, revision, load options, library versions and
+timings) from which ``studio generate --from`` makes it again. Nothing here knows a concrete
+model family.
 """
 
 from __future__ import annotations
@@ -13,20 +16,23 @@ import dataclasses
 import os
 import secrets
 import time
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
 
 import numpy as np
 
 from studio import media
 from studio.errors import ModelLoadError
 from studio.generation import MAX_SEED, GeneratedVideo, GenerateOptions, TextToVideoModel, resolve_request
-from studio.outputs import check_outputs
+from studio.outputs import atomic_path, check_outputs, write_json
 from studio.progress import CancelFlag, Progress, check_cancel
 from studio.registry import LoadOptions, ModelCache, ModelSpec, default_cache
 
-__all__ = ["generate_video"]
+__all__ = ["generate_video", "library_versions", "sidecar_path"]
 
 TASK = "text-to-video"
 WRITE_SHARE = 0.05  # of the progress bar: encoding after the last step
+VERSIONED = ("media-studio", "torch", "diffusers", "transformers", "accelerate", "av")
 
 
 def _checked_frames(frames: np.ndarray, spec: ModelSpec, height: int, width: int) -> np.ndarray:
@@ -56,7 +62,7 @@ def generate_video(
     options = options or GenerateOptions()
     cache = cache or default_cache()
     media.check_video_suffix(output)
-    check_outputs([], [output])
+    check_outputs([], [output, Path(output).with_suffix(".png"), sidecar_path(output)])
     spec = cache.registry.choose(TASK, model, cache.settings)
     seed = options.seed if options.seed is not None else secrets.randbelow(MAX_SEED + 1)
     request = resolve_request(prompt, options, spec.params, seed)
@@ -74,8 +80,39 @@ def generate_video(
     with media.VideoWriter(output, fps=request.fps) as writer:
         for frame in frames:
             writer.write(frame)
+    thumbnail = _thumbnail(frames[0], Path(output).with_suffix(".png"))
     if progress is not None:
         progress(1.0, f"{len(frames)} frames written")
     made = {**dataclasses.asdict(request), "frames": len(frames)}
-    seconds = round(time.perf_counter() - started, 3)
-    return GeneratedVideo(**made, path=os.fsdecode(output), model=spec.name, device=device, processing_s=seconds)
+    load = load or LoadOptions()
+    video = GeneratedVideo(
+        **made, path=os.fsdecode(output), model=spec.name, device=device,
+        processing_s=round(time.perf_counter() - started, 3), revision=spec.revision, dtype=load.dtype,
+        offload=load.offload, thumbnail=os.fsdecode(thumbnail), versions=library_versions(),
+    )  # fmt: skip
+    write_json(sidecar_path(output), video.to_dict())
+    return video
+
+
+def sidecar_path(video: str | os.PathLike[str]) -> Path:
+    """Where a generated video's JSON sidecar is written: beside it, ``.json`` for its suffix."""
+    return Path(video).with_suffix(".json")
+
+
+def library_versions() -> dict[str, str]:
+    """The versions of the libraries that shape a generated video, where installed."""
+    found = {}
+    for name in VERSIONED:
+        try:
+            found[name] = version(name)
+        except PackageNotFoundError:
+            continue
+    return found
+
+
+def _thumbnail(frame: np.ndarray, target: Path) -> Path:
+    from PIL import Image
+
+    with atomic_path(target) as temporary:
+        Image.fromarray(frame).save(temporary, format="PNG")
+    return target

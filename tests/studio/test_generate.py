@@ -146,3 +146,34 @@ def test_the_cli_generates_with_a_plugin_family(cache: ModelCache, tmp_path: Pat
     refused = subprocess.run([studio, "generate", " ", "-o", str(out)], capture_output=True, text=True, env=env,
                              timeout=120, check=False)  # fmt: skip
     assert refused.returncode == 2 and "error: the prompt is empty" in refused.stderr
+
+
+def test_a_sidecar_and_thumbnail_sit_beside_the_video_and_make_it_again(cache: ModelCache, tmp_path: Path) -> None:
+    import json
+    import os
+    import subprocess
+
+    from PIL import Image
+
+    first = generate_video("a square", tmp_path / "first.mp4", cache=cache, options=GenerateOptions(frames=5))
+    sidecar = json.loads((tmp_path / "first.json").read_text())
+    assert GeneratedVideo.from_dict(sidecar) == first
+    assert sidecar["seed"] == first.seed and sidecar["model"] == "toy-t2v" and sidecar["offload"] == "none"
+    assert {"media-studio", "av"} <= set(sidecar["versions"]) and sidecar["duration_s"] == 5 / 8
+    thumbnail = np.asarray(Image.open(tmp_path / "first.png").convert("RGB"))
+    decoded = _frames(tmp_path / "first.mp4")[0].astype(int)
+    assert thumbnail.shape == decoded.shape and np.abs(thumbnail - decoded).mean() < 2  # the first frame, lossless
+    studio = str(Path(sys.executable).parent / "studio")
+    env = {**os.environ, "PYTHONPATH": str(tmp_path / "site"), "MEDIA_STUDIO_HOME": str(tmp_path / "home")}
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([studio, "generate", *args], capture_output=True, text=True, env=env, timeout=120)
+
+    done = cli("--from", str(tmp_path / "first.json"), "-o", str(tmp_path / "again.mp4"))
+    assert done.returncode == 0, done.stderr
+    assert np.array_equal(_frames(tmp_path / "first.mp4"), _frames(tmp_path / "again.mp4"))
+    longer = cli("--from", str(tmp_path / "first.json"), "--frames", "9", "-o", str(tmp_path / "longer.mp4"))
+    assert longer.returncode == 0 and media.probe(tmp_path / "longer.mp4").frame_count == 9  # a flag given wins
+    (tmp_path / "broken.json").write_text("{}")
+    refused = cli("--from", str(tmp_path / "broken.json"), "-o", str(tmp_path / "x.mp4"))
+    assert refused.returncode == 2 and "not the sidecar of a generated video" in refused.stderr

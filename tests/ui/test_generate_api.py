@@ -1,0 +1,101 @@
+"""Text-to-video as a job through the API: a tiny random-weight Wan pipeline from a local folder."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+pytest.importorskip("gradio")
+pytest.importorskip("diffusers")
+from gradio_client import Client
+
+from evaluations.tiny_pipelines import save_tiny_wan
+from models.generate_diffusers import SPECS
+from studio import media
+from studio.registry import ModelCache, Registry, default_registry
+from studio.settings import Settings
+from ui.generate_tab import missing_model_notice
+from ui.launch import ServeOptions, launch
+from ui.service import StudioService
+
+TINY = {"width": 32, "height": 32, "frames": 9, "fps": 8, "steps": 3, "call": {"max_sequence_length": 16}}
+
+
+class App:
+    def __init__(self, cache: ModelCache) -> None:
+        self.service = StudioService.create(cache.settings, cache=cache)
+        self.demo, url = launch(ServeOptions(port=None), service=self.service, block=False)
+        self.client = Client(url, verbose=False)
+
+    def generate(self, prompt: str, seed: int = -1, **values: Any) -> dict[str, Any]:
+        args = {"width": None, "height": None, "frames": None, "fps": None, "steps": None, **values}
+        return self.client.predict(prompt, "", "auto", seed, args["steps"], None, args["width"], args["height"],  # type: ignore[no-any-return]
+                                   args["frames"], args["fps"], "auto", "none", api_name="/generate")  # fmt: skip
+
+    def close(self) -> None:
+        self.demo.close()
+        self.service.close()
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[App]:
+    folder = save_tiny_wan(tmp_path_factory.mktemp("tiny-wan"))
+    home = tmp_path_factory.mktemp("home")
+    wan = next(spec for spec in SPECS if spec.name == "wan2.1-t2v-1.3b")
+    tiny = dataclasses.replace(wan, name="tiny-wan", source=f"path:{folder}", params={**wan.params, **TINY})
+    running = App(ModelCache(Registry([tiny]), Settings(home, home / "models", home / "outputs", device="cpu")))
+    yield running
+    running.close()
+
+
+def test_generate_as_a_job_reports_its_seed_and_makes_it_again(app: App) -> None:
+    job = app.generate("a red car on the street")
+    assert job["status"] == "queued" and job["kind"] == "generate"
+    done, files = app.client.predict(job["id"], 300, api_name="/job_result")
+    assert done["status"] == "done", done
+    by_name = {Path(f).name: Path(f) for f in files}
+    assert set(by_name) == {"video.mp4", "video.json", "video.png"}
+    info = media.probe(by_name["video.mp4"])
+    assert (info.width, info.height, info.frame_count, info.fps, info.codec) == (32, 32, 9, 8, "h264")
+    sidecar = json.loads(by_name["video.json"].read_text())
+    assert sidecar["seed"] == done["summary"]["seed"] and sidecar["model"] == "tiny-wan" and sidecar["steps"] == 3
+    again = app.generate("a red car on the street", seed=sidecar["seed"])
+    _, files_again = app.client.predict(again["id"], 300, api_name="/job_result")
+    video_again = next(Path(f) for f in files_again if f.endswith(".mp4"))
+    first = np.stack([f.image for f in media.iter_frames(by_name["video.mp4"])])
+    second = np.stack([f.image for f in media.iter_frames(video_again)])
+    assert np.array_equal(first, second)
+
+
+def _error_of(call: Any) -> str:
+    with pytest.raises(Exception) as caught:
+        call()
+    return str(caught.value)
+
+
+def test_bad_requests_are_refused_before_any_weights_load(app: App) -> None:
+    loads = app.service.cache.stats.loads
+    assert _error_of(lambda: app.generate("   ")) == "the prompt is empty: describe the video to make"
+    message = _error_of(lambda: app.generate("a cat", frames=10))
+    assert message.startswith("this model makes frame counts of 1 + a multiple of 4: got 10, try 9 or 13")
+    assert "16" in _error_of(lambda: app.generate("a cat", width=30))  # sizes are multiples of 16
+    assert app.service.cache.stats.loads == loads
+
+
+def test_without_a_text_to_video_model_the_tab_says_what_to_install(tmp_path: Path) -> None:
+    settings = Settings(tmp_path, tmp_path / "models", tmp_path / "outputs")
+    service = StudioService.create(settings, cache=ModelCache(default_registry(), settings))
+    try:
+        notice = missing_model_notice(service)
+        assert "No text-to-video model is installed" in notice
+        assert "`studio models install wan2.1-t2v-1.3b`" in notice
+        with pytest.raises(Exception, match="studio models install"):
+            service.submit("generate", {"prompt": "a cat"}, {})
+    finally:
+        service.close()

@@ -1,0 +1,100 @@
+"""The Generate tab: a prompt in, a video, its thumbnail and its sidecar out, as a job.
+
+With no text-to-video model installed the tab says which one to install and how; a submit
+then gets the same one-line message, and nothing else on the page is affected.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import gradio as gr
+
+from studio.job_kinds import GENERATE_TASK
+from studio.specs import DTYPES, OFFLOADS
+from ui.polling import POLL_S, job_id_of, watch_job
+from ui.service import StudioService, readable_errors
+from ui.views import status_html
+
+__all__ = ["generate_tab", "missing_model_notice"]
+
+
+def missing_model_notice(service: StudioService) -> str:
+    """Empty when a text-to-video model is installed; otherwise what to install, and how."""
+    specs = service.cache.registry.specs(GENERATE_TASK)
+    if any(spec.is_installed(service.settings) for spec in specs):
+        return ""
+    if not specs:
+        return "**No text-to-video model is registered.** Install the extra: `pip install 'media-studio[generate]'`."
+    best = max(specs, key=lambda spec: spec.priority)
+    others = ", ".join(f"`{spec.name}`" for spec in specs if spec is not best)
+    return (
+        f"**No text-to-video model is installed.** On a machine with a network: `{best.install_command}` "
+        f"({best.license}, about {best.size_mb or 0:.0f} MB). Also registered: {others}."
+    )
+
+
+def generate_tab(service: StudioService) -> None:
+    notice = gr.Markdown(missing_model_notice(service), elem_id="generate-notice")
+    with gr.Row():
+        with gr.Column(scale=1):
+            prompt = gr.Textbox(label="Prompt", lines=3, placeholder="a red car driving along a beach at sunset")
+            negative = gr.Textbox(label="Negative prompt", lines=1)
+            model = gr.Dropdown(["auto", *service.model_names(GENERATE_TASK)], value="auto", label="Model",
+                                allow_custom_value=True)  # fmt: skip
+            with gr.Row():
+                seed = gr.Number(-1, precision=0, label="Seed (-1: random, reported)")
+                steps = gr.Number(None, precision=0, label="Steps (empty: the model's)")
+                guidance = gr.Number(None, label="Guidance (empty: the model's)")
+            with gr.Row():
+                width = gr.Number(None, precision=0, label="Width")
+                height = gr.Number(None, precision=0, label="Height")
+                frames = gr.Number(None, precision=0, label="Frames")
+                fps = gr.Number(None, precision=0, label="FPS")
+            with gr.Accordion("GPU memory", open=False):
+                dtype = gr.Dropdown(["auto", *DTYPES], value="auto", label="Weights dtype")
+                offload = gr.Radio(list(OFFLOADS), value="none", label="CPU offload")
+            run = gr.Button("Generate", variant="primary", elem_id="generate-run")
+        with gr.Column(scale=2):
+            status = gr.HTML(status_html(None), elem_id="generate-status")
+            job = gr.JSON(label="Job", visible=False)
+            video = gr.Video(label="Video", interactive=False, elem_id="generate-video")
+            used = gr.JSON(label="Sidecar: every setting, the seed used, the model, timings")
+            files = gr.File(label="Downloads (MP4, thumbnail, sidecar JSON)", file_count="multiple")
+    job_id = gr.BrowserState(None, storage_key="studio-generate-job")
+    shown = gr.State(None)
+
+    @readable_errors
+    def generate(prompt: str, negative_prompt: str, model: str, seed: float | None, steps: float | None,
+                 guidance_scale: float | None, width: float | None, height: float | None, frames: float | None,
+                 fps: float | None, dtype: str, offload: str) -> dict[str, Any]:  # fmt: skip
+        """Queue a text-to-video generation; returns the job (its result reports the seed used)."""
+        settings = {"prompt": prompt, "negative_prompt": negative_prompt,
+                    "model": None if model in (None, "", "auto") else model, "seed": seed, "steps": steps,
+                    "guidance_scale": guidance_scale, "width": width, "height": height, "frames": frames, "fps": fps,
+                    "dtype": None if dtype in (None, "", "auto") else dtype, "offload": offload}  # fmt: skip
+        return service.submit("generate", settings, {})
+
+    def render(job: Any) -> tuple[Any, ...]:
+        paths = job.output_paths()
+        sidecar = json.loads(paths["sidecar"].read_text(encoding="utf-8")) if "sidecar" in paths else job.summary
+        return (str(paths["video"]) if "video" in paths else None, sidecar, [str(p) for p in paths.values()])
+
+    inputs = [prompt, negative, model, seed, steps, guidance, width, height, frames, fps, dtype, offload]
+    run.click(generate, inputs, job, api_name="generate", queue=False).success(
+        job_id_of, job, job_id, api_name="remember_generate_job", api_visibility="undocumented", queue=False
+    )
+    gr.Timer(POLL_S).tick(
+        watch_job(service, render, 3),
+        [job_id, shown],
+        [status, video, used, files, shown],
+        api_name="watch_generate",
+        api_visibility="undocumented",
+        concurrency_limit=None,
+        show_progress="hidden",
+    )
+    gr.Timer(10 * POLL_S).tick(
+        lambda: missing_model_notice(service), None, notice, api_name="generate_notice",
+        api_visibility="undocumented", show_progress="hidden",
+    )  # fmt: skip
