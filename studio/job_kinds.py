@@ -204,8 +204,10 @@ class StudioJobs:
         from studio.registry import LoadOptions
 
         def number(name: str, kind: type = int) -> Any:
+            """None (the model's own; for the seed a random one) for empty, negative, and for
+            sizes and counts zero, which is what a form's empty number field sends."""
             value = settings.get(name)
-            if value in (None, "") or (name == "seed" and float(value) < 0):  # -1: a random seed
+            if value in (None, "") or float(value) < 0 or (kind is int and name != "seed" and float(value) == 0):
                 return None
             return _whole(value, name) if kind is int else float(value)
 

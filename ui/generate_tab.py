@@ -45,13 +45,14 @@ def generate_tab(service: StudioService) -> None:
                                 allow_custom_value=True)  # fmt: skip
             with gr.Row():
                 seed = gr.Number(-1, precision=0, label="Seed (-1: random, reported)")
-                steps = gr.Number(None, precision=0, label="Steps (empty: the model's)")
-                guidance = gr.Number(None, label="Guidance (empty: the model's)")
+                steps = gr.Number(0, precision=0, minimum=0, label="Steps (0: the model's own)")
+                guidance = gr.Number(-1, label="Guidance (-1: the model's own)")
+            gr.Markdown("Size, frames and FPS: 0 takes the model's own (Wan 832×480, 33 frames at 16 FPS).")
             with gr.Row():
-                width = gr.Number(None, precision=0, label="Width")
-                height = gr.Number(None, precision=0, label="Height")
-                frames = gr.Number(None, precision=0, label="Frames")
-                fps = gr.Number(None, precision=0, label="FPS")
+                width = gr.Number(0, precision=0, minimum=0, label="Width")
+                height = gr.Number(0, precision=0, minimum=0, label="Height")
+                frames = gr.Number(0, precision=0, minimum=0, label="Frames")
+                fps = gr.Number(0, precision=0, minimum=0, label="FPS")
             with gr.Accordion("GPU memory", open=False):
                 dtype = gr.Dropdown(["auto", *DTYPES], value="auto", label="Weights dtype")
                 offload = gr.Radio(list(OFFLOADS), value="none", label="CPU offload")
