@@ -82,3 +82,29 @@ def test_tiny_wan_on_cuda_in_bfloat16_with_model_offload(tiny_wan: Path, tmp_pat
         result = generate_video("a cat", tmp_path / f"{offload}.mp4", cache=cache, options=GenerateOptions(seed=3),
                                 load=LoadOptions(dtype="bfloat16", offload=offload))  # fmt: skip
         assert result.device == "cuda" and media.probe(tmp_path / f"{offload}.mp4").frame_count == 9
+
+
+@pytest.mark.gpu
+def test_generate_jobs_share_the_one_device_slot_on_cuda(tiny_wan: Path, tmp_path: Path) -> None:
+    """Two generation jobs submitted at once through the service's runner run one after the
+    other on the GPU, each with its seed, and make identical videos from the same seed."""
+    torch = pytest.importorskip("torch")
+    if not torch.cuda.is_available():
+        pytest.skip("no CUDA device")
+    from studio.job_kinds import default_job_kinds
+    from studio.jobs import JobRunner
+
+    runner = JobRunner(tmp_path / "jobs", default_job_kinds(_cache(tiny_wan, tmp_path, device="cuda")), workers=2)
+    runner.start()
+    try:
+        settings = {"prompt": "a cat", "seed": 5, "dtype": "bfloat16"}
+        jobs = [runner.submit("generate", settings), runner.submit("generate", settings)]
+        done = [runner.wait(job.id, 300) for job in jobs]
+        assert [job.status for job in done] == ["done", "done"], [job.error for job in done]
+        first, second = sorted(done, key=lambda job: job.started_at or 0)
+        assert second.started_at is not None and first.finished_at is not None
+        assert second.started_at >= first.finished_at  # never two models computing at once on the device
+        a, b = (_frames(job.output_paths()["video"]) for job in done)
+        assert np.array_equal(a, b) and done[0].summary["seed"] == 5
+    finally:
+        runner.close()
