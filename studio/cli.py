@@ -221,7 +221,8 @@ def cmd_generate(args: argparse.Namespace) -> int:
         result = generate_video(values["prompt"], args.output, model=values.get("model"), options=options, load=load,
                                 progress=progress)  # fmt: skip
     _print_json(result.to_dict())
-    print(f"{result.frames} frames {result.width}x{result.height} at {result.fps} fps, seed {result.seed}, "
+    made = f" ({result.frames} made at {result.model_fps} fps, interpolated)" if result.fps != result.model_fps else ""
+    print(f"{result.video_frames} frames{made} {result.width}x{result.height} at {result.fps} fps, seed {result.seed}, "
           f"{result.processing_s:.1f} s -> {result.path}", file=sys.stderr)  # fmt: skip
     return 0
 

@@ -7,8 +7,9 @@ uint8 RGB. It calls ``on_step(done, total)`` after every denoising step; the pip
 :class:`~studio.errors.Cancelled` through the adapter, once for every family.
 
 A family's rules live in its spec's ``params``: default ``width``, ``height``, ``frames``,
-``fps``, ``steps`` and ``guidance_scale``, and the shapes it can make: ``size_multiple``
-(sides divisible by it) and ``frame_step`` (``frames - 1`` divisible by it, as the
+``fps`` (the rate it makes frames at: a request for another rate is met by motion-compensated
+interpolation, :mod:`studio.interpolate`), ``steps`` and ``guidance_scale``, and the shapes
+it can make: ``size_multiple`` (sides divisible by it) and ``frame_step`` (``frames - 1`` divisible by it, as the
 temporal VAEs of Wan, LTX-Video and CogVideoX need).
 """
 
@@ -71,8 +72,9 @@ class GenerationRequest:
     guidance_scale: float
     width: int
     height: int
-    frames: int
-    fps: int
+    frames: int  # what the model makes
+    fps: int  # the video's rate
+    model_fps: int  # the rate the model makes frames at; another ``fps`` is met by interpolation
 
 
 def _fit(name: str, value: int, multiple: int, offset: int = 0) -> None:
@@ -101,6 +103,7 @@ def resolve_request(prompt: str, options: GenerateOptions, params: dict[str, Any
         height=options.height or int(params.get("height", 480)),
         frames=options.frames or int(params.get("frames", 33)),
         fps=options.fps or int(params.get("fps", 16)),
+        model_fps=int(params.get("fps", 16)),
     )
     multiple = int(params.get("size_multiple", 1))
     _fit("widths", request.width, multiple)
@@ -130,12 +133,13 @@ class GeneratedVideo(GenerationRequest, JsonResult):
     dtype: str | None = None  # load options: None is the adapter's default for the device
     offload: str = "none"
     thumbnail: str | None = None  # the first frame as PNG, beside the video
+    video_frames: int = 0  # frames in the video: ``frames`` at ``model_fps`` brought to ``fps``
     versions: dict[str, str] = field(default_factory=dict)  # library versions that made it
     schema_version: int = SCHEMA_VERSION
 
     @property
     def duration_s(self) -> float:
-        return self.frames / self.fps
+        return (self.video_frames or self.frames) / self.fps
 
     def json_extras(self) -> dict[str, Any]:
         return {"duration_s": self.duration_s}

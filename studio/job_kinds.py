@@ -233,7 +233,8 @@ class StudioJobs:
         prompt, options, load = self._generation(job.settings)
         video = generate_video(prompt, job.folder / "video.mp4", model=job.settings.get("model"), options=options,
                                load=load, cache=self.cache, progress=job.progress, cancel=job.cancel)  # fmt: skip
-        summary = {name: getattr(video, name) for name in ("seed", "frames", "width", "height", "fps", "model")}
+        names = ("seed", "frames", "video_frames", "width", "height", "fps", "model_fps", "model")
+        summary = {name: getattr(video, name) for name in names}
         summary["processing_s"] = video.processing_s
         return JobOutcome({"video": "video.mp4", "sidecar": "video.json", "thumbnail": "video.png"}, summary)
 

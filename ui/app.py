@@ -17,7 +17,7 @@ from studio.job_kinds import SPEECH
 from studio.pipelines.analyze import ANALYSIS_TASKS
 from studio.settings import Settings
 from ui.generate_tab import generate_tab
-from ui.polling import POLL_S, job_id_of, watch_job
+from ui.polling import POLL_S, every, job_id_of, watch_job
 from ui.service import StudioService, readable_errors
 from ui.views import TABLE_HEADERS, analysis_rows, status_html, timeline_picture, transcript_lines
 
@@ -138,14 +138,12 @@ def _analyze_tab(service: StudioService) -> None:
         api_name="analyze",
         queue=False,  # queuing is light (checks, a hard link); the job itself waits in the runner
     ).success(job_id_of, job, job_id, api_name="remember_analyze_job", api_visibility="undocumented", queue=False)
-    gr.Timer(POLL_S).tick(
+    every(
+        POLL_S,
         watch_job(service, render, 4),
         [job_id, shown],
         [status, annotated, picture, table, files, shown],
-        api_name="watch_analyze",
-        api_visibility="undocumented",
-        concurrency_limit=None,
-        show_progress="hidden",
+        "watch_analyze",
     )
 
 
@@ -203,15 +201,7 @@ def _transcribe_tab(service: StudioService) -> None:
         api_name="transcribe",
         queue=False,  # queuing is light (checks, a hard link); the job itself waits in the runner
     ).success(job_id_of, job, job_id, api_name="remember_transcribe_job", api_visibility="undocumented", queue=False)
-    gr.Timer(POLL_S).tick(
-        watch_job(service, render, 2),
-        [job_id, shown],
-        [status, text, files, shown],
-        api_name="watch_transcribe",
-        api_visibility="undocumented",
-        concurrency_limit=None,
-        show_progress="hidden",
-    )
+    every(POLL_S, watch_job(service, render, 2), [job_id, shown], [status, text, files, shown], "watch_transcribe")
 
 
 def _jobs_tab(service: StudioService) -> None:
@@ -249,15 +239,7 @@ def _jobs_tab(service: StudioService) -> None:
     open_job.click(job_result, [job_id, wait_s], [details, files], api_name="job_result", queue=False)
     stop.click(cancel, job_id, details, api_name="cancel", queue=False)
     table.select(pick, None, job_id, api_name="pick_job", api_visibility="undocumented")
-    gr.Timer(2 * POLL_S).tick(
-        readable_errors(service.jobs_table),
-        None,
-        table,
-        api_name="jobs_table",
-        api_visibility="undocumented",
-        concurrency_limit=None,
-        show_progress="hidden",
-    )
+    every(2 * POLL_S, readable_errors(service.jobs_table), None, table, "jobs_table")
 
 
 def _models_tab(service: StudioService) -> None:
@@ -320,11 +302,4 @@ def _models_tab(service: StudioService) -> None:
     def refresh() -> tuple[list[list[Any]], list[dict[str, Any]]]:
         return table(), service.cache.resident()
 
-    gr.Timer(5 * POLL_S).tick(
-        refresh,
-        None,
-        [registry, resident],
-        api_name="models_table",
-        api_visibility="undocumented",
-        show_progress="hidden",
-    )
+    every(5 * POLL_S, refresh, None, [registry, resident], "models_table")

@@ -13,7 +13,7 @@ import gradio as gr
 
 from studio.job_kinds import GENERATE_TASK
 from studio.specs import DTYPES, OFFLOADS
-from ui.polling import POLL_S, job_id_of, watch_job
+from ui.polling import POLL_S, every, job_id_of, watch_job
 from ui.service import StudioService, readable_errors
 from ui.views import status_html
 
@@ -47,7 +47,10 @@ def generate_tab(service: StudioService) -> None:
                 seed = gr.Number(-1, precision=0, label="Seed (-1: random, reported)")
                 steps = gr.Number(0, precision=0, minimum=0, label="Steps (0: the model's own)")
                 guidance = gr.Number(-1, label="Guidance (-1: the model's own)")
-            gr.Markdown("Size, frames and FPS: 0 takes the model's own (Wan 832×480, 33 frames at 16 FPS).")
+            gr.Markdown(
+                "Size, frames and FPS: 0 takes the model's own (Wan: 832×480, 81 frames at 16 FPS). "
+                "Another FPS is reached by motion-compensated interpolation; the duration stays."
+            )
             with gr.Row():
                 width = gr.Number(0, precision=0, minimum=0, label="Width")
                 height = gr.Number(0, precision=0, minimum=0, label="Height")
@@ -86,16 +89,5 @@ def generate_tab(service: StudioService) -> None:
     run.click(generate, inputs, job, api_name="generate", queue=False).success(
         job_id_of, job, job_id, api_name="remember_generate_job", api_visibility="undocumented", queue=False
     )
-    gr.Timer(POLL_S).tick(
-        watch_job(service, render, 3),
-        [job_id, shown],
-        [status, video, used, files, shown],
-        api_name="watch_generate",
-        api_visibility="undocumented",
-        concurrency_limit=None,
-        show_progress="hidden",
-    )
-    gr.Timer(10 * POLL_S).tick(
-        lambda: missing_model_notice(service), None, notice, api_name="generate_notice",
-        api_visibility="undocumented", show_progress="hidden",
-    )  # fmt: skip
+    every(POLL_S, watch_job(service, render, 3), [job_id, shown], [status, video, used, files, shown], "watch_generate")
+    every(10 * POLL_S, lambda: missing_model_notice(service), None, notice, "generate_notice")

@@ -10,7 +10,7 @@ from studio.errors import StudioError
 from ui.service import StudioService, readable_errors
 from ui.views import status_html
 
-__all__ = ["POLL_S", "job_id_of", "watch_job"]
+__all__ = ["POLL_S", "every", "job_id_of", "watch_job"]
 
 POLL_S = 1.0  # how often an open page asks for its job's progress
 
@@ -35,3 +35,10 @@ def watch_job(service: StudioService, render: Any, outputs: int) -> Any:
         return (status_html(job), *render(job), job.id)
 
     return tick
+
+
+def every(seconds: float, function: Any, inputs: Any, outputs: Any, name: str) -> None:
+    """Call ``function`` from each open page every ``seconds``: a page refresh, named in the
+    API but not documented there, never queued behind other work, with no spinner."""
+    gr.Timer(seconds).tick(function, inputs, outputs, api_name=name, api_visibility="undocumented",
+                           concurrency_limit=None, show_progress="hidden")  # fmt: skip

@@ -24,6 +24,7 @@ import numpy as np
 from studio import media
 from studio.errors import ModelLoadError
 from studio.generation import MAX_SEED, GeneratedVideo, GenerateOptions, TextToVideoModel, resolve_request
+from studio.interpolate import retime
 from studio.outputs import atomic_path, check_outputs, write_json
 from studio.progress import CancelFlag, Progress, check_cancel
 from studio.registry import LoadOptions, ModelCache, ModelSpec, default_cache
@@ -77,13 +78,16 @@ def generate_video(
         check_cancel(cancel, "generation")
 
     frames = _checked_frames(generator.generate(request, on_step), spec, request.height, request.width)
+    stream = iter(frames) if request.fps == request.model_fps else retime(frames, request.model_fps, request.fps)
+    written = 0
     with media.VideoWriter(output, fps=request.fps) as writer:
-        for frame in frames:
+        for frame in stream:
             writer.write(frame)
+            written += 1
     thumbnail = _thumbnail(frames[0], Path(output).with_suffix(".png"))
     if progress is not None:
-        progress(1.0, f"{len(frames)} frames written")
-    made = {**dataclasses.asdict(request), "frames": len(frames)}
+        progress(1.0, f"{written} frames written")
+    made = {**dataclasses.asdict(request), "frames": len(frames), "video_frames": written}
     load = load or LoadOptions()
     video = GeneratedVideo(
         **made, path=os.fsdecode(output), model=spec.name, device=device,

@@ -71,6 +71,16 @@ def _wait(driver: WebDriver, css: str, timeout_s: float = 120, check: object = N
         time.sleep(0.25)
 
 
+def _analyze_the_demo(driver: WebDriver, url: str, demo: DemoMedia) -> None:
+    """Open the page, upload the demo video in the Analyze tab and press Analyze."""
+    driver.get(url)
+    upload = _wait(driver, "#analyze-video input[type='file']", 60)[0]
+    upload.send_keys(str(demo.video))  # type: ignore[attr-defined]
+    _wait(driver, "#analyze-video video", 60)
+    time.sleep(0.5)  # the upload's preview settles before the click
+    driver.find_element(By.CSS_SELECTOR, "#analyze-run").click()
+
+
 def _text(element: object) -> str:
     """What an element holds, visible on screen or not (tables render their cells lazily)."""
     return str(element.get_attribute("textContent") or "").strip()  # type: ignore[attr-defined]
@@ -87,12 +97,7 @@ def _tab(driver: WebDriver, name: str) -> None:
 
 def test_analyze_the_demo_in_the_browser(page: tuple[WebDriver, str], demo: DemoMedia) -> None:
     driver, url = page
-    driver.get(url)
-    upload = _wait(driver, "#analyze-video input[type='file']", 60)[0]
-    upload.send_keys(str(demo.video))  # type: ignore[attr-defined]
-    _wait(driver, "#analyze-video video", 60)
-    time.sleep(0.5)
-    driver.find_element(By.CSS_SELECTOR, "#analyze-run").click()
+    _analyze_the_demo(driver, url, demo)
     _wait(driver, "#analyze-status [data-status='done']", 180)
     videos = _wait(driver, "#analyze-annotated video", 60, lambda found: found[0].get_attribute("src"))
     assert "annotated" in (videos[0].get_attribute("src") or "")  # type: ignore[attr-defined]
@@ -126,12 +131,7 @@ def test_analyze_the_demo_in_the_browser(page: tuple[WebDriver, str], demo: Demo
 
 def test_the_page_shows_a_running_job_again_after_a_reload(page: tuple[WebDriver, str], demo: DemoMedia) -> None:
     driver, url = page
-    driver.get(url)
-    upload = _wait(driver, "#analyze-video input[type='file']", 60)[0]
-    upload.send_keys(str(demo.video))  # type: ignore[attr-defined]
-    _wait(driver, "#analyze-video video", 60)
-    time.sleep(0.5)
-    driver.find_element(By.CSS_SELECTOR, "#analyze-run").click()
+    _analyze_the_demo(driver, url, demo)
     status = _wait(driver, "#analyze-status [data-status='queued'], #analyze-status [data-status='running']", 60)[0]
     job_text = _text(status)
     driver.refresh()  # the job goes on in the server; the page finds it again
