@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-__all__ = ["save_tiny_wan", "save_wan_shaped"]
+__all__ = ["save_tiny_ltx", "save_tiny_wan", "save_wan_shaped"]
 
 WORDS = [
     "a",
@@ -65,6 +65,39 @@ def save_tiny_wan(folder: Path, seed: int = 0) -> Path:
     scheduler = FlowMatchEulerDiscreteScheduler(shift=7.0)
     pipe: Any = WanPipeline(tokenizer=tokenizer, text_encoder=text_encoder, vae=vae, scheduler=scheduler,
                        transformer=transformer)  # fmt: skip
+    pipe.save_pretrained(folder)
+    return folder
+
+
+def save_tiny_ltx(folder: Path, seed: int = 0) -> Path:
+    """An LTX-Video-shaped text-to-video pipeline with random weights, saved to ``folder``
+    (the sizes of diffusers' own LTX tests; the VAE's decoder shrunk too, or it is full size)."""
+    import torch
+    from diffusers import (
+        AutoencoderKLLTXVideo,
+        FlowMatchEulerDiscreteScheduler,
+        LTXPipeline,
+        LTXVideoTransformer3DModel,
+    )
+    from transformers import T5Config, T5EncoderModel
+
+    torch.manual_seed(seed)
+    tokenizer = _tokenizer()
+    text_encoder = T5EncoderModel(T5Config(vocab_size=len(tokenizer), d_model=32, d_kv=8, d_ff=64, num_layers=2,
+                                           num_heads=4, relative_attention_num_buckets=8))  # fmt: skip
+    transformer = LTXVideoTransformer3DModel(in_channels=8, out_channels=8, patch_size=1, patch_size_t=1,
+                                             num_attention_heads=4, attention_head_dim=8, cross_attention_dim=32,
+                                             num_layers=1, caption_channels=32)  # fmt: skip
+    vae = AutoencoderKLLTXVideo(latent_channels=8, block_out_channels=(8, 8, 8, 8),
+                                decoder_block_out_channels=(8, 8, 8, 8), layers_per_block=(1, 1, 1, 1, 1),
+                                decoder_layers_per_block=(1, 1, 1, 1, 1),
+                                spatio_temporal_scaling=(True, True, False, False),
+                                decoder_spatio_temporal_scaling=(True, True, False, False), patch_size=1,
+                                patch_size_t=1, encoder_causal=True, decoder_causal=False)  # fmt: skip
+    vae.use_framewise_encoding = False
+    vae.use_framewise_decoding = False
+    pipe: Any = LTXPipeline(tokenizer=tokenizer, text_encoder=text_encoder, vae=vae,
+                            scheduler=FlowMatchEulerDiscreteScheduler(), transformer=transformer)  # fmt: skip
     pipe.save_pretrained(folder)
     return folder
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from evaluations.tiny_pipelines import save_tiny_wan
+from evaluations.tiny_pipelines import save_tiny_ltx, save_tiny_wan
 from models.generate_diffusers import SPECS
 from studio import media
 from studio.errors import Cancelled, InputError
@@ -70,6 +70,27 @@ def test_cancel_stops_the_denoising_loop_and_writes_nothing(tiny_wan: Path, tmp_
 def test_load_options_the_adapter_cannot_honour_are_refused(tiny_wan: Path, tmp_path: Path) -> None:
     with pytest.raises(InputError, match="loads as float32 or float16 or bfloat16, not int8"):
         generate_video("a dog", tmp_path / "x.mp4", cache=_cache(tiny_wan, tmp_path), load=LoadOptions(dtype="int8"))
+
+
+def test_a_second_family_tiny_ltx_video_from_a_local_folder(tmp_path_factory: pytest.TempPathFactory,
+                                                            tmp_path: Path) -> None:  # fmt: skip
+    folder = save_tiny_ltx(tmp_path_factory.mktemp("tiny-ltx"))
+    ltx = next(spec for spec in SPECS if spec.name == "ltx-video")
+    tiny = dataclasses.replace(ltx, name="tiny-ltx", source=f"path:{folder}", params={**ltx.params, **TINY, "fps": 24})
+    cache = ModelCache(Registry([tiny]), Settings(tmp_path, tmp_path / "m", tmp_path / "o", device="cpu"))
+    steps: list[str] = []
+    made = generate_video("a dog on the beach", tmp_path / "a.mp4", cache=cache, options=GenerateOptions(seed=2),
+                          progress=lambda _, m: steps.append(m))  # fmt: skip
+    info = media.probe(tmp_path / "a.mp4")
+    assert (info.width, info.height, info.frame_count, info.fps, made.model) == (32, 32, 9, 24, "tiny-ltx")
+    assert "denoising step 3 of 3" in steps
+    generate_video("a dog on the beach", tmp_path / "b.mp4", cache=cache, options=GenerateOptions(seed=2, fps=30))
+    again = media.probe(tmp_path / "b.mp4")  # 24 -> 30 fps by interpolation: exact rate, same duration
+    assert (again.fps, again.frame_count) == (30, round(9 * 30 / 24))
+    generate_video("a dog on the beach", tmp_path / "c.mp4", cache=cache, options=GenerateOptions(seed=2))
+    assert np.array_equal(_frames(tmp_path / "a.mp4"), _frames(tmp_path / "c.mp4")) and cache.stats.loads == 1
+    with pytest.raises(InputError, match="1 \\+ a multiple of 8: got 13, try 9 or 17"):
+        generate_video("a dog", tmp_path / "d.mp4", cache=cache, options=GenerateOptions(frames=13))
 
 
 @pytest.mark.gpu
