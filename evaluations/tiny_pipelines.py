@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-__all__ = ["save_tiny_ltx", "save_tiny_wan", "save_wan_shaped"]
+__all__ = ["save_tiny_lora", "save_tiny_ltx", "save_tiny_wan", "save_wan_shaped"]
 
 WORDS = [
     "a",
@@ -88,7 +88,7 @@ def save_tiny_ltx(folder: Path, seed: int = 0) -> Path:
     transformer = LTXVideoTransformer3DModel(in_channels=8, out_channels=8, patch_size=1, patch_size_t=1,
                                              num_attention_heads=4, attention_head_dim=8, cross_attention_dim=32,
                                              num_layers=1, caption_channels=32)  # fmt: skip
-    vae = AutoencoderKLLTXVideo(latent_channels=8, block_out_channels=(8, 8, 8, 8),
+    vae: Any = AutoencoderKLLTXVideo(latent_channels=8, block_out_channels=(8, 8, 8, 8),
                                 decoder_block_out_channels=(8, 8, 8, 8), layers_per_block=(1, 1, 1, 1, 1),
                                 decoder_layers_per_block=(1, 1, 1, 1, 1),
                                 spatio_temporal_scaling=(True, True, False, False),
@@ -100,6 +100,22 @@ def save_tiny_ltx(folder: Path, seed: int = 0) -> Path:
                             scheduler=FlowMatchEulerDiscreteScheduler(), transformer=transformer)  # fmt: skip
     pipe.save_pretrained(folder)
     return folder
+
+
+def save_tiny_lora(pipeline: Path, folder: Path, seed: int = 1) -> Path:
+    """A random rank-4 LoRA on the attention of a tiny pipeline's transformer (non-zero, so it
+    changes what the pipeline makes), saved as diffusers saves LoRAs; returns the file."""
+    import diffusers
+    import torch
+    from peft import LoraConfig
+    from peft.utils import get_peft_model_state_dict
+
+    pipe: Any = diffusers.DiffusionPipeline.from_pretrained(str(pipeline))
+    torch.manual_seed(seed)
+    pipe.transformer.add_adapter(LoraConfig(r=4, lora_alpha=4, target_modules=["to_q", "to_k", "to_v", "to_out.0"],
+                                            init_lora_weights=False))  # fmt: skip
+    type(pipe).save_lora_weights(folder, transformer_lora_layers=get_peft_model_state_dict(pipe.transformer))
+    return folder / "pytorch_lora_weights.safetensors"
 
 
 def save_wan_shaped(folder: Path, device: str = "cuda", seed: int = 0) -> Path:

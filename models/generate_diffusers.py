@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from studio.errors import OutOfMemory
+from studio.errors import ModelLoadError, OutOfMemory
 from studio.generation import GenerationRequest
 from studio.registry import LoadOptions, ModelSpec
 
@@ -56,6 +56,7 @@ class DiffusersTextToVideo:
         self.pipe = pipe
         self.call = call or {}  # the family's own extra call arguments (spec params "call")
         self.name = name
+        self.loaded_loras: dict[str, str] = {}  # adapter name -> file, as loaded on the pipeline
         self.memory_mb = memory_mb
 
     @classmethod
@@ -80,8 +81,28 @@ class DiffusersTextToVideo:
         pipe.set_progress_bar_config(disable=True)  # progress goes through the pipeline's callback
         return cls(pipe, spec.name, spec.memory_mb, dict(spec.params.get("call", {})))
 
+    def _use_loras(self, loras: tuple[tuple[str, float], ...]) -> None:
+        """Hold exactly the request's LoRAs at their scales: a video without LoRA is made by the
+        base weights alone (``unload_lora_weights`` restores them exactly)."""
+        wanted = {f"lora{index}_{Path(path).stem}": (path, scale) for index, (path, scale) in enumerate(loras)}
+        if set(wanted) != set(self.loaded_loras):
+            if self.loaded_loras:
+                self.pipe.unload_lora_weights()
+            self.loaded_loras = {}
+            for name, (path, _) in wanted.items():
+                try:
+                    self.pipe.load_lora_weights(path, adapter_name=name)
+                except (ValueError, KeyError, OSError) as exc:
+                    self.pipe.unload_lora_weights()
+                    raise ModelLoadError(f"{path}: not a LoRA for {self.name} ({exc})") from None
+                self.loaded_loras[name] = path
+        if wanted:
+            self.pipe.set_adapters(list(wanted), [scale for _, scale in wanted.values()])
+
     def generate(self, request: GenerationRequest, on_step: Callable[[int, int], None]) -> np.ndarray:
         import torch
+
+        self._use_loras(request.loras)
 
         def step_done(pipe: Any, step: int, timestep: Any, tensors: dict[str, Any]) -> dict[str, Any]:
             on_step(step + 1, request.steps)  # may raise Cancelled: it stops the denoising loop

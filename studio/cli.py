@@ -204,7 +204,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
-    from studio.generation import GenerateOptions
+    from studio.generation import GenerateOptions, parse_lora
     from studio.pipelines.generate import generate_video
     from studio.registry import LoadOptions
 
@@ -212,9 +212,11 @@ def cmd_generate(args: argparse.Namespace) -> int:
              "guidance_scale": args.guidance, "width": args.width, "height": args.height, "frames": args.frames,
              "fps": args.fps, "model": args.model, "dtype": args.dtype, "offload": args.offload}  # fmt: skip
     values = {**_sidecar(args.from_sidecar), **{k: v for k, v in given.items() if v is not None}}
+    if args.lora:
+        values["loras"] = tuple(parse_lora(text) for text in args.lora)
     if not values.get("prompt"):
         raise InputError("give a prompt (or --from a sidecar JSON of an earlier video)")
-    choices = ("negative_prompt", "seed", "steps", "guidance_scale", "width", "height", "frames", "fps")
+    choices = ("negative_prompt", "seed", "steps", "guidance_scale", "width", "height", "frames", "fps", "loras")
     options = GenerateOptions(**{name: values[name] for name in choices if name in values})
     load = LoadOptions(dtype=values.get("dtype"), offload=values.get("offload") or "none")
     with command_progress("generate") as progress:
@@ -241,7 +243,10 @@ def _sidecar(path: str | None) -> dict[str, Any]:
         raise InputError(f"{path}: not the sidecar of a generated video (no prompt and seed)")
     names = ("prompt", "negative_prompt", "seed", "steps", "guidance_scale", "width", "height", "frames", "fps",
              "model", "dtype", "offload")  # fmt: skip
-    return {name: data[name] for name in names if data.get(name) is not None}
+    found = {name: data[name] for name in names if data.get(name) is not None}
+    if data.get("loras"):
+        found["loras"] = tuple((str(path), float(scale)) for path, scale in data["loras"])
+    return found
 
 
 def cmd_demo_media(args: argparse.Namespace) -> int:
@@ -357,6 +362,8 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--seed", type=int, help="same seed, same video (default: a random one, printed)")
     for flag in ("steps", "width", "height", "frames", "fps"):
         gen.add_argument(f"--{flag}", type=int, help="default: the model's own")
+    gen.add_argument("--lora", action="append", default=[], metavar="FILE[:SCALE]",
+                     help="a LoRA .safetensors file and its scale (default 1.0); repeat for more")  # fmt: skip
     gen.add_argument("--guidance", type=float, help="classifier-free guidance scale (default: the model's own)")
     gen.add_argument("--dtype", choices=("float32", "float16", "bfloat16"), help="default: bfloat16 on CUDA")
     gen.add_argument("--offload", choices=("none", "model", "sequential"),

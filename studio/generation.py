@@ -15,6 +15,7 @@ temporal VAEs of Wan, LTX-Video and CogVideoX need).
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
@@ -24,12 +25,20 @@ import numpy as np
 from studio.errors import InputError
 from studio.serialize import SCHEMA_VERSION, JsonResult
 
-__all__ = ["GenerateOptions", "GeneratedVideo", "GenerationRequest", "TextToVideoModel", "resolve_request"]
+__all__ = [
+    "GenerateOptions",
+    "GeneratedVideo",
+    "GenerationRequest",
+    "TextToVideoModel",
+    "parse_lora",
+    "resolve_request",
+]
 
 MAX_SEED = 2**32 - 1  # what torch.Generator.manual_seed and numpy take everywhere
 MAX_SIDE = 4096
 MAX_FRAMES = 1025
 MAX_STEPS = 500
+MAX_LORA_SCALE = 8.0  # far past any useful strength; beyond it a typo, not a choice
 
 
 @dataclass(frozen=True)
@@ -44,8 +53,14 @@ class GenerateOptions:
     height: int | None = None
     frames: int | None = None
     fps: int | None = None
+    loras: tuple[tuple[str, float], ...] = ()  # (a local .safetensors LoRA file, its scale)
 
     def __post_init__(self) -> None:
+        for path, scale in self.loras:
+            if not str(path).endswith(".safetensors") or not os.path.isfile(path):
+                raise InputError(f"expected a LoRA .safetensors file on this machine, got {path!r}")
+            if not -MAX_LORA_SCALE <= scale <= MAX_LORA_SCALE:
+                raise InputError(f"expected a LoRA scale between -{MAX_LORA_SCALE} and {MAX_LORA_SCALE}, got {scale}")
         checks = (
             ("seed", self.seed, 0, MAX_SEED),
             ("steps", self.steps, 1, MAX_STEPS),
@@ -75,6 +90,7 @@ class GenerationRequest:
     frames: int  # what the model makes
     fps: int  # the video's rate
     model_fps: int  # the rate the model makes frames at; another ``fps`` is met by interpolation
+    loras: tuple[tuple[str, float], ...]  # LoRA weight files and their scales, applied for this video
 
 
 def _fit(name: str, value: int, multiple: int, offset: int = 0) -> None:
@@ -84,6 +100,17 @@ def _fit(name: str, value: int, multiple: int, offset: int = 0) -> None:
             f"this model makes {name} of {'1 + ' if offset else ''}a multiple of {multiple}: "
             f"got {value}, try {max(below, multiple + offset)} or {below + multiple}"
         )
+
+
+def parse_lora(text: str) -> tuple[str, float]:
+    """``"style.safetensors:0.8"`` -> (path, 0.8); no scale is 1.0."""
+    path, sep, scale = text.strip().rpartition(":")
+    if sep and path:
+        try:
+            return path, float(scale)
+        except ValueError:
+            pass
+    return text.strip(), 1.0
 
 
 def resolve_request(prompt: str, options: GenerateOptions, params: dict[str, Any], seed: int) -> GenerationRequest:
@@ -104,6 +131,7 @@ def resolve_request(prompt: str, options: GenerateOptions, params: dict[str, Any
         frames=options.frames or int(params.get("frames", 33)),
         fps=options.fps or int(params.get("fps", 16)),
         model_fps=int(params.get("fps", 16)),
+        loras=tuple((os.path.abspath(path), float(scale)) for path, scale in options.loras),
     )
     multiple = int(params.get("size_multiple", 1))
     _fit("widths", request.width, multiple)

@@ -200,7 +200,7 @@ class StudioJobs:
 
     # -- generate ---------------------------------------------------------------------------
     def _generation(self, settings: dict[str, Any]) -> tuple[str, Any, Any]:
-        from studio.generation import GenerateOptions
+        from studio.generation import GenerateOptions, parse_lora
         from studio.registry import LoadOptions
 
         def number(name: str, kind: type = int) -> Any:
@@ -211,7 +211,9 @@ class StudioJobs:
                 return None
             return _whole(value, name) if kind is int else float(value)
 
+        loras = tuple(parse_lora(line) for line in _lines(settings.get("loras")))
         options = GenerateOptions(
+            loras=loras,
             negative_prompt=str(settings.get("negative_prompt") or ""), seed=number("seed"), steps=number("steps"),
             guidance_scale=number("guidance_scale", float), width=number("width"), height=number("height"),
             frames=number("frames"), fps=number("fps"),

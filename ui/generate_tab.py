@@ -56,9 +56,10 @@ def generate_tab(service: StudioService) -> None:
                 height = gr.Number(0, precision=0, minimum=0, label="Height")
                 frames = gr.Number(0, precision=0, minimum=0, label="Frames")
                 fps = gr.Number(0, precision=0, minimum=0, label="FPS")
-            with gr.Accordion("GPU memory", open=False):
+            with gr.Accordion("GPU memory, LoRA", open=False):
                 dtype = gr.Dropdown(["auto", *DTYPES], value="auto", label="Weights dtype")
                 offload = gr.Radio(list(OFFLOADS), value="none", label="CPU offload")
+                loras = gr.Textbox(lines=2, label="LoRA files on the server, one per line: path.safetensors[:scale]")
             run = gr.Button("Generate", variant="primary", elem_id="generate-run")
         with gr.Column(scale=2):
             status = gr.HTML(status_html(None), elem_id="generate-status")
@@ -72,12 +73,13 @@ def generate_tab(service: StudioService) -> None:
     @readable_errors
     def generate(prompt: str, negative_prompt: str, model: str, seed: float | None, steps: float | None,
                  guidance_scale: float | None, width: float | None, height: float | None, frames: float | None,
-                 fps: float | None, dtype: str, offload: str) -> dict[str, Any]:  # fmt: skip
+                 fps: float | None, dtype: str, offload: str, loras: str) -> dict[str, Any]:  # fmt: skip
         """Queue a text-to-video generation; returns the job (its result reports the seed used)."""
         settings = {"prompt": prompt, "negative_prompt": negative_prompt,
                     "model": None if model in (None, "", "auto") else model, "seed": seed, "steps": steps,
                     "guidance_scale": guidance_scale, "width": width, "height": height, "frames": frames, "fps": fps,
-                    "dtype": None if dtype in (None, "", "auto") else dtype, "offload": offload}  # fmt: skip
+                    "dtype": None if dtype in (None, "", "auto") else dtype, "offload": offload,
+                    "loras": loras}  # fmt: skip
         return service.submit("generate", settings, {})
 
     def render(job: Any) -> tuple[Any, ...]:
@@ -85,7 +87,7 @@ def generate_tab(service: StudioService) -> None:
         sidecar = json.loads(paths["sidecar"].read_text(encoding="utf-8")) if "sidecar" in paths else job.summary
         return (str(paths["video"]) if "video" in paths else None, sidecar, [str(p) for p in paths.values()])
 
-    inputs = [prompt, negative, model, seed, steps, guidance, width, height, frames, fps, dtype, offload]
+    inputs = [prompt, negative, model, seed, steps, guidance, width, height, frames, fps, dtype, offload, loras]
     run.click(generate, inputs, job, api_name="generate", queue=False).success(
         job_id_of, job, job_id, api_name="remember_generate_job", api_visibility="undocumented", queue=False
     )

@@ -4,17 +4,18 @@ the real loading, denoising, VAE decoding, seeding, progress and cancel paths.""
 from __future__ import annotations
 
 import dataclasses
+import json
 import threading
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from evaluations.tiny_pipelines import save_tiny_ltx, save_tiny_wan
+from evaluations.tiny_pipelines import save_tiny_lora, save_tiny_ltx, save_tiny_wan
 from models.generate_diffusers import SPECS
 from studio import media
 from studio.errors import Cancelled, InputError
-from studio.generation import GenerateOptions
+from studio.generation import GenerateOptions, parse_lora
 from studio.pipelines.generate import generate_video
 from studio.registry import LoadOptions, ModelCache, Registry
 from studio.settings import Settings
@@ -91,6 +92,31 @@ def test_a_second_family_tiny_ltx_video_from_a_local_folder(tmp_path_factory: py
     assert np.array_equal(_frames(tmp_path / "a.mp4"), _frames(tmp_path / "c.mp4")) and cache.stats.loads == 1
     with pytest.raises(InputError, match="1 \\+ a multiple of 8: got 13, try 9 or 17"):
         generate_video("a dog", tmp_path / "d.mp4", cache=cache, options=GenerateOptions(frames=13))
+
+
+def test_a_tiny_lora_changes_the_video_and_unloading_restores_it(tiny_wan: Path, tmp_path: Path) -> None:
+    pytest.importorskip("peft")
+    lora = save_tiny_lora(tiny_wan, tmp_path / "lora")
+    cache = _cache(tiny_wan, tmp_path)
+
+    def make(name: str, **options: object) -> np.ndarray:
+        generate_video("a cat", tmp_path / f"{name}.mp4", cache=cache, options=GenerateOptions(seed=4, **options))
+        return _frames(tmp_path / f"{name}.mp4").astype(int)
+
+    base = make("base")
+    full = make("full", loras=((str(lora), 1.0),))
+    half = make("half", loras=((str(lora), 0.5),))
+    restored = make("restored")
+    assert np.abs(full - base).mean() > 2 and np.abs(half - full).mean() > 1  # the LoRA and its scale show
+    assert np.array_equal(restored, base)  # unloaded: the base weights alone again
+    sidecar = json.loads((tmp_path / "half.json").read_text())
+    assert sidecar["loras"] == [[str(lora), 0.5]] and cache.stats.loads == 1
+    with pytest.raises(InputError, match=r"expected a LoRA \.safetensors file on this machine"):
+        GenerateOptions(loras=((str(tmp_path / "missing.safetensors"), 1.0),))
+    with pytest.raises(InputError, match=r"expected a LoRA scale between -8\.0 and 8\.0, got 20\.0"):
+        GenerateOptions(loras=((str(lora), 20.0),))
+    assert parse_lora("style.safetensors:0.8") == ("style.safetensors", 0.8)
+    assert parse_lora("C:/loras/style.safetensors") == ("C:/loras/style.safetensors", 1.0)
 
 
 @pytest.mark.gpu

@@ -36,7 +36,7 @@ class App:
     def generate(self, prompt: str, seed: int = -1, **values: Any) -> dict[str, Any]:
         args = {"width": 0, "height": 0, "frames": 0, "fps": 0, "steps": 0, **values}  # 0 as the form sends it
         return self.client.predict(prompt, "", "auto", seed, args["steps"], -1, args["width"], args["height"],  # type: ignore[no-any-return]
-                                   args["frames"], args["fps"], "auto", "none", api_name="/generate")  # fmt: skip
+                                   args["frames"], args["fps"], "auto", "none", "", api_name="/generate")  # fmt: skip
 
     def close(self) -> None:
         self.demo.close()
