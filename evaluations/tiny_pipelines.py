@@ -46,8 +46,10 @@ def _tokenizer():  # type: ignore[no-untyped-def]
     return PreTrainedTokenizerFast(tokenizer_object=core, pad_token="<pad>", eos_token="</s>", unk_token="<unk>")
 
 
-def save_tiny_wan(folder: Path, seed: int = 0) -> Path:
-    """A Wan 2.1-shaped text-to-video pipeline with random weights, saved to ``folder``."""
+def save_tiny_wan(folder: Path, seed: int = 0, unipc: bool = False) -> Path:
+    """A Wan 2.1-shaped text-to-video pipeline with random weights, saved to ``folder``; with
+    ``unipc`` its scheduler is the released model's (UniPC with flow sigmas), whose
+    configuration other multistep schedulers can take."""
     import torch
     from diffusers import AutoencoderKLWan, FlowMatchEulerDiscreteScheduler, WanPipeline, WanTransformer3DModel
     from transformers import UMT5Config, UMT5EncoderModel
@@ -62,7 +64,11 @@ def save_tiny_wan(folder: Path, seed: int = 0) -> Path:
                                         in_channels=16, out_channels=16, text_dim=32, freq_dim=256, ffn_dim=32,
                                         num_layers=2, cross_attn_norm=True, qk_norm="rms_norm_across_heads",
                                         rope_max_seq_len=32)  # fmt: skip
-    scheduler = FlowMatchEulerDiscreteScheduler(shift=7.0)
+    scheduler: Any = FlowMatchEulerDiscreteScheduler(shift=7.0)
+    if unipc:
+        from diffusers import UniPCMultistepScheduler
+
+        scheduler = UniPCMultistepScheduler(prediction_type="flow_prediction", use_flow_sigmas=True, flow_shift=3.0)
     pipe: Any = WanPipeline(tokenizer=tokenizer, text_encoder=text_encoder, vae=vae, scheduler=scheduler,
                        transformer=transformer)  # fmt: skip
     pipe.save_pretrained(folder)

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from studio.errors import ModelLoadError, OutOfMemory
+from studio.errors import InputError, ModelLoadError, OutOfMemory
 from studio.generation import GenerationRequest
 from studio.registry import LoadOptions, ModelSpec
 
@@ -57,6 +57,7 @@ class DiffusersTextToVideo:
         self.call = call or {}  # the family's own extra call arguments (spec params "call")
         self.name = name
         self.loaded_loras: dict[str, str] = {}  # adapter name -> file, as loaded on the pipeline
+        self.own_scheduler = pipe.scheduler  # put back when a request names none
         self.memory_mb = memory_mb
 
     @classmethod
@@ -99,9 +100,23 @@ class DiffusersTextToVideo:
         if wanted:
             self.pipe.set_adapters(list(wanted), [scale for _, scale in wanted.values()])
 
+    def _use_scheduler(self, name: str) -> None:
+        """The request's scheduler (built from the model's own scheduler configuration), or
+        the model's own when it names none."""
+        if not name:
+            self.pipe.scheduler = self.own_scheduler
+            return
+        if type(self.pipe.scheduler).__name__ == name:
+            return
+        compatible = {cls.__name__: cls for cls in getattr(self.own_scheduler, "compatibles", [])}
+        if name not in compatible:
+            raise InputError(f"{self.name} cannot use scheduler {name!r}; it can use {', '.join(sorted(compatible))}")
+        self.pipe.scheduler = compatible[name].from_config(self.own_scheduler.config)
+
     def generate(self, request: GenerationRequest, on_step: Callable[[int, int], None]) -> np.ndarray:
         import torch
 
+        self._use_scheduler(request.scheduler)
         self._use_loras(request.loras)
 
         def step_done(pipe: Any, step: int, timestep: Any, tensors: dict[str, Any]) -> dict[str, Any]:

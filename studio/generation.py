@@ -38,6 +38,7 @@ MAX_SEED = 2**32 - 1  # what torch.Generator.manual_seed and numpy take everywhe
 MAX_SIDE = 4096
 MAX_FRAMES = 1025
 MAX_STEPS = 500
+MAX_DURATION_S = 120.0
 MAX_LORA_SCALE = 8.0  # far past any useful strength; beyond it a typo, not a choice
 
 
@@ -54,8 +55,17 @@ class GenerateOptions:
     frames: int | None = None
     fps: int | None = None
     loras: tuple[tuple[str, float], ...] = ()  # (a local .safetensors LoRA file, its scale)
+    duration_s: float | None = None  # instead of frames: the nearest count the model can make
+    scheduler: str | None = None  # a diffusers scheduler class compatible with the model; None: its own
 
     def __post_init__(self) -> None:
+        if self.duration_s is not None:
+            if self.frames is not None:
+                raise InputError("give frames or a duration, not both")
+            if not 0 < self.duration_s <= MAX_DURATION_S:
+                raise InputError(
+                    f"expected 0 < duration (--duration) <= {MAX_DURATION_S} seconds, got {self.duration_s}"
+                )
         for path, scale in self.loras:
             if not str(path).endswith(".safetensors") or not os.path.isfile(path):
                 raise InputError(f"expected a LoRA .safetensors file on this machine, got {path!r}")
@@ -91,6 +101,7 @@ class GenerationRequest:
     fps: int  # the video's rate
     model_fps: int  # the rate the model makes frames at; another ``fps`` is met by interpolation
     loras: tuple[tuple[str, float], ...]  # LoRA weight files and their scales, applied for this video
+    scheduler: str  # a diffusers scheduler class name; "" is the model's own
 
 
 def _fit(name: str, value: int, multiple: int, offset: int = 0) -> None:
@@ -100,6 +111,15 @@ def _fit(name: str, value: int, multiple: int, offset: int = 0) -> None:
             f"this model makes {name} of {'1 + ' if offset else ''}a multiple of {multiple}: "
             f"got {value}, try {max(below, multiple + offset)} or {below + multiple}"
         )
+
+
+def _frames_for(duration_s: float | None, params: dict[str, Any]) -> int | None:
+    """The frame count nearest ``duration_s`` at the model's own rate that it can make."""
+    if duration_s is None:
+        return None
+    step = int(params.get("frame_step", 1))
+    wanted = duration_s * int(params.get("fps", 16))
+    return 1 + step * max(1, round((wanted - 1) / step))
 
 
 def parse_lora(text: str) -> tuple[str, float]:
@@ -128,10 +148,11 @@ def resolve_request(prompt: str, options: GenerateOptions, params: dict[str, Any
         ),
         width=options.width or int(params.get("width", 832)),
         height=options.height or int(params.get("height", 480)),
-        frames=options.frames or int(params.get("frames", 33)),
+        frames=options.frames or _frames_for(options.duration_s, params) or int(params.get("frames", 33)),
         fps=options.fps or int(params.get("fps", 16)),
         model_fps=int(params.get("fps", 16)),
         loras=tuple((os.path.abspath(path), float(scale)) for path, scale in options.loras),
+        scheduler=(options.scheduler or "").strip(),
     )
     multiple = int(params.get("size_multiple", 1))
     _fit("widths", request.width, multiple)

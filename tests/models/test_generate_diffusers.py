@@ -119,6 +119,23 @@ def test_a_tiny_lora_changes_the_video_and_unloading_restores_it(tiny_wan: Path,
     assert parse_lora("C:/loras/style.safetensors") == ("C:/loras/style.safetensors", 1.0)
 
 
+def test_a_scheduler_by_name_and_back_to_the_models_own(tmp_path: Path) -> None:
+    cache = _cache(save_tiny_wan(tmp_path / "wan", unipc=True), tmp_path)  # the released Wan's scheduler
+
+    def make(name: str, scheduler: str | None) -> np.ndarray:
+        generate_video(
+            "a dog", tmp_path / f"{name}.mp4", cache=cache, options=GenerateOptions(seed=6, scheduler=scheduler)
+        )
+        return _frames(tmp_path / f"{name}.mp4")
+
+    own = make("own", None)
+    other = make("dpm", "DPMSolverMultistepScheduler")
+    assert not np.array_equal(own, other) and np.array_equal(make("again", None), own)
+    assert json.loads((tmp_path / "dpm.json").read_text())["scheduler"] == "DPMSolverMultistepScheduler"
+    with pytest.raises(InputError, match=r"cannot use scheduler 'NoSuchScheduler'; it can use .*UniPCMultistep"):
+        make("bad", "NoSuchScheduler")
+
+
 @pytest.mark.gpu
 def test_tiny_wan_on_cuda_in_bfloat16_with_model_offload(tiny_wan: Path, tmp_path: Path) -> None:
     torch = pytest.importorskip("torch")

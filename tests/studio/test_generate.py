@@ -206,3 +206,13 @@ def test_another_frame_rate_is_met_by_interpolation_not_retiming(cache: ModelCac
         x, area = square(fast[j])
         assert abs(x - expected) <= 1.5, (j, x, expected)
         assert area <= 1.1 * side * side, (j, area)  # one square where it is, not two faded ones (1.25x)
+
+
+def test_a_duration_becomes_the_nearest_frame_count_the_model_makes(cache: ModelCache, tmp_path: Path) -> None:
+    made = generate_video("a square", tmp_path / "two.mp4", cache=cache, options=GenerateOptions(duration_s=2.0))
+    assert made.frames == 17 and media.probe(tmp_path / "two.mp4").frame_count == 17  # 16 at 8 fps -> 4k+1
+    assert abs(made.duration_s - 2.0) <= 4 / 8  # within one frame step
+    with pytest.raises(InputError, match="give frames or a duration, not both"):
+        GenerateOptions(frames=9, duration_s=2.0)
+    with pytest.raises(InputError, match=r"expected 0 < duration \(--duration\) <= 120.0 seconds, got -1"):
+        GenerateOptions(duration_s=-1)
