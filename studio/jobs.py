@@ -133,9 +133,12 @@ class JobRunner:
         self.max_queued = max_queued
         self.retention_s = retention_s
         self.store = JobStore(self.root / "jobs.sqlite3")
-        self._workers = workers
-        self._device_slot = threading.BoundedSemaphore(device_slots)
-        self._queue: Queue[str | None] = Queue()
+        # heavy jobs run on the device's own threads (one per slot), always the same ones, so
+        # every run of a model sees the same thread settings and gives the same result;
+        # light jobs run on the workers and never wait behind them
+        self._threads_per_queue = {"light": workers, "device": device_slots}
+        self._queues: dict[str, Queue[str | None]] = {"light": Queue(), "device": Queue()}
+        self._device_jobs = 0  # heavy jobs queued or running, under _changed
         self._cancels: dict[str, threading.Event] = {}
         self._changed = threading.Condition()
         self._version = 0  # raised on every change of any job, under _changed
@@ -153,11 +156,14 @@ class JobRunner:
             self.store.update(row["id"], status="failed", error=INTERRUPTED, finished_at=self._clock())
         self.purge_expired()
         for row in self.store.rows(statuses=("queued",), limit=10**6, oldest_first=True):
-            self._queue.put(row["id"])
-        for number in range(self._workers):
-            thread = threading.Thread(target=self._work, name=f"studio-job-{number}", daemon=True)
-            thread.start()
-            self._threads.append(thread)
+            self._enqueue(row["id"], row["kind"])
+        for queue, count in self._threads_per_queue.items():
+            for number in range(count):
+                thread = threading.Thread(
+                    target=self._work, args=(queue,), name=f"studio-{queue}-{number}", daemon=True
+                )
+                thread.start()
+                self._threads.append(thread)
         thread = threading.Thread(target=self._maintain, name="studio-job-maintenance", daemon=True)
         thread.start()
         self._threads.append(thread)
@@ -169,8 +175,9 @@ class JobRunner:
         self._stopping.set()
         for event in list(self._cancels.values()):
             event.set()
-        for _ in range(self._workers):
-            self._queue.put(None)
+        for queue, count in self._threads_per_queue.items():
+            for _ in range(count):
+                self._queues[queue].put(None)
         deadline = time.monotonic() + timeout_s
         for thread in self._threads:
             thread.join(max(0.0, deadline - time.monotonic()))
@@ -207,15 +214,22 @@ class JobRunner:
                 "kind": kind,
                 "settings": checked,
                 "status": "queued",
-                "stage": "queued",
+                "stage": "waiting for the device" if job_kind.heavy and self._device_jobs else "queued",
                 "created_at": self._clock(),
                 "folder": str(folder),
             }
         )
         queued = self.get(job_id)  # as queued, whatever a worker does next
-        self._queue.put(job_id)
+        self._enqueue(job_id, kind)
         self._notify()
         return queued
+
+    def _enqueue(self, job_id: str, kind: str) -> None:
+        heavy = self.kinds[kind].heavy if kind in self.kinds else False
+        if heavy:
+            with self._changed:
+                self._device_jobs += 1
+        self._queues["device" if heavy else "light"].put(job_id)
 
     def get(self, job_id: str) -> Job:
         return _job(self.store.get(str(job_id).strip()))
@@ -269,15 +283,18 @@ class JobRunner:
             self._version += 1
             self._changed.notify_all()
 
-    def _work(self) -> None:
+    def _work(self, queue: str) -> None:
         while True:
-            job_id = self._queue.get()
+            job_id = self._queues[queue].get()
             if job_id is None:
                 return
             try:
                 self._run(job_id)
             except Exception:  # a broken store must not kill the worker
                 log.exception("job %s: the runner failed", job_id)
+            if queue == "device":
+                with self._changed:
+                    self._device_jobs -= 1
             self._notify()
 
     def _run(self, job_id: str) -> None:
@@ -292,17 +309,7 @@ class JobRunner:
             return
         cancel = self._cancels.setdefault(job_id, threading.Event())
         try:
-            if not kind.heavy:
-                self._execute(job, kind, cancel)
-                return
-            if not self._device_slot.acquire(blocking=False):
-                self.store.update(job_id, only_if_status=("queued",), stage="waiting for the device")
-                self._notify()
-                self._device_slot.acquire()
-            try:
-                self._execute(job, kind, cancel)
-            finally:
-                self._device_slot.release()
+            self._execute(job, kind, cancel)
         finally:
             self._cancels.pop(job_id, None)
 
