@@ -28,10 +28,11 @@ _REQUIRES = ("diffusers", "transformers", "torch", "accelerate")
 
 def _hub(name: str, repo: str, license: str, memory_mb: int, size_mb: float, description: str, priority: int = 0,
          **params: Any) -> ModelSpec:  # fmt: skip
+    capabilities = tuple(params.pop("capabilities", ()))
     return ModelSpec(
         name=name, task="text-to-video", adapter=_ADAPTER, source=f"hub:{repo}", revision="main", license=license,
         extra="generate", memory_mb=memory_mb, offline=False, size_mb=size_mb, requires=_REQUIRES,
-        description=description, priority=priority, params=params,
+        description=description, priority=priority, params=params, capabilities=capabilities,
     )  # fmt: skip
 
 
@@ -43,7 +44,12 @@ SPECS = [
     _hub("ltx-video", "Lightricks/LTX-Video", "LTX-Video Open Weights", 16000, 30000,
          "LTX-Video 2 B, real-time-class text-to-video at 24 fps",
          pipeline="LTXPipeline", width=704, height=480, frames=121, fps=24, steps=50, guidance_scale=3.0,
-         size_multiple=32, frame_step=8),
+         size_multiple=32, frame_step=8, capabilities=("image-to-video",), i2v_pipeline="LTXImageToVideoPipeline"),
+    _hub("wan2.1-i2v-14b-480p", "Wan-AI/Wan2.1-I2V-14B-480P-Diffusers", "Apache-2.0", 40000, 82000,
+         "Wan 2.1 image-to-video, 14 B parameters, 480p: a start image and a prompt; needs a large GPU or offload",
+         pipeline="WanImageToVideoPipeline", width=832, height=480, frames=81, fps=16, steps=40, guidance_scale=5.0,
+         size_multiple=16, frame_step=4, capabilities=("image-to-video",), i2v_pipeline="WanImageToVideoPipeline",
+         image_only=True),
     _hub("cogvideox-2b", "THUDM/CogVideoX-2b", "Apache-2.0", 18000, 13000,
          "CogVideoX 2 B, 720×480, 6 s at 8 fps",
          pipeline="CogVideoXPipeline", width=720, height=480, frames=49, fps=8, steps=50, guidance_scale=6.0,
@@ -58,6 +64,8 @@ class DiffusersTextToVideo:
         self.name = name
         self.loaded_loras: dict[str, str] = {}  # adapter name -> file, as loaded on the pipeline
         self.own_scheduler = pipe.scheduler  # put back when a request names none
+        self.i2v: Any = None  # the image-to-video pipeline over the same modules, built on first use
+        self.i2v_class = ""
         self.memory_mb = memory_mb
 
     @classmethod
@@ -80,7 +88,9 @@ class DiffusersTextToVideo:
         if vae is not None and hasattr(vae, "enable_tiling"):
             vae.enable_tiling()  # decode in overlapping tiles: the peak memory of a long video's decode
         pipe.set_progress_bar_config(disable=True)  # progress goes through the pipeline's callback
-        return cls(pipe, spec.name, spec.memory_mb, dict(spec.params.get("call", {})))
+        model = cls(pipe, spec.name, spec.memory_mb, dict(spec.params.get("call", {})))
+        model.i2v_class = str(spec.params.get("i2v_pipeline", ""))
+        return model
 
     def _use_loras(self, loras: tuple[tuple[str, float], ...]) -> None:
         """Hold exactly the request's LoRAs at their scales: a video without LoRA is made by the
@@ -113,18 +123,34 @@ class DiffusersTextToVideo:
             raise InputError(f"{self.name} cannot use scheduler {name!r}; it can use {', '.join(sorted(compatible))}")
         self.pipe.scheduler = compatible[name].from_config(self.own_scheduler.config)
 
+    def _pipeline_for(self, image: str) -> tuple[Any, dict[str, Any]]:
+        """The pipeline and extra arguments for a request: with a start image the family's
+        image-to-video pipeline, built once from the same loaded modules (no second copy)."""
+        if not image:
+            return self.pipe, {}
+        if self.i2v is None:
+            import diffusers
+
+            pipeline_class = getattr(diffusers, self.i2v_class)
+            self.i2v = self.pipe if isinstance(self.pipe, pipeline_class) else pipeline_class(**self.pipe.components)
+        from PIL import Image
+
+        with Image.open(image) as start:
+            return self.i2v, {"image": start.convert("RGB")}
+
     def generate(self, request: GenerationRequest, on_step: Callable[[int, int], None]) -> np.ndarray:
         import torch
 
         self._use_scheduler(request.scheduler)
         self._use_loras(request.loras)
+        pipe, extra = self._pipeline_for(request.image)
 
         def step_done(pipe: Any, step: int, timestep: Any, tensors: dict[str, Any]) -> dict[str, Any]:
             on_step(step + 1, request.steps)  # may raise Cancelled: it stops the denoising loop
             return {}
 
         try:
-            output = self.pipe(
+            output = pipe(
                 prompt=request.prompt,
                 negative_prompt=request.negative_prompt or None,
                 width=request.width,
@@ -136,6 +162,7 @@ class DiffusersTextToVideo:
                 output_type="np",
                 callback_on_step_end=step_done,
                 **self.call,
+                **extra,
             )
         except torch.OutOfMemoryError:
             raise OutOfMemory(

@@ -211,7 +211,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
     given = {"prompt": args.prompt, "negative_prompt": args.negative_prompt, "seed": args.seed, "steps": args.steps,
              "guidance_scale": args.guidance, "width": args.width, "height": args.height, "frames": args.frames,
              "fps": args.fps, "model": args.model, "dtype": args.dtype, "offload": args.offload,
-             "duration_s": args.duration, "scheduler": args.scheduler}  # fmt: skip
+             "duration_s": args.duration, "scheduler": args.scheduler, "image": args.image}  # fmt: skip
     values = {**_sidecar(args.from_sidecar), **{k: v for k, v in given.items() if v is not None}}
     if args.lora:
         values["loras"] = tuple(parse_lora(text) for text in args.lora)
@@ -220,7 +220,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
     if not values.get("prompt"):
         raise InputError("give a prompt (or --from a sidecar JSON of an earlier video)")
     choices = ("negative_prompt", "seed", "steps", "guidance_scale", "width", "height", "frames", "fps", "loras",
-               "duration_s", "scheduler")  # fmt: skip
+               "duration_s", "scheduler", "image")  # fmt: skip
     options = GenerateOptions(**{name: values[name] for name in choices if name in values})
     load = LoadOptions(dtype=values.get("dtype"), offload=values.get("offload") or "none")
     with command_progress("generate") as progress:
@@ -246,8 +246,8 @@ def _sidecar(path: str | None) -> dict[str, Any]:
     if not isinstance(data, dict) or "prompt" not in data or "seed" not in data:
         raise InputError(f"{path}: not the sidecar of a generated video (no prompt and seed)")
     names = ("prompt", "negative_prompt", "seed", "steps", "guidance_scale", "width", "height", "frames", "fps",
-             "model", "dtype", "offload", "scheduler")  # fmt: skip
-    found = {name: data[name] for name in names if data.get(name) is not None}
+             "model", "dtype", "offload", "scheduler", "image")  # fmt: skip
+    found = {name: data[name] for name in names if data.get(name) not in (None, "")}
     if data.get("loras"):
         found["loras"] = tuple((str(path), float(scale)) for path, scale in data["loras"])
     return found
@@ -366,6 +366,9 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--seed", type=int, help="same seed, same video (default: a random one, printed)")
     for flag in ("steps", "width", "height", "frames", "fps"):
         gen.add_argument(f"--{flag}", type=int, help="default: the model's own")
+    gen.add_argument(
+        "--image", help="image-to-video: a picture as the first frame (models that can: studio models list)"
+    )
     gen.add_argument("--duration", type=float, help="seconds, instead of --frames (the nearest count the model makes)")
     gen.add_argument("--scheduler", help="a diffusers scheduler class the model can use, e.g. UniPCMultistepScheduler")
     gen.add_argument("--lora", action="append", default=[], metavar="FILE[:SCALE]",

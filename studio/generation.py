@@ -57,8 +57,11 @@ class GenerateOptions:
     loras: tuple[tuple[str, float], ...] = ()  # (a local .safetensors LoRA file, its scale)
     duration_s: float | None = None  # instead of frames: the nearest count the model can make
     scheduler: str | None = None  # a diffusers scheduler class compatible with the model; None: its own
+    image: str | None = None  # image-to-video: a local picture, the video's first frame
 
     def __post_init__(self) -> None:
+        if self.image is not None and not os.path.isfile(self.image):
+            raise InputError(f"{self.image}: no such picture for the start image")
         if self.duration_s is not None:
             if self.frames is not None:
                 raise InputError("give frames or a duration, not both")
@@ -102,6 +105,7 @@ class GenerationRequest:
     model_fps: int  # the rate the model makes frames at; another ``fps`` is met by interpolation
     loras: tuple[tuple[str, float], ...]  # LoRA weight files and their scales, applied for this video
     scheduler: str  # a diffusers scheduler class name; "" is the model's own
+    image: str  # the start image (image-to-video); "" for none
 
 
 def _fit(name: str, value: int, multiple: int, offset: int = 0) -> None:
@@ -153,6 +157,7 @@ def resolve_request(prompt: str, options: GenerateOptions, params: dict[str, Any
         model_fps=int(params.get("fps", 16)),
         loras=tuple((os.path.abspath(path), float(scale)) for path, scale in options.loras),
         scheduler=(options.scheduler or "").strip(),
+        image=os.path.abspath(options.image) if options.image else "",
     )
     multiple = int(params.get("size_multiple", 1))
     _fit("widths", request.width, multiple)

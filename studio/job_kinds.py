@@ -199,7 +199,7 @@ class StudioJobs:
         return JobOutcome(outputs, summary)
 
     # -- generate ---------------------------------------------------------------------------
-    def _generation(self, settings: dict[str, Any]) -> tuple[str, Any, Any]:
+    def _generation(self, settings: dict[str, Any], image: Path | None = None) -> tuple[str, Any, Any]:
         from studio.generation import GenerateOptions, parse_lora
         from studio.registry import LoadOptions
 
@@ -213,7 +213,7 @@ class StudioJobs:
 
         loras = tuple(parse_lora(line) for line in _lines(settings.get("loras")))
         options = GenerateOptions(
-            loras=loras,
+            loras=loras, image=str(image) if image is not None else None,
             negative_prompt=str(settings.get("negative_prompt") or ""), seed=number("seed"), steps=number("steps"),
             guidance_scale=number("guidance_scale", float), width=number("width"), height=number("height"),
             frames=number("frames"), fps=number("fps"),
@@ -223,16 +223,18 @@ class StudioJobs:
 
     def check_generate(self, settings: dict[str, Any], inputs: dict[str, Path]) -> dict[str, Any]:
         from studio.generation import resolve_request
+        from studio.pipelines.generate import check_image
 
-        prompt, options, _ = self._generation(settings)
+        prompt, options, _ = self._generation(settings, inputs.get("image"))
         spec = self.cache.registry.choose(GENERATE_TASK, settings.get("model") or None, self.cache.settings)
-        resolve_request(prompt, options, spec.params, options.seed or 0)  # size, frames, prompt: before any weights
+        request = resolve_request(prompt, options, spec.params, options.seed or 0)  # before any weights load
+        check_image(request.image, spec, self.cache)
         return {**settings, "model": spec.name}
 
     def run_generate(self, job: JobContext) -> JobOutcome:
         from studio.pipelines.generate import generate_video
 
-        prompt, options, load = self._generation(job.settings)
+        prompt, options, load = self._generation(job.settings, job.inputs.get("image"))
         video = generate_video(prompt, job.folder / "video.mp4", model=job.settings.get("model"), options=options,
                                load=load, cache=self.cache, progress=job.progress, cancel=job.cancel)  # fmt: skip
         names = ("seed", "frames", "video_frames", "width", "height", "fps", "model_fps", "model")

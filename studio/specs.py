@@ -20,6 +20,7 @@ MODEL_TASKS = ("asr", "detect", "pose", "action", "caption", "shots", "ocr", "em
 CAPABILITIES = (
     "translate",  # asr: speech in any language it knows to English text
     "open-vocabulary",  # detect: finds what a text query describes, not a fixed label set
+    "image-to-video",  # text-to-video: a start image (the first frame) conditions the video
 )
 DTYPES = ("float32", "float16", "bfloat16", "int8")
 OFFLOADS = ("none", "model", "sequential")

@@ -41,6 +41,8 @@ def generate_tab(service: StudioService) -> None:
         with gr.Column(scale=1):
             prompt = gr.Textbox(label="Prompt", lines=3, placeholder="a red car driving along a beach at sunset")
             negative = gr.Textbox(label="Negative prompt", lines=1)
+            image = gr.Image(label="Start image (image-to-video models only; empty: from text)", type="filepath",
+                             sources=["upload"], height=160)  # fmt: skip
             model = gr.Dropdown(["auto", *service.model_names(GENERATE_TASK)], value="auto", label="Model",
                                 allow_custom_value=True)  # fmt: skip
             with gr.Row():
@@ -73,21 +75,22 @@ def generate_tab(service: StudioService) -> None:
     @readable_errors
     def generate(prompt: str, negative_prompt: str, model: str, seed: float | None, steps: float | None,
                  guidance_scale: float | None, width: float | None, height: float | None, frames: float | None,
-                 fps: float | None, dtype: str, offload: str, loras: str) -> dict[str, Any]:  # fmt: skip
+                 fps: float | None, dtype: str, offload: str, loras: str,
+                 image: str | None) -> dict[str, Any]:  # fmt: skip
         """Queue a text-to-video generation; returns the job (its result reports the seed used)."""
         settings = {"prompt": prompt, "negative_prompt": negative_prompt,
                     "model": None if model in (None, "", "auto") else model, "seed": seed, "steps": steps,
                     "guidance_scale": guidance_scale, "width": width, "height": height, "frames": frames, "fps": fps,
                     "dtype": None if dtype in (None, "", "auto") else dtype, "offload": offload,
                     "loras": loras}  # fmt: skip
-        return service.submit("generate", settings, {})
+        return service.submit("generate", settings, {"image": image})
 
     def render(job: Any) -> tuple[Any, ...]:
         paths = job.output_paths()
         sidecar = json.loads(paths["sidecar"].read_text(encoding="utf-8")) if "sidecar" in paths else job.summary
         return (str(paths["video"]) if "video" in paths else None, sidecar, [str(p) for p in paths.values()])
 
-    inputs = [prompt, negative, model, seed, steps, guidance, width, height, frames, fps, dtype, offload, loras]
+    inputs = [prompt, negative, model, seed, steps, guidance, width, height, frames, fps, dtype, offload, loras, image]
     run.click(generate, inputs, job, api_name="generate", queue=False).success(
         job_id_of, job, job_id, api_name="remember_generate_job", api_visibility="undocumented", queue=False
     )

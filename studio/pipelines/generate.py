@@ -22,14 +22,14 @@ from pathlib import Path
 import numpy as np
 
 from studio import media
-from studio.errors import ModelLoadError
+from studio.errors import InputError, ModelLoadError
 from studio.generation import MAX_SEED, GeneratedVideo, GenerateOptions, TextToVideoModel, resolve_request
 from studio.interpolate import retime
 from studio.outputs import atomic_path, check_outputs, write_json
 from studio.progress import CancelFlag, Progress, check_cancel
 from studio.registry import LoadOptions, ModelCache, ModelSpec, default_cache
 
-__all__ = ["generate_video", "library_versions", "sidecar_path"]
+__all__ = ["check_image", "generate_video", "library_versions", "sidecar_path"]
 
 TASK = "text-to-video"
 WRITE_SHARE = 0.05  # of the progress bar: encoding after the last step
@@ -67,6 +67,7 @@ def generate_video(
     spec = cache.registry.choose(TASK, model, cache.settings)
     seed = options.seed if options.seed is not None else secrets.randbelow(MAX_SEED + 1)
     request = resolve_request(prompt, options, spec.params, seed)
+    check_image(request.image, spec, cache)
     device = device or cache.settings.resolve_device()
     check_cancel(cancel, "generation")
     generator = cache.get(spec.name, device, load, kind=TextToVideoModel)
@@ -96,6 +97,24 @@ def generate_video(
     )  # fmt: skip
     write_json(sidecar_path(output), video.to_dict())
     return video
+
+
+def check_image(image: str, spec: ModelSpec, cache: ModelCache) -> None:
+    """A start image needs a model that takes one, and must be a picture; a model that makes
+    video only from an image needs one. Checked before any weights load."""
+    able = [s.name for s in cache.registry.specs(TASK) if s.can("image-to-video")]
+    if image and not spec.can("image-to-video"):
+        raise InputError(f"{spec.name} makes video from text only; for a start image use one of: {', '.join(able)}")
+    if not image and spec.params.get("image_only"):
+        raise InputError(f"{spec.name} makes video from a start image: give one (--image)")
+    if image:
+        from PIL import Image, UnidentifiedImageError
+
+        try:
+            with Image.open(image) as picture:
+                picture.verify()
+        except (OSError, UnidentifiedImageError):
+            raise InputError(f"{image}: not a picture the start image can be made from") from None
 
 
 def sidecar_path(video: str | os.PathLike[str]) -> Path:

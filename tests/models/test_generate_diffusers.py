@@ -92,6 +92,37 @@ def test_a_second_family_tiny_ltx_video_from_a_local_folder(tmp_path_factory: py
     assert np.array_equal(_frames(tmp_path / "a.mp4"), _frames(tmp_path / "c.mp4")) and cache.stats.loads == 1
     with pytest.raises(InputError, match="1 \\+ a multiple of 8: got 13, try 9 or 17"):
         generate_video("a dog", tmp_path / "d.mp4", cache=cache, options=GenerateOptions(frames=13))
+    # image-to-video: the same loaded modules in LTX's image-to-video pipeline, a picture as the start
+    from PIL import Image
+
+    pictures = []
+    for name, colour in (("red", (220, 30, 30)), ("blue", (30, 30, 220))):
+        Image.new("RGB", (32, 32), colour).save(tmp_path / f"{name}.png")
+        generate_video("a dog", tmp_path / f"{name}.mp4", cache=cache,
+                       options=GenerateOptions(seed=2, image=str(tmp_path / f"{name}.png")))  # fmt: skip
+        pictures.append(_frames(tmp_path / f"{name}.mp4"))
+    assert pictures[0].shape == pictures[1].shape == (9, 32, 32, 3) and cache.stats.loads == 1
+    assert not np.array_equal(pictures[0], pictures[1]) and not np.array_equal(pictures[0], _frames(tmp_path / "a.mp4"))
+    assert json.loads((tmp_path / "red.json").read_text())["image"] == str(tmp_path / "red.png")
+    (tmp_path / "fake.png").write_text("not a picture")
+    with pytest.raises(InputError, match="not a picture the start image can be made from"):
+        generate_video(
+            "a dog", tmp_path / "e.mp4", cache=cache, options=GenerateOptions(image=str(tmp_path / "fake.png"))
+        )
+
+
+def test_a_text_only_model_refuses_a_start_image_and_names_one_that_takes_it(tiny_wan: Path, tmp_path: Path) -> None:
+    from PIL import Image
+
+    Image.new("RGB", (32, 32)).save(tmp_path / "start.png")
+    wan = next(spec for spec in SPECS if spec.name == "wan2.1-t2v-1.3b")
+    tiny = dataclasses.replace(wan, name="tiny-wan", source=f"path:{tiny_wan}", params={**wan.params, **TINY})
+    registry = Registry([tiny, *(spec for spec in SPECS if spec.can("image-to-video"))])
+    cache = ModelCache(registry, Settings(tmp_path, tmp_path / "m", tmp_path / "o", device="cpu"))
+    with pytest.raises(InputError, match=r"tiny-wan makes video from text only; .* ltx-video, wan2\.1-i2v-14b-480p"):
+        generate_video("a cat", tmp_path / "x.mp4", model="tiny-wan", cache=cache,
+                       options=GenerateOptions(image=str(tmp_path / "start.png")))  # fmt: skip
+    assert cache.stats.loads == 0
 
 
 def test_a_tiny_lora_changes_the_video_and_unloading_restores_it(tiny_wan: Path, tmp_path: Path) -> None:

@@ -13,7 +13,8 @@ import pytest
 
 pytest.importorskip("gradio")
 pytest.importorskip("diffusers")
-from gradio_client import Client
+from gradio_client import Client, handle_file
+from PIL import Image
 
 from evaluations.tiny_pipelines import save_tiny_wan
 from models.generate_diffusers import SPECS
@@ -34,9 +35,10 @@ class App:
         self.client = Client(url, verbose=False)
 
     def generate(self, prompt: str, seed: int = -1, **values: Any) -> dict[str, Any]:
-        args = {"width": 0, "height": 0, "frames": 0, "fps": 0, "steps": 0, **values}  # 0 as the form sends it
-        return self.client.predict(prompt, "", "auto", seed, args["steps"], -1, args["width"], args["height"],  # type: ignore[no-any-return]
-                                   args["frames"], args["fps"], "auto", "none", "", api_name="/generate")  # fmt: skip
+        args = {"width": 0, "height": 0, "frames": 0, "fps": 0, "steps": 0, "image": None, **values}  # as a form sends
+        form = (prompt, "", "auto", seed, args["steps"], -1, args["width"], args["height"], args["frames"], args["fps"],
+                "auto", "none", "", args["image"])  # fmt: skip
+        return self.client.predict(*form, api_name="/generate")  # type: ignore[no-any-return]
 
     def close(self) -> None:
         self.demo.close()
@@ -93,12 +95,15 @@ def _error_of(call: Any) -> str:
     return str(caught.value)
 
 
-def test_bad_requests_are_refused_before_any_weights_load(app: App) -> None:
+def test_bad_requests_are_refused_before_any_weights_load(app: App, tmp_path: Path) -> None:
     loads = app.service.cache.stats.loads
     assert _error_of(lambda: app.generate("   ")) == "the prompt is empty: describe the video to make"
     message = _error_of(lambda: app.generate("a cat", frames=10))
     assert message.startswith("this model makes frame counts of 1 + a multiple of 4: got 10, try 9 or 13")
     assert "16" in _error_of(lambda: app.generate("a cat", width=30))  # sizes are multiples of 16
+    Image.new("RGB", (32, 32)).save(tmp_path / "start.png")
+    message = _error_of(lambda: app.generate("a cat", image=handle_file(str(tmp_path / "start.png"))))
+    assert message.startswith("tiny-wan makes video from text only; for a start image use one of:")
     assert app.service.cache.stats.loads == loads
 
 
