@@ -19,7 +19,7 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
-from studio.errors import InputError, StudioError
+from studio.errors import InputError, StudioError, one_line
 from studio.interrupts import Interrupted, signals_as_interrupts
 from studio.outputs import check_outputs, json_bytes, write_bytes, write_text
 from studio.terminal import command_progress
@@ -34,11 +34,6 @@ def _version() -> str:
         return version("media-studio")
     except PackageNotFoundError:
         return "0+unknown"
-
-
-def _one_line(message: str) -> str:
-    """A message on one line whatever a library said; spaces inside it (file names) kept."""
-    return " ".join(line.strip() for line in message.splitlines() if line.strip())
 
 
 def _emit(data: bytes) -> None:
@@ -415,7 +410,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         try:
             return handler(args)
         except StudioError as exc:
-            print(f"error: {_one_line(str(exc))}", file=sys.stderr)
+            print(f"error: {one_line(str(exc))}", file=sys.stderr)
             return exc.exit_code
         except Interrupted as exc:
             print(f"error: interrupted ({exc.name}); no partial output was left", file=sys.stderr)

@@ -48,7 +48,14 @@ __all__ = [
     "RefusedMedia",
     "StudioError",
     "UnknownModel",
+    "one_line",
 ]
+
+
+def one_line(message: str) -> str:
+    """A message on one line whatever a library put in it; spaces inside it (file names) kept.
+    What the CLI, the job store and the web page show of an error."""
+    return " ".join(line.strip() for line in message.splitlines() if line.strip())
 
 
 class StudioError(Exception):

@@ -26,13 +26,13 @@ from pathlib import Path
 from queue import Queue
 from typing import Any
 
-from studio.errors import Busy, Cancelled, InputError, MediaNotFound, OutputError, StudioError
+from studio.errors import Busy, Cancelled, InputError, MediaNotFound, OutputError, StudioError, one_line
 from studio.outputs import os_reason
 from studio.progress import Progress
 from studio.serialize import JsonResult
 from studio.store import JobRow, JobStore
 
-__all__ = ["FINISHED", "INTERRUPTED", "Job", "JobContext", "JobKind", "JobOutcome", "JobRunner", "one_line"]
+__all__ = ["FINISHED", "INTERRUPTED", "Job", "JobContext", "JobKind", "JobOutcome", "JobRunner"]
 
 log = logging.getLogger(__name__)
 
@@ -40,11 +40,6 @@ FINISHED = ("done", "failed", "cancelled")
 INTERRUPTED = "interrupted: the server stopped while this job ran; submit it again"
 PROGRESS_EVERY_S = 0.25  # progress is written at most this often (and on every stage change)
 _SUFFIX = re.compile(r"^\.[A-Za-z0-9]{1,8}$")
-
-
-def one_line(message: str) -> str:
-    """A message on one line, whatever a library put in it."""
-    return " ".join(line.strip() for line in message.splitlines() if line.strip())
 
 
 @dataclass(frozen=True)

@@ -16,9 +16,9 @@ from typing import Any, ParamSpec, TypeVar
 
 import gradio as gr
 
-from studio.errors import InputError, StudioError
+from studio.errors import InputError, StudioError, one_line
 from studio.job_kinds import default_job_kinds
-from studio.jobs import Job, JobRunner, one_line
+from studio.jobs import Job, JobRunner
 from studio.registry import ModelCache, default_cache
 from studio.settings import Settings
 from ui.zerogpu import on_gpu
