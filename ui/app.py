@@ -19,7 +19,7 @@ from studio.settings import Settings
 from ui.generate_tab import generate_tab
 from ui.polling import POLL_S, every, job_id_of, watch_job
 from ui.service import StudioService, readable_errors
-from ui.views import TABLE_HEADERS, analysis_rows, status_html, timeline_picture, transcript_lines
+from ui.views import TABLE_HEADERS, analysis_rows, job_timeline, status_html, timeline_picture, transcript_lines
 
 __all__ = ["build_demo"]
 
@@ -117,11 +117,11 @@ def _analyze_tab(service: StudioService) -> None:
         return service.submit("analyze", settings, {"video": video})
 
     def render(job: Any) -> tuple[Any, ...]:
-        paths = job.output_paths()
+        paths, timeline = job.output_paths(), job_timeline(job)  # the timeline JSON read once
         return (
             str(paths["annotated"]) if "annotated" in paths else None,
-            timeline_picture(job),
-            analysis_rows(job),
+            timeline_picture(job, timeline),
+            analysis_rows(timeline),
             [str(p) for p in paths.values()],
         )
 

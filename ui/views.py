@@ -12,7 +12,7 @@ from studio.jobs import Job
 from studio.types import Timeline
 from ui.timeline_picture import draw_timeline
 
-__all__ = ["TABLE_HEADERS", "analysis_rows", "status_html", "timeline_picture", "transcript_lines"]
+__all__ = ["TABLE_HEADERS", "analysis_rows", "job_timeline", "status_html", "timeline_picture", "transcript_lines"]
 
 TABLE_HEADERS = ["what", "id", "label", "start s", "end s", "details"]
 
@@ -33,23 +33,28 @@ def status_html(job: Job | None) -> str:
     )
 
 
-def timeline_picture(job: Job) -> str | None:
-    """The job's timeline drawn as a PNG in its folder (drawn once)."""
-    paths = job.output_paths()
-    if "timeline" not in paths:
-        return None
+def job_timeline(job: Job) -> Timeline | None:
+    """The timeline an analysis job wrote, or ``None`` when it has none."""
+    path = job.output_paths().get("timeline")
+    return None if path is None else Timeline.from_dict(json.loads(path.read_text(encoding="utf-8")))
+
+
+def timeline_picture(job: Job, timeline: Timeline | None = None) -> str | None:
+    """The job's timeline drawn as a PNG in its folder (drawn once; ``timeline`` when the
+    caller has already read it)."""
     picture = Path(job.folder) / "timeline.png"
     if not picture.is_file():
-        timeline = Timeline.from_dict(json.loads(paths["timeline"].read_text(encoding="utf-8")))
+        timeline = timeline or job_timeline(job)
+        if timeline is None:
+            return None
         draw_timeline(timeline, picture)
     return str(picture)
 
 
-def analysis_rows(job: Job) -> list[list[Any]]:
-    paths = job.output_paths()
-    if "timeline" not in paths:
+def analysis_rows(timeline: Timeline | None) -> list[list[Any]]:
+    """Tracks and events as table rows."""
+    if timeline is None:
         return []
-    timeline = Timeline.from_dict(json.loads(paths["timeline"].read_text(encoding="utf-8")))
     rows: list[list[Any]] = []
     for track in timeline.tracks:
         rows.append(
