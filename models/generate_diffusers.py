@@ -58,14 +58,16 @@ SPECS = [
 
 
 class DiffusersTextToVideo:
-    def __init__(self, pipe: Any, name: str, memory_mb: int, call: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self, pipe: Any, name: str, memory_mb: int, call: dict[str, Any] | None = None, i2v_class: str = ""
+    ) -> None:
         self.pipe = pipe
         self.call = call or {}  # the family's own extra call arguments (spec params "call")
         self.name = name
         self.loaded_loras: dict[str, str] = {}  # adapter name -> file, as loaded on the pipeline
         self.own_scheduler = pipe.scheduler  # put back when a request names none
         self.i2v: Any = None  # the image-to-video pipeline over the same modules, built on first use
-        self.i2v_class = ""
+        self.i2v_class = i2v_class  # the family's image-to-video pipeline class (spec params "i2v_pipeline")
         self.memory_mb = memory_mb
 
     @classmethod
@@ -88,9 +90,8 @@ class DiffusersTextToVideo:
         if vae is not None and hasattr(vae, "enable_tiling"):
             vae.enable_tiling()  # decode in overlapping tiles: the peak memory of a long video's decode
         pipe.set_progress_bar_config(disable=True)  # progress goes through the pipeline's callback
-        model = cls(pipe, spec.name, spec.memory_mb, dict(spec.params.get("call", {})))
-        model.i2v_class = str(spec.params.get("i2v_pipeline", ""))
-        return model
+        call = dict(spec.params.get("call", {}))
+        return cls(pipe, spec.name, spec.memory_mb, call, str(spec.params.get("i2v_pipeline", "")))
 
     def _use_loras(self, loras: tuple[tuple[str, float], ...]) -> None:
         """Hold exactly the request's LoRAs at their scales: a video without LoRA is made by the
