@@ -32,6 +32,11 @@ __all__ = ["Frame", "iter_frames"]
 
 Size = int | tuple[int, int] | None
 
+# swscale converts each frame in this thread alone. Its default (0: one slice thread per core)
+# hands every frame to a pool that fights the decoder thread for the same cores: at 720p on
+# 2 cores that ran 1.4x slower than one thread (benchmarks/decode.py).
+CONVERSION_THREADS = 1
+
 
 @dataclass(frozen=True)
 class Frame:
@@ -70,12 +75,14 @@ def _to_rgb(frame: Any, size: Size) -> np.ndarray:
     """The decoded frame as upright RGB at ``size`` (displayed pixels; ``None``: as stored)."""
     rotation = frame.rotation
     if size is None:
-        return upright(frame.to_ndarray(format="rgb24"), rotation)
+        return upright(frame.reformat(format="rgb24", threads=CONVERSION_THREADS).to_ndarray(), rotation)
     width, height = display_size(frame.width, frame.height, rotation)
     target = _target_size(size, width, height)
     assert target is not None
     stored = display_size(*target, rotation)  # scale as stored, then turn
-    resized = frame.reformat(width=stored[0], height=stored[1], format="rgb24", interpolation="AREA")
+    resized = frame.reformat(
+        width=stored[0], height=stored[1], format="rgb24", interpolation="AREA", threads=CONVERSION_THREADS
+    )
     return upright(resized.to_ndarray(), rotation)
 
 
@@ -117,9 +124,9 @@ def iter_frames(
     keep_frame_buffers()
     with open_media(path, limits) as container:
         stream = video_stream(container, os.fsdecode(path))
-        # One core is left to the RGB conversion in this thread (and to the models after it):
-        # on 2 cores a single decoder thread beside it ran faster than two fighting it.
-        decoder_threads = max(1, (os.cpu_count() or 1) - 1)
+        # A decoder thread per core: with the RGB conversion on one thread (CONVERSION_THREADS)
+        # two frame threads beat one on 2 cores (720p and 1080p, benchmarks/decode.py).
+        decoder_threads = max(1, os.cpu_count() or 1)
         if decoder_threads > 1:
             stream.thread_type = "AUTO"
         stream.thread_count = decoder_threads
