@@ -1,4 +1,4 @@
-"""The kinds of job the service runs: analyze, transcribe, generate, install.
+"""The kinds of job the service runs: analyze, transcribe, generate, story, install.
 
 Each kind turns JSON settings into the same options the CLI builds and calls the same
 pipeline; ``check`` refuses bad settings, unknown models and unreadable media before a job is
@@ -242,6 +242,42 @@ class StudioJobs:
         summary["processing_s"] = video.processing_s
         return JobOutcome({"video": "video.mp4", "sidecar": "video.json", "thumbnail": "video.png"}, summary)
 
+    # -- story ------------------------------------------------------------------------------
+    def _story(self, settings: dict[str, Any], inputs: dict[str, Path], names: dict[str, str]) -> tuple[Any, Any]:
+        """The script with the form's choices over it, and the load options. Start images are
+        the uploads, by the file names the script gives them."""
+        from studio.registry import LoadOptions
+        from studio.story import parse_story
+
+        uploads = {names.get(name, path.name): str(path) for name, path in inputs.items()}
+        story = parse_story(str(settings.get("script") or ""), folder=None, uploads=uploads)
+        chosen = {key: settings[key] for key in ("model", "subtitles", "transition") if settings.get(key)}
+        if settings.get("seed") not in (None, "") and float(settings["seed"]) >= 0:
+            chosen["seed"] = _whole(settings["seed"], "seed")
+        load = LoadOptions(dtype=settings.get("dtype") or None, offload=str(settings.get("offload") or "none"))
+        return replace(story, **chosen), load
+
+    def check_story(self, settings: dict[str, Any], inputs: dict[str, Path]) -> dict[str, Any]:
+        from studio.pipelines.story import check_story
+
+        story, _ = self._story(settings, inputs, {name: path.name for name, path in inputs.items()})
+        spec = check_story(story, self.cache)  # every refusal before any weights load
+        return {**settings, "model": spec.name}
+
+    def run_story(self, job: JobContext) -> JobOutcome:
+        from studio.pipelines.story import make_story
+
+        story, load = self._story(job.settings, job.inputs, job.settings.get("input_names", {}))
+        film = make_story(story, job.folder / "film.mp4", cache=self.cache, load=load, progress=job.progress,
+                          cancel=job.cancel)  # fmt: skip
+        outputs = {"video": "film.mp4", "sidecar": "film.json", "thumbnail": "film.png"}
+        if film.srt:
+            outputs["subtitles"] = "film.srt"
+        summary = {"seed": film.seed, "frames": film.frames, "fps": film.fps, "duration_s": film.duration_s,
+                   "shots": len(film.shots), "reused": sum(shot.reused for shot in film.shots), "model": film.model,
+                   "processing_s": film.processing_s}  # fmt: skip
+        return JobOutcome(outputs, summary)
+
     # -- install ----------------------------------------------------------------------------
     def _install_names(self, settings: dict[str, Any]) -> list[str]:
         registry = self.cache.registry
@@ -274,6 +310,7 @@ class StudioJobs:
             "analyze": JobKind("analyze", self.run_analyze, self.check_analyze),
             "transcribe": JobKind("transcribe", self.run_transcribe, self.check_transcribe),
             "generate": JobKind("generate", self.run_generate, self.check_generate),
+            "story": JobKind("story", self.run_story, self.check_story),
             "install": JobKind("install", self.run_install, self.check_install, heavy=False),
         }
 

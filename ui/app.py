@@ -1,9 +1,9 @@
 """The studio's page and API: ``build_demo(settings) -> gr.Blocks``, importable without launching.
 
-Tabs Analyze, Transcribe, Generate, Jobs and Models. Every run is a job in the server's runner, so a
+Tabs Analyze, Transcribe, Generate, Story, Jobs and Models. Every run is a job in the server's runner, so a
 closed tab does not stop it and the page shows it again after a reload (the job id is kept in
 the browser; a timer polls its status). Every event has an ``api_name``; the typed endpoints
-for programs are ``/analyze``, ``/transcribe``, ``/generate``, ``/job_status``, ``/job_result``, ``/cancel``
+for programs are ``/analyze``, ``/transcribe``, ``/generate``, ``/story``, ``/job_status``, ``/job_result``, ``/cancel``
 and ``/models`` (see the README for a ``gradio_client`` example).
 """
 
@@ -19,6 +19,7 @@ from studio.settings import Settings
 from ui.generate_tab import generate_tab
 from ui.polling import POLL_S, every, job_id_of, watch_job
 from ui.service import StudioService, readable_errors
+from ui.story_tab import story_tab
 from ui.views import TABLE_HEADERS, analysis_rows, job_timeline, status_html, timeline_picture, transcript_lines
 
 __all__ = ["build_demo"]
@@ -54,6 +55,8 @@ def build_demo(settings: Settings | None = None, service: StudioService | None =
                 _transcribe_tab(service)
             with gr.Tab("Generate", id="generate"):
                 generate_tab(service)
+            with gr.Tab("Story", id="story"):
+                story_tab(service)
             with gr.Tab("Jobs", id="jobs"):
                 _jobs_tab(service)
             with gr.Tab("Models", id="models"):

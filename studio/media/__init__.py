@@ -9,7 +9,8 @@
   presentation time, optionally sampled at an analysis FPS by timestamp.
 - :func:`iter_audio` / :func:`read_audio` give 16 kHz mono float32 from any audio or video.
 - :class:`VideoWriter` writes H.264 yuv420p at an exact rational FPS, audio optional, to a
-  temporary file renamed into place when complete.
+  temporary file renamed into place when complete, audio and a subtitle text track optional
+  (:func:`read_text_track` reads one back).
 
 Every failure to read is a :class:`~studio.errors.MediaError` naming the file and reason;
 every failure to write an :class:`~studio.errors.OutputError`.
@@ -20,6 +21,7 @@ from studio.media.frames import Frame, iter_frames
 from studio.media.inputs import MediaLimits, open_media
 from studio.media.probe import probe
 from studio.media.rates import as_fps
+from studio.media.text_track import TextCue, read_text_track
 from studio.media.writer import VIDEO_SUFFIXES, VideoWriter, check_video_suffix
 
 __all__ = [
@@ -27,6 +29,7 @@ __all__ = [
     "VIDEO_SUFFIXES",
     "Frame",
     "MediaLimits",
+    "TextCue",
     "VideoWriter",
     "as_fps",
     "audio_duration",
@@ -36,5 +39,6 @@ __all__ = [
     "open_media",
     "probe",
     "read_audio",
+    "read_text_track",
     "write_audio",
 ]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, suppress
 from fractions import Fraction
 from pathlib import Path
@@ -18,6 +18,7 @@ from studio.errors import InputError, OutputError
 from studio.media.audio import ASR_SAMPLE_RATE, audio_planes, channel_layout
 from studio.media.inputs import file_url, open_media
 from studio.media.rates import as_fps
+from studio.media.text_track import TextCue, add_text_track, text_packets
 from studio.outputs import PendingFile, os_reason
 
 __all__ = ["VIDEO_SUFFIXES", "VideoWriter", "check_video_suffix"]
@@ -54,7 +55,8 @@ class VideoWriter:
     timestamp resolution). Odd frame sizes are padded by one edge pixel, since yuv420p needs
     even sides. ``display_rotation`` (degrees counter-clockwise, a multiple of 90) stores
     the frames as given and tells players to turn them, as phones do; the studio's own
-    outputs are written upright and leave it 0.
+    outputs are written upright and leave it 0. ``subtitles`` become a text track the viewer
+    can turn on and off (``mov_text`` in MP4/MOV, SubRip in MKV).
     """
 
     def __init__(
@@ -69,6 +71,7 @@ class VideoWriter:
         audio_from: str | os.PathLike[str] | None = None,
         time_base: Fraction | None = None,
         display_rotation: int = 0,
+        subtitles: Sequence[TextCue] = (),
     ) -> None:
         if audio is not None and audio_from is not None:
             raise InputError("expected audio samples or a file to copy audio from, not both")
@@ -85,6 +88,8 @@ class VideoWriter:
         if display_rotation % 90:
             raise InputError(f"expected a display rotation in quarter turns (0, 90, 180, 270), got {display_rotation}")
         self.display_rotation = display_rotation % 360
+        self.subtitles = tuple(subtitles)
+        self._text_stream: Any = None
         self.frames_written = 0
         self._last_pts = -1
         self._size: tuple[int, int] | None = None
@@ -133,6 +138,8 @@ class VideoWriter:
             self._audio_stream = self._container.add_stream("aac", rate=self.audio_rate, layout=layout)
         elif self.audio_from is not None:
             self._open_audio_source()
+        if self.subtitles:
+            self._text_stream = add_text_track(self._container, self.path.suffix)
 
     def _open_audio_source(self) -> None:
         source = self._sources.enter_context(open_media(self.audio_from))  # type: ignore[arg-type]
@@ -244,6 +251,8 @@ class VideoWriter:
                     self._copy_audio()
                 elif self._audio_stream is not None:
                     self._write_audio()
+                for packet in text_packets(self._text_stream, self.subtitles) if self.subtitles else ():
+                    container.mux(packet)
             self._container = None
             container.close()
         except (av.error.FFmpegError, OSError) as exc:

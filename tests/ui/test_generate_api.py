@@ -40,6 +40,10 @@ class App:
                 "auto", "none", "", args["image"])  # fmt: skip
         return self.client.predict(*form, api_name="/generate")  # type: ignore[no-any-return]
 
+    def story(self, script: str, images: list[str] | None = None, subtitles: str = "script") -> dict[str, Any]:
+        form = (script, [handle_file(path) for path in images or []], "auto", -1, subtitles, "script", "auto", "none")
+        return self.client.predict(*form, api_name="/story")  # type: ignore[no-any-return]
+
     def close(self) -> None:
         self.demo.close()
         self.service.close()
@@ -118,3 +122,31 @@ def test_without_a_text_to_video_model_the_tab_says_what_to_install(tmp_path: Pa
             service.submit("generate", {"prompt": "a cat"}, {})
     finally:
         service.close()
+
+
+def test_a_story_as_a_job_through_the_api(app: App, tmp_path: Path) -> None:
+    script = "seed: 4\nshots:\n  - prompt: a red car\n    duration: 1\n  - prompt: a dog\n    duration: 1.5\n" \
+             "    narration: A dog.\n"  # fmt: skip
+    job = app.story(script, subtitles="both")
+    assert job["kind"] == "story" and job["status"] == "queued"
+    done, files = app.client.predict(job["id"], 300, api_name="/job_result")
+    assert done["status"] == "done", done
+    by_name = {Path(f).name: Path(f) for f in files}
+    assert set(by_name) == {"film.mp4", "film.json", "film.png", "film.srt"}
+    info = media.probe(by_name["film.mp4"])
+    assert (info.frame_count, info.fps) == (20, 8) and done["summary"]["shots"] == 2
+    assert [cue.text for cue in media.read_text_track(by_name["film.mp4"])] == ["A dog."]
+    sidecar = json.loads(by_name["film.json"].read_text())
+    assert [shot["settings"]["seed"] for shot in sidecar["shots"]] == [4, 5] and sidecar["model"] == "tiny-wan"
+
+
+def test_a_story_names_its_start_images_among_the_uploads_only(app: App, tmp_path: Path) -> None:
+    loads = app.service.cache.stats.loads
+    message = _error_of(lambda: app.story("shots:\n  - prompt: a cat\n    image: /etc/hostname\n"))
+    assert message == "shot 1: no start image named '/etc/hostname' was uploaded with the script"
+    Image.new("RGB", (32, 32)).save(tmp_path / "start.png")
+    message = _error_of(
+        lambda: app.story("shots:\n  - prompt: a cat\n    image: start.png\n", [str(tmp_path / "start.png")])
+    )
+    assert message.startswith("shot 1: tiny-wan makes video from text only; for a start image use one of:")
+    assert app.service.cache.stats.loads == loads

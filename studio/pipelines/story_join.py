@@ -1,0 +1,121 @@
+"""Join a story's shots into one film with moviepy: cuts or crossfades, a title card, the
+narration mixed at its times, subtitles as a text track and/or burned in.
+
+Every boundary falls on a whole frame of the film's rate (shots, the title and the crossfade
+are whole frames long), and each output frame is taken from moviepy at the middle of its slot,
+so the film has exactly the frames its timings promise.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from studio import media
+from studio.captions import burn_caption, title_card
+from studio.media import TextCue
+from studio.progress import CancelFlag, Progress, check_cancel
+from studio.types import Segment, Transcript
+
+__all__ = ["Joined", "Piece", "join_film"]
+
+
+@dataclass(frozen=True)
+class Piece:
+    """One shot as the film shows it: its frames at the film's rate and its narration."""
+
+    frames: Sequence[np.ndarray]
+    narration: str = ""
+    speech: np.ndarray | None = None  # mono float32 at the join's speech rate
+
+
+@dataclass(frozen=True)
+class Joined:
+    starts: tuple[float, ...]  # where each shot begins in the film
+    speech_spans: tuple[tuple[float, float] | None, ...]  # when each narration is spoken
+    frames: int
+    transcript: Transcript  # the narration at its times: the subtitles' source
+    first_frame: np.ndarray  # the first frame of the first shot: the thumbnail
+
+
+def _clips(pieces: Sequence[Piece], title: str, title_frames: int, fps: int, fade_frames: int) -> list[Any]:
+    from moviepy import ImageClip, ImageSequenceClip, vfx
+
+    height, width = pieces[0].frames[0].shape[:2]
+    clips = [ImageSequenceClip(list(piece.frames), fps=fps) for piece in pieces]
+    if title and title_frames:
+        clips.insert(0, ImageClip(title_card(title, width, height), duration=title_frames / fps))
+    if fade_frames:
+        clips = [clips[0]] + [clip.with_effects([vfx.CrossFadeIn(fade_frames / fps)]) for clip in clips[1:]]
+    return clips
+
+
+def _mix(pieces: Sequence[Piece], speech_starts: Sequence[float], rate: int, duration_s: float) -> np.ndarray | None:
+    from moviepy import CompositeAudioClip
+    from moviepy.audio.AudioClip import AudioArrayClip
+
+    # as two equal channels: moviepy 2.2 stacks mono chunks along the wrong axis
+    lines = [AudioArrayClip(np.repeat(piece.speech[:, None], 2, axis=1), fps=rate).with_start(start)
+             for piece, start in zip(pieces, speech_starts, strict=True) if piece.speech is not None]  # fmt: skip
+    if not lines:
+        return None
+    sound = CompositeAudioClip(lines).with_duration(duration_s).to_soundarray(fps=rate)
+    return np.clip(np.asarray(sound, dtype=np.float32).reshape(len(sound), -1).mean(axis=1), -1.0, 1.0)
+
+
+def join_film(
+    pieces: Sequence[Piece],
+    output: str | os.PathLike[str],
+    *,
+    fps: int,
+    title: str = "",
+    title_s: float = 0.0,
+    crossfade_s: float = 0.0,
+    subtitles: str = "track",
+    speech_rate: int = 22050,
+    narration_lead_s: float = 0.3,
+    progress: Progress | None = None,
+    cancel: CancelFlag | None = None,
+) -> Joined:
+    """Write ``pieces`` as one film at ``output``; see the module docstring."""
+    from moviepy import concatenate_videoclips
+
+    from studio.subtitles import build_cues
+
+    title_frames = round(title_s * fps) if title else 0
+    fade_frames = round(crossfade_s * fps)
+    lengths = ([title_frames] if title_frames else []) + [len(piece.frames) for piece in pieces]
+    starts_frames = [sum(lengths[:k]) - k * fade_frames for k in range(len(lengths))]
+    total = starts_frames[-1] + lengths[-1]
+    starts = tuple(frame / fps for frame in starts_frames[-len(pieces) :])
+    spans: list[tuple[float, float] | None] = []
+    segments: list[Segment] = []
+    for number, (piece, start) in enumerate(zip(pieces, starts, strict=True)):
+        if piece.speech is None:
+            spans.append(None)
+            continue
+        span = (start + narration_lead_s, start + narration_lead_s + len(piece.speech) / speech_rate)
+        spans.append(span)
+        segments.append(Segment(number, span[0], span[1], piece.narration.strip(), 0.0, 0.0))
+    transcript = Transcript(tuple(segments), "en", 1.0, total / fps, model="espeak-ng", backend="narration")
+    cues = [TextCue(cue.start_s, cue.end_s, cue.text) for cue in build_cues(transcript)]
+    clips = _clips(pieces, title, title_frames, fps, fade_frames)
+    film = concatenate_videoclips(clips, method="compose" if fade_frames else "chain", padding=-fade_frames / fps)
+    audio = _mix(pieces, [span[0] if span else 0.0 for span in spans], speech_rate, total / fps)
+    track = cues if subtitles in ("track", "both") else []
+    with media.VideoWriter(output, fps=fps, audio=audio, audio_rate=speech_rate, subtitles=track) as writer:
+        for index in range(total):
+            check_cancel(cancel, "story")
+            t = (index + 0.5) / fps
+            frame = np.asarray(film.get_frame(t), dtype=np.uint8)
+            if subtitles in ("burn", "both"):
+                shown = [cue.text for cue in cues if cue.start_s <= t < cue.end_s]
+                frame = burn_caption(frame, shown[0]) if shown else frame
+            writer.write(np.ascontiguousarray(frame))
+            if progress is not None and index % 8 == 0:
+                progress(index / total, f"joining: frame {index + 1} of {total}")
+    return Joined(starts, tuple(spans), total, transcript, np.asarray(pieces[0].frames[0]))

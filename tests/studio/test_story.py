@@ -1,0 +1,189 @@
+"""Stories with sound: shots from a tiny random-weight Wan (and LTX for continuity), joined with
+moviepy, narrated by espeak-ng, subtitled, and checked against the script as ground truth:
+frame counts, the narration heard back by the studio's own ASR, and the subtitle times."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from evaluations.asr_wer import word_error_rate
+from evaluations.tiny_pipelines import save_tiny_ltx, save_tiny_wan
+from models.generate_diffusers import SPECS
+from studio import media
+from studio.errors import Cancelled, InputError
+from studio.pipelines.story import make_story, shots_folder
+from studio.pipelines.transcribe import transcribe
+from studio.registry import ModelCache, Registry
+from studio.settings import Settings
+from studio.story import parse_story, read_story
+
+pytest.importorskip("diffusers")
+pytest.importorskip("moviepy")
+TINY = {"width": 32, "height": 32, "frames": 9, "fps": 8, "steps": 2, "call": {"max_sequence_length": 16}}
+FIRST = "The red car drives through the city at night."
+SECOND = "In the morning, a brown dog runs along the beach."
+TWO_SHOTS = f"""
+seed: 5
+shots:
+  - prompt: a red car on the street
+    narration: {FIRST}
+  - prompt: a dog on the beach
+    duration: 4.5
+    narration: {SECOND}
+"""
+
+
+def _cache(tmp: Path, folder: Path, family: str = "wan2.1-t2v-1.3b", **params: object) -> ModelCache:
+    base = next(spec for spec in SPECS if spec.name == family)
+    tiny = dataclasses.replace(base, name=f"tiny-{family}", source=f"path:{folder}",
+                               params={**base.params, **TINY, **params})  # fmt: skip
+    return ModelCache(Registry([tiny]), Settings(tmp, tmp / "m", tmp / "o", device="cpu"))
+
+
+@pytest.fixture(scope="module")
+def tiny_wan(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return save_tiny_wan(tmp_path_factory.mktemp("tiny-wan"))
+
+
+@pytest.fixture(scope="module")
+def two_shot_film(tiny_wan: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, ModelCache]:
+    tmp = tmp_path_factory.mktemp("film")
+    cache = _cache(tmp, tiny_wan)
+    make_story(parse_story(TWO_SHOTS), tmp / "film.mp4", cache=cache)
+    return tmp / "film.mp4", cache
+
+
+def _frames(path: Path) -> np.ndarray:
+    return np.stack([frame.image for frame in media.iter_frames(path)])
+
+
+def test_a_two_shot_story_is_one_film_as_long_as_its_shots(two_shot_film: tuple[Path, ModelCache]) -> None:
+    film, _ = two_shot_film
+    sidecar = json.loads(film.with_suffix(".json").read_text())
+    first, second = sidecar["shots"]
+    assert second["duration_s"] == 4.5  # as the script says
+    assert 0.3 + 2.0 < first["duration_s"] < 0.3 + 4.0  # from its narration: lead, speech and a pause
+    info = media.probe(film)
+    assert info.fps == 8 and info.codec == "h264"
+    assert abs(info.frame_count / 8 - (first["duration_s"] + second["duration_s"])) <= 1 / 8
+    assert info.frame_count == sidecar["frames"] == round(first["duration_s"] * 8) + 36
+    assert second["start_s"] == first["duration_s"]  # a cut: the second shot starts where the first ends
+    for shot, prompt in zip((first, second), ("a red car on the street", "a dog on the beach"), strict=True):
+        assert shot["settings"]["prompt"] == prompt and shot["settings"]["steps"] == 2
+        assert shot["settings"]["video_frames"] >= round(shot["duration_s"] * 8)  # made at least as long as seen
+    assert [s["settings"]["seed"] for s in sidecar["shots"]] == [5, 6]  # the story's seed, plus the shot's index
+    assert film.with_suffix(".png").is_file() and (shots_folder(film) / "shot-02.mp4").is_file()
+
+
+def test_the_narration_is_heard_at_its_times_and_subtitled_there(two_shot_film: tuple[Path, ModelCache]) -> None:
+    film, _ = two_shot_film
+    sidecar = json.loads(film.with_suffix(".json").read_text())
+    transcript = transcribe(film, model="whisper-base")
+    assert word_error_rate(f"{FIRST} {SECOND}", transcript.text).wer <= 0.15, transcript.text
+    for shot in sidecar["shots"]:  # each line is spoken inside its own shot, a moment after it starts
+        assert shot["start_s"] < shot["narration_start_s"] < shot["narration_end_s"] <= shot["start_s"] + shot[
+            "duration_s"]  # fmt: skip
+    heard = [segment for segment in transcript.segments if "dog" in segment.text.lower()]
+    assert heard and abs(heard[0].start_s - sidecar["shots"][1]["narration_start_s"]) < 0.6
+    cues = media.read_text_track(film)  # the text track, at the times the lines are spoken
+    assert [cue.text.replace("\n", " ") for cue in cues] == [FIRST, SECOND]
+    for cue, shot in zip(cues, sidecar["shots"], strict=True):
+        assert abs(cue.start_s - shot["narration_start_s"]) < 0.002 and abs(cue.end_s - shot["narration_end_s"]) < 0.002
+    srt_text = film.with_suffix(".srt").read_text()
+    assert "00:00:04,050 --> 00:00:07,464\nIn the morning, a brown dog runs along the\nbeach." in srt_text
+
+
+def test_the_same_script_again_reuses_its_shots_and_burns_subtitles_only_while_spoken(
+    two_shot_film: tuple[Path, ModelCache],
+) -> None:
+    film, cache = two_shot_film
+    tracked = _frames(film)
+    loads = cache.stats.loads
+    again = make_story(dataclasses.replace(parse_story(TWO_SHOTS), subtitles="burn"), film, cache=cache)
+    assert [shot.reused for shot in again.shots] == [True, True] and cache.stats.loads == loads
+    burned = _frames(film)
+    assert burned.shape == tracked.shape and media.read_text_track(film) == []
+    changed = np.abs(burned.astype(int) - tracked.astype(int)).reshape(len(burned), -1).max(axis=1) > 40
+    times = (np.arange(len(burned)) + 0.5) / 8
+    spoken = np.zeros(len(burned), dtype=bool)
+    for shot in again.shots:
+        assert shot.narration_start_s is not None and shot.narration_end_s is not None
+        spoken |= (times >= shot.narration_start_s) & (times < shot.narration_end_s)
+    assert changed[spoken].all() and not changed[~spoken].any()
+
+
+def test_a_crossfade_and_a_title_card_keep_every_boundary_on_a_frame(tiny_wan: Path, tmp_path: Path) -> None:
+    script = TWO_SHOTS.replace("seed: 5", "seed: 5\ntitle: Two shots\ntitle_seconds: 1\ntransition: crossfade\n"
+                               "crossfade_seconds: 0.5")  # fmt: skip
+    film = make_story(parse_story(script), tmp_path / "faded.mkv", cache=_cache(tmp_path, tiny_wan))
+    first, second = film.shots
+    assert first.start_s == 0.5  # the title's 8 frames, less the 4 of the crossfade into shot 1
+    assert second.start_s == first.start_s + first.duration_s - 0.5
+    assert media.probe(tmp_path / "faded.mkv").frame_count == film.frames == round((second.start_s + 4.5) * 8)
+    title = _frames(tmp_path / "faded.mkv")[0]
+    assert title.max() > 200 and np.median(title) < 10  # white letters on black
+
+
+def test_continuity_starts_a_shot_from_the_last_frame_of_the_one_before(tmp_path: Path) -> None:
+    folder = save_tiny_ltx(tmp_path / "ltx")
+    cache = _cache(tmp_path, folder, family="ltx-video", fps=24)
+    script = "seed: 2\nshots:\n  - prompt: a dog\n    duration: 0.5\n  - prompt: a dog runs\n    duration: 0.5\n" \
+             "    continue: true\n"  # fmt: skip
+    film = make_story(parse_story(script), tmp_path / "film.mp4", cache=cache)
+    start = Path(film.shots[1].settings.image)
+    assert start.name == "shot-01-last.png"
+    from PIL import Image
+
+    last = [frame.image for frame in media.iter_frames(film.shots[0].video)][-1]
+    assert np.array_equal(np.asarray(Image.open(start)), last)
+    assert media.probe(tmp_path / "film.mp4").frame_count == 24  # 12 + 12 at 24 fps
+    assert cache.stats.loads == 1  # one model, both pipelines over its modules
+
+
+def test_bad_stories_are_refused_before_any_weights_load(tiny_wan: Path, tmp_path: Path) -> None:
+    cache = _cache(tmp_path, tiny_wan)
+    cases = {
+        "shots:\n  - prompt: a cat\n    durration: 2\n": "shot 1: unknown key 'durration'",
+        "shots:\n  - prompt: ' '\n": "shot 1: the prompt is empty",
+        "shots:\n  - prompt: a cat\n    duration: soon\n": "shot 1: 'duration' must be a number",
+        "shots: []\n": "the story has no shots",
+        "shots:\n  - prompt: a cat\n    continue: true\n": "shot 1 cannot continue",
+        "shots:\n  - prompt: a cat\n    image: missing.png\n": "shot 1: no such start image",
+        "transition: wipe\nshots:\n  - prompt: a cat\n": "expected transition one of cut, crossfade",
+        "shots:\n  - prompt: [a cat\n": "the story script is not valid YAML at line 3: expected ','",
+    }
+    for script, message in cases.items():
+        with pytest.raises(InputError, match=message.replace("(", "\\(").replace("[", "\\[")):
+            make_story(parse_story(script, tmp_path), tmp_path / "x.mp4", cache=cache)
+    too_long = "shots:\n  - prompt: a cat\n    duration: 1\n    narration: " + "many words " * 10 + "\n"
+    with pytest.raises(InputError, match=r"shot 1: its narration takes \d+\.\d s but the shot lasts 1 s; make it"):
+        make_story(parse_story(too_long), tmp_path / "x.mp4", cache=cache)
+    follow = "shots:\n  - prompt: a cat\n  - prompt: a dog\n    continue: true\n"
+    with pytest.raises(InputError, match="shot 2 continues from the previous shot, which needs an image-to-video"):
+        make_story(parse_story(follow), tmp_path / "x.mp4", cache=cache)
+    with pytest.raises(InputError, match="shot 1: this model makes widths of a multiple of 16: got 40, try 32 or 48"):
+        make_story(parse_story("width: 40\nshots:\n  - prompt: a cat\n"), tmp_path / "x.mp4", cache=cache)
+    assert cache.stats.loads == 0 and not (tmp_path / "x.mp4").exists()
+    (tmp_path / "script.yaml").write_text("shots:\n  - prompt: a cat\n    image: pic.png\n")
+    with pytest.raises(InputError, match="no such start image"):
+        read_story(tmp_path / "script.yaml")  # images are found beside the script
+
+
+def test_cancel_while_joining_leaves_no_film_and_keeps_the_shots(tiny_wan: Path, tmp_path: Path) -> None:
+    cache, stop = _cache(tmp_path, tiny_wan), threading.Event()
+
+    def progress(fraction: float, message: str) -> None:
+        if message.startswith("joining"):
+            stop.set()
+
+    with pytest.raises(Cancelled):
+        make_story(parse_story(TWO_SHOTS), tmp_path / "film.mp4", cache=cache, progress=progress, cancel=stop)
+    assert not (tmp_path / "film.mp4").exists() and not (tmp_path / "film.json").exists()
+    assert (shots_folder(tmp_path / "film.mp4") / "shot-02.mp4").is_file()  # made work is kept for the next run
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".film")] == []  # no temporary file left

@@ -1,0 +1,94 @@
+"""The Story tab: a script of shots in, one narrated, subtitled film out, as a job (``/story``).
+
+Start images are uploaded beside the script and named in it by their file names; a script
+never reads files of the server.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+
+from studio.job_kinds import GENERATE_TASK
+from studio.specs import DTYPES, OFFLOADS
+from studio.story import SUBTITLE_MODES, TRANSITIONS
+from ui.generate_tab import missing_model_notice
+from ui.polling import POLL_S, every, job_id_of, watch_job
+from ui.service import StudioService, readable_errors
+from ui.views import status_html
+
+__all__ = ["EXAMPLE_SCRIPT", "story_tab"]
+
+EXAMPLE_SCRIPT = """\
+title: A night drive
+seed: 7
+transition: crossfade
+subtitles: track
+shots:
+  - prompt: a red car drives down a city street at night, neon lights
+    narration: The city never sleeps.
+  - prompt: the red car reaches a beach at dawn, waves rolling in
+    narration: By morning, the road ends at the sea.
+    continue: true        # from the last frame of shot 1 (image-to-video models)
+"""
+
+
+def story_tab(service: StudioService) -> None:
+    notice = gr.Markdown(missing_model_notice(service), elem_id="story-notice")
+    with gr.Row():
+        with gr.Column(scale=1):
+            script = gr.Code(EXAMPLE_SCRIPT, language="yaml", label="Story script (YAML)", lines=14)
+            gr.Markdown(
+                "Each shot: `prompt`, `duration` (seconds; default: its narration plus a pause), `narration` "
+                "(spoken by espeak-ng, and the subtitles), `image` (an uploaded start picture, by file name) or "
+                "`continue: true`. The story: `title`, `fps`, `seed`, `width`, `height`, `steps`, `voice`, "
+                "`transition` (cut, crossfade), `subtitles` (track, burn, both, none)."
+            )
+            images = gr.File(label="Start images named in the script", file_count="multiple", type="filepath",
+                             file_types=["image"])  # fmt: skip
+            model = gr.Dropdown(["auto", *service.model_names(GENERATE_TASK)], value="auto", label="Model",
+                                allow_custom_value=True)  # fmt: skip
+            with gr.Row():
+                seed = gr.Number(-1, precision=0, label="Seed (-1: the script's, or random)")
+                subtitles = gr.Dropdown(["script", *SUBTITLE_MODES], value="script", label="Subtitles")
+                transition = gr.Dropdown(["script", *TRANSITIONS], value="script", label="Transition")
+            with gr.Accordion("GPU memory", open=False):
+                dtype = gr.Dropdown(["auto", *DTYPES], value="auto", label="Weights dtype")
+                offload = gr.Radio(list(OFFLOADS), value="none", label="CPU offload")
+            run = gr.Button("Make the film", variant="primary", elem_id="story-run")
+        with gr.Column(scale=2):
+            status = gr.HTML(status_html(None), elem_id="story-status")
+            job = gr.JSON(label="Job", visible=False)
+            video = gr.Video(label="Film", interactive=False, elem_id="story-video")
+            used = gr.JSON(label="Sidecar: every shot's settings, timings and narration times")
+            files = gr.File(label="Downloads (MP4, SRT, thumbnail, sidecar JSON)", file_count="multiple")
+    job_id = gr.BrowserState(None, storage_key="studio-story-job")
+    shown = gr.State(None)
+
+    @readable_errors
+    def story(script: str, images: list[str] | None, model: str, seed: float | None, subtitles: str,
+              transition: str, dtype: str, offload: str) -> dict[str, Any]:  # fmt: skip
+        """Queue a story: every shot generated, joined, narrated and subtitled into one MP4."""
+
+        def chosen(value: str | None) -> str | None:
+            return None if value in (None, "", "auto", "script") else value
+
+        settings = {"script": script, "model": chosen(model), "seed": seed, "subtitles": chosen(subtitles),
+                    "transition": chosen(transition), "dtype": chosen(dtype), "offload": offload}  # fmt: skip
+        uploads: dict[str, str | Path | None] = {f"image{n}": path for n, path in enumerate(images or [])}
+        return service.submit("story", settings, uploads)
+
+    def render(job: Any) -> tuple[Any, ...]:
+        paths = job.output_paths()
+        sidecar = json.loads(paths["sidecar"].read_text(encoding="utf-8")) if "sidecar" in paths else job.summary
+        return (str(paths["video"]) if "video" in paths else None, sidecar, [str(p) for p in paths.values()])
+
+    inputs = [script, images, model, seed, subtitles, transition, dtype, offload]
+    run.click(story, inputs, job, api_name="story", queue=False).success(
+        job_id_of, job, job_id, api_name="remember_story_job", api_visibility="undocumented", queue=False
+    )
+    every(POLL_S, watch_job(service, render, 3), [job_id, shown], [status, video, used, files, shown], "watch_story")
+    every(10 * POLL_S, lambda: missing_model_notice(service), None, notice, "story_notice")
