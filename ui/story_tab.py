@@ -32,19 +32,19 @@ shots:
     narration: The city never sleeps.
   - prompt: the red car reaches a beach at dawn, waves rolling in
     narration: By morning, the road ends at the sea.
-    continue: true        # from the last frame of shot 1 (image-to-video models)
 """
 
 
 def story_tab(service: StudioService) -> None:
     notice = gr.Markdown(missing_model_notice(service), elem_id="story-notice")
     with gr.Row():
-        with gr.Column(scale=1):
+        with gr.Column(scale=3):
             script = gr.Code(EXAMPLE_SCRIPT, language="yaml", label="Story script (YAML)", lines=14)
             gr.Markdown(
                 "Each shot: `prompt`, `duration` (seconds; default: its narration plus a pause), `narration` "
                 "(spoken by espeak-ng, and the subtitles), `image` (an uploaded start picture, by file name) or "
-                "`continue: true`. The story: `title`, `fps`, `seed`, `width`, `height`, `steps`, `voice`, "
+                "`continue: true` (from the previous shot's last frame; image-to-video models such as ltx-video). "
+                "The story: `title`, `fps`, `seed`, `width`, `height`, `steps`, `voice`, "
                 "`transition` (cut, crossfade), `subtitles` (track, burn, both, none)."
             )
             images = gr.File(label="Start images named in the script", file_count="multiple", type="filepath",
@@ -59,7 +59,7 @@ def story_tab(service: StudioService) -> None:
                 dtype = gr.Dropdown(["auto", *DTYPES], value="auto", label="Weights dtype")
                 offload = gr.Radio(list(OFFLOADS), value="none", label="CPU offload")
             run = gr.Button("Make the film", variant="primary", elem_id="story-run")
-        with gr.Column(scale=2):
+        with gr.Column(scale=4):
             status = gr.HTML(status_html(None), elem_id="story-status")
             job = gr.JSON(label="Job", visible=False)
             video = gr.Video(label="Film", interactive=False, elem_id="story-video")

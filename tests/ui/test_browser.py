@@ -108,10 +108,11 @@ def test_analyze_the_demo_in_the_browser(page: tuple[WebDriver, str], demo: Demo
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     driver.execute_script("window.scrollTo(0, 0)")
     driver.save_screenshot(str(ARTIFACTS / "analyze.png"))
-    for name in ("Transcribe", "Generate", "Jobs", "Models"):
+    for name in ("Transcribe", "Generate", "Story", "Jobs", "Models"):
         _tab(driver, name)
-        if name == "Generate":  # no text-to-video weights here: the tab says what to install
-            _wait(driver, "#generate-notice", 30, lambda found: "studio models install" in _text(found[0]))
+        if name in ("Generate", "Story"):  # no text-to-video weights here: the tab says what to install
+            notice = f"#{name.lower()}-notice"
+            _wait(driver, notice, 30, lambda found: "studio models install" in _text(found[0]))
         if name == "Jobs":
             _wait(driver, "#jobs-table td", 30, lambda found: any(_text(cell) == "done" for cell in found))
         driver.save_screenshot(str(ARTIFACTS / f"{name.lower()}.png"))
