@@ -30,9 +30,9 @@ from typing import Any
 import numpy as np
 
 from studio import media
-from studio.errors import InputError
+from studio.errors import InputError, OutputError
 from studio.generation import MAX_SEED, GeneratedVideo, GenerateOptions, resolve_request
-from studio.outputs import atomic_path, check_outputs, json_bytes, write_json, write_text
+from studio.outputs import atomic_path, check_outputs, json_bytes, os_reason, write_json, write_text
 from studio.pipelines.generate import check_image, generate_video, library_versions, sidecar_path
 from studio.pipelines.story_join import Piece, join_film
 from studio.progress import CancelFlag, Progress, check_cancel
@@ -234,7 +234,10 @@ def make_story(
     base_seed = story.seed if story.seed is not None else secrets.randbelow(MAX_SEED + 1)
     started = time.perf_counter()
     folder = shots_folder(target)
-    folder.mkdir(exist_ok=True)
+    try:
+        folder.mkdir(exist_ok=True)
+    except OSError as exc:
+        raise OutputError(folder, f"cannot keep the story's shots here ({os_reason(exc)})") from None
     made: list[tuple[GeneratedVideo, bool]] = []
     for plan in plans:
         check_cancel(cancel, "story")
