@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-__all__ = ["save_tiny_lora", "save_tiny_ltx", "save_tiny_wan", "save_wan_shaped"]
+__all__ = ["save_tiny_lora", "save_tiny_ltx", "save_tiny_wan", "save_tiny_wan_i2v", "save_wan_shaped"]
 
 WORDS = [
     "a",
@@ -71,6 +71,44 @@ def save_tiny_wan(folder: Path, seed: int = 0, unipc: bool = False) -> Path:
         scheduler = UniPCMultistepScheduler(prediction_type="flow_prediction", use_flow_sigmas=True, flow_shift=3.0)
     pipe: Any = WanPipeline(tokenizer=tokenizer, text_encoder=text_encoder, vae=vae, scheduler=scheduler,
                        transformer=transformer)  # fmt: skip
+    pipe.save_pretrained(folder)
+    return folder
+
+
+def save_tiny_wan_i2v(folder: Path, seed: int = 0) -> Path:
+    """A Wan 2.1 image-to-video-shaped pipeline with random weights, saved to ``folder`` (the
+    sizes of diffusers' own Wan image-to-video tests): a 2-layer CLIP vision encoder of width 4
+    and its image processor built from settings, and a transformer that takes the start frame's
+    latents (16 channels), its mask (4) beside the noise (16), and the image embedding."""
+    import torch
+    from diffusers import (
+        AutoencoderKLWan,
+        FlowMatchEulerDiscreteScheduler,
+        WanImageToVideoPipeline,
+        WanTransformer3DModel,
+    )
+    from transformers import CLIPImageProcessor, CLIPVisionConfig, CLIPVisionModel, UMT5Config, UMT5EncoderModel
+
+    torch.manual_seed(seed)
+    tokenizer = _tokenizer()
+    text_encoder = UMT5EncoderModel(UMT5Config(vocab_size=len(tokenizer), d_model=32, d_kv=8, d_ff=64, num_layers=2,
+                                               num_heads=4, relative_attention_num_buckets=8))  # fmt: skip
+    vae = AutoencoderKLWan(base_dim=3, z_dim=16, dim_mult=[1, 1, 1, 1], num_res_blocks=1,
+                           temperal_downsample=[False, True, True])  # fmt: skip
+    transformer = WanTransformer3DModel(patch_size=(1, 2, 2), num_attention_heads=2, attention_head_dim=12,
+                                        in_channels=36, out_channels=16, text_dim=32, freq_dim=256, ffn_dim=32,
+                                        num_layers=2, cross_attn_norm=True, qk_norm="rms_norm_across_heads",
+                                        rope_max_seq_len=32, image_dim=4)  # fmt: skip
+    image_encoder = CLIPVisionModel(CLIPVisionConfig(hidden_size=4, projection_dim=4, num_hidden_layers=2,
+                                                     num_attention_heads=2, image_size=32, intermediate_size=16,
+                                                     patch_size=1))  # fmt: skip
+    image_processor = CLIPImageProcessor(crop_size=32, do_center_crop=True, do_normalize=True, do_resize=True,
+                                         image_mean=[0.48145466, 0.4578275, 0.40821073],
+                                         image_std=[0.26862954, 0.26130258, 0.27577711], resample=3,
+                                         size=32)  # fmt: skip
+    pipe: Any = WanImageToVideoPipeline(tokenizer=tokenizer, text_encoder=text_encoder, vae=vae,
+                                        scheduler=FlowMatchEulerDiscreteScheduler(shift=7.0), transformer=transformer,
+                                        image_encoder=image_encoder, image_processor=image_processor)  # fmt: skip
     pipe.save_pretrained(folder)
     return folder
 

@@ -19,6 +19,7 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
+from studio.cli_generate import add_generation_commands
 from studio.errors import InputError, StudioError, one_line
 from studio.interrupts import Interrupted, signals_as_interrupts
 from studio.outputs import check_outputs, json_bytes, write_bytes, write_text
@@ -198,56 +199,6 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_generate(args: argparse.Namespace) -> int:
-    from studio.generation import GenerateOptions, parse_lora
-    from studio.pipelines.generate import generate_video
-    from studio.registry import LoadOptions
-
-    given = {"prompt": args.prompt, "negative_prompt": args.negative_prompt, "seed": args.seed, "steps": args.steps,
-             "guidance_scale": args.guidance, "width": args.width, "height": args.height, "frames": args.frames,
-             "fps": args.fps, "model": args.model, "dtype": args.dtype, "offload": args.offload,
-             "duration_s": args.duration, "scheduler": args.scheduler, "image": args.image}  # fmt: skip
-    values = {**_sidecar(args.from_sidecar), **{k: v for k, v in given.items() if v is not None}}
-    if args.lora:
-        values["loras"] = tuple(parse_lora(text) for text in args.lora)
-    if args.duration is not None:
-        values.pop("frames", None)  # a duration given here wins over a sidecar's frame count
-    if not values.get("prompt"):
-        raise InputError("give a prompt (or --from a sidecar JSON of an earlier video)")
-    choices = ("negative_prompt", "seed", "steps", "guidance_scale", "width", "height", "frames", "fps", "loras",
-               "duration_s", "scheduler", "image")  # fmt: skip
-    options = GenerateOptions(**{name: values[name] for name in choices if name in values})
-    load = LoadOptions(dtype=values.get("dtype"), offload=values.get("offload") or "none")
-    with command_progress("generate") as progress:
-        result = generate_video(values["prompt"], args.output, model=values.get("model"), options=options, load=load,
-                                progress=progress)  # fmt: skip
-    _print_json(result.to_dict())
-    made = f" ({result.frames} made at {result.model_fps} fps, interpolated)" if result.fps != result.model_fps else ""
-    print(f"{result.video_frames} frames{made} {result.width}x{result.height} at {result.fps} fps, seed {result.seed}, "
-          f"{result.processing_s:.1f} s -> {result.path}", file=sys.stderr)  # fmt: skip
-    return 0
-
-
-def _sidecar(path: str | None) -> dict[str, Any]:
-    """The settings of an earlier generated video, from its JSON sidecar."""
-    if path is None:
-        return {}
-    import json
-
-    try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise InputError(f"{path}: not a readable sidecar JSON ({exc})") from None
-    if not isinstance(data, dict) or "prompt" not in data or "seed" not in data:
-        raise InputError(f"{path}: not the sidecar of a generated video (no prompt and seed)")
-    names = ("prompt", "negative_prompt", "seed", "steps", "guidance_scale", "width", "height", "frames", "fps",
-             "model", "dtype", "offload", "scheduler", "image")  # fmt: skip
-    found = {name: data[name] for name in names if data.get(name) not in (None, "")}
-    if data.get("loras"):
-        found["loras"] = tuple((str(path), float(scale)) for path, scale in data["loras"])
-    return found
-
-
 def cmd_demo_media(args: argparse.Namespace) -> int:
     from studio.demo_media import make_demo_media
 
@@ -351,28 +302,7 @@ def build_parser() -> argparse.ArgumentParser:
     scan.add_argument("--sensitivity", type=float, default=6.0, help="unusual-movement z-score; lower fires more")
     scan.set_defaults(handler=cmd_analyze)
 
-    gen = commands.add_parser("generate", help="text to video with a text-to-video model (an MP4 and its JSON)")
-    gen.add_argument("prompt", nargs="?", help="what the video shows")
-    gen.add_argument("--from", dest="from_sidecar", metavar="SIDECAR",
-                     help="make an earlier video again from its JSON sidecar (flags given here win)")  # fmt: skip
-    gen.add_argument("--output", "-o", required=True, help="the video: .mp4, .m4v, .mov or .mkv")
-    gen.add_argument("--model", help="a text-to-video model from `studio models list` (default: best installed)")
-    gen.add_argument("--negative-prompt", help="what the video should not show")
-    gen.add_argument("--seed", type=int, help="same seed, same video (default: a random one, printed)")
-    for flag in ("steps", "width", "height", "frames", "fps"):
-        gen.add_argument(f"--{flag}", type=int, help="default: the model's own")
-    gen.add_argument(
-        "--image", help="image-to-video: a picture as the first frame (models that can: studio models list)"
-    )
-    gen.add_argument("--duration", type=float, help="seconds, instead of --frames (the nearest count the model makes)")
-    gen.add_argument("--scheduler", help="a diffusers scheduler class the model can use, e.g. UniPCMultistepScheduler")
-    gen.add_argument("--lora", action="append", default=[], metavar="FILE[:SCALE]",
-                     help="a LoRA .safetensors file and its scale (default 1.0); repeat for more")  # fmt: skip
-    gen.add_argument("--guidance", type=float, help="classifier-free guidance scale (default: the model's own)")
-    gen.add_argument("--dtype", choices=("float32", "float16", "bfloat16"), help="default: bfloat16 on CUDA")
-    gen.add_argument("--offload", choices=("none", "model", "sequential"),
-                     help="CPU offload: model (less GPU memory), sequential (least, slowest)")  # fmt: skip
-    gen.set_defaults(handler=cmd_generate)
+    add_generation_commands(commands)
 
     demo = commands.add_parser("demo-media", help="build the demo video and its ground-truth JSON locally")
     demo.add_argument("--out", default="outputs/demo", help="folder for demo.mp4 and demo.json")

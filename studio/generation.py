@@ -186,6 +186,8 @@ class GeneratedVideo(GenerationRequest, JsonResult):
     revision: str | None = None  # the model's pinned revision, when its spec has one
     dtype: str | None = None  # load options: None is the adapter's default for the device
     offload: str = "none"
+    attention: str | None = None  # the attention backend it was loaded with; None: the library's default
+    compile: bool = False  # whether the denoiser ran through torch.compile
     thumbnail: str | None = None  # the first frame as PNG, beside the video
     video_frames: int = 0  # frames in the video: ``frames`` at ``model_fps`` brought to ``fps``
     versions: dict[str, str] = field(default_factory=dict)  # library versions that made it

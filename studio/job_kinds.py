@@ -201,7 +201,6 @@ class StudioJobs:
     # -- generate ---------------------------------------------------------------------------
     def _generation(self, settings: dict[str, Any], image: Path | None = None) -> tuple[str, Any, Any]:
         from studio.generation import GenerateOptions, parse_lora
-        from studio.registry import LoadOptions
 
         def number(name: str, kind: type = int) -> Any:
             """None (the model's own; for the seed a random one) for empty, negative, and for
@@ -218,8 +217,7 @@ class StudioJobs:
             guidance_scale=number("guidance_scale", float), width=number("width"), height=number("height"),
             frames=number("frames"), fps=number("fps"),
         )  # fmt: skip
-        load = LoadOptions(dtype=settings.get("dtype") or None, offload=str(settings.get("offload") or "none"))
-        return str(settings.get("prompt") or ""), options, load
+        return str(settings.get("prompt") or ""), options, _load_options(settings)
 
     def check_generate(self, settings: dict[str, Any], inputs: dict[str, Path]) -> dict[str, Any]:
         from studio.generation import resolve_request
@@ -246,7 +244,6 @@ class StudioJobs:
     def _story(self, settings: dict[str, Any], inputs: dict[str, Path], names: dict[str, str]) -> tuple[Any, Any]:
         """The script with the form's choices over it, and the load options. Start images are
         the uploads, by the file names the script gives them."""
-        from studio.registry import LoadOptions
         from studio.story import parse_story
 
         uploads = {names.get(name, path.name): str(path) for name, path in inputs.items()}
@@ -254,8 +251,7 @@ class StudioJobs:
         chosen = {key: settings[key] for key in ("model", "subtitles", "transition") if settings.get(key)}
         if settings.get("seed") not in (None, "") and float(settings["seed"]) >= 0:
             chosen["seed"] = _whole(settings["seed"], "seed")
-        load = LoadOptions(dtype=settings.get("dtype") or None, offload=str(settings.get("offload") or "none"))
-        return replace(story, **chosen), load
+        return replace(story, **chosen), _load_options(settings)
 
     def check_story(self, settings: dict[str, Any], inputs: dict[str, Path]) -> dict[str, Any]:
         from studio.pipelines.story import check_story
@@ -313,6 +309,14 @@ class StudioJobs:
             "story": JobKind("story", self.run_story, self.check_story),
             "install": JobKind("install", self.run_install, self.check_install, heavy=False),
         }
+
+
+def _load_options(settings: dict[str, Any]) -> Any:
+    """dtype, offload, attention backend and compile from a form's or a client's settings."""
+    from studio.registry import LoadOptions
+
+    return LoadOptions(dtype=settings.get("dtype") or None, offload=str(settings.get("offload") or "none"),
+                       attention=settings.get("attention") or None, compile=bool(settings.get("compile")))  # fmt: skip
 
 
 def _whole(value: Any, name: str) -> int:

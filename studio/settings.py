@@ -11,6 +11,7 @@
 | ``MEDIA_STUDIO_MAX_DURATION_S`` | ``86400`` (24 h)       | longest media a file may declare          |
 | ``MEDIA_STUDIO_MAX_FILE_MB`` | ``65536`` (64 GiB)        | largest input file                        |
 | ``MEDIA_STUDIO_JOB_RETENTION_DAYS`` | ``7``              | finished jobs and their files kept this long |
+| ``MEDIA_STUDIO_GENERATE_MEMORY_MB`` | (measured)         | memory a generation may use (MB), not measured |
 
 The three limits are checked from a file's header before anything is decoded, so a
 16000×16000 picture posing as a video is refused before it allocates gigabytes.
@@ -25,11 +26,13 @@ import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from studio.errors import InputError
 
 __all__ = ["Settings"]
 
+_D = TypeVar("_D", int, None)  # a default: a number, or None for "not set"
 _DEVICE = re.compile(r"^(auto|cpu|cuda(:\d+)?)$")
 
 
@@ -47,12 +50,17 @@ class Settings:
     max_duration_s: float = 24 * 3600.0  # a day of recording; longer files are split first
     max_file_mb: int = 64 * 1024  # hours of 4K; uploads to a service get their own, smaller cap
     job_retention_days: float = 7.0  # a finished job's row and folder are deleted after this
+    # None: a generation's pre-flight check measures the device's free memory; a number (MB)
+    # replaces it, for a share of a GPU or a test (studio.generation_memory)
+    generate_memory_mb: int | None = None
 
     def __post_init__(self) -> None:
         if not _DEVICE.match(self.device):
             raise InputError(f"expected device auto, cpu, cuda or cuda:N, got {self.device!r}")
         if self.memory_budget_mb <= 0:
             raise InputError(f"expected a positive memory budget in MB, got {self.memory_budget_mb}")
+        if self.generate_memory_mb is not None and self.generate_memory_mb <= 0:
+            raise InputError(f"expected a positive generation memory in MB, got {self.generate_memory_mb}")
         if not 0 < self.max_pixels <= 2**31 - 1:  # FFmpeg's own ceiling for its max_pixels option
             raise InputError(f"expected 0 < max pixels <= 2147483647, got {self.max_pixels}")
         if not 0 < self.job_retention_days < math.inf:
@@ -77,6 +85,7 @@ class Settings:
             max_duration_s=_finite(env, "MEDIA_STUDIO_MAX_DURATION_S", cls.max_duration_s),
             max_file_mb=_whole(env, "MEDIA_STUDIO_MAX_FILE_MB", cls.max_file_mb, "whole megabytes"),
             job_retention_days=_finite(env, "MEDIA_STUDIO_JOB_RETENTION_DAYS", cls.job_retention_days),
+            generate_memory_mb=_whole(env, "MEDIA_STUDIO_GENERATE_MEMORY_MB", None, "whole megabytes"),
         )
 
     @property
@@ -97,7 +106,7 @@ class Settings:
         return "cuda" if torch.cuda.is_available() else "cpu"
 
 
-def _whole(env: Mapping[str, str], name: str, default: int, what: str) -> int:
+def _whole(env: Mapping[str, str], name: str, default: _D, what: str) -> int | _D:
     text = env.get(name, "").strip()
     if not text:
         return default

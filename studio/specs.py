@@ -29,23 +29,41 @@ OFFLOADS = ("none", "model", "sequential")
 @dataclass(frozen=True)
 class LoadOptions:
     """How to load a model, beyond its device: part of the cache key, so one model loaded two
-    ways is two entries. ``None`` leaves the choice to the adapter (its best default)."""
+    ways is two entries. ``None`` leaves the choice to the adapter (its best default); an
+    adapter refuses (:meth:`require`) what it cannot honour."""
 
     dtype: str | None = None  # e.g. float16 on CUDA, int8 for CPU Whisper
     offload: str = "none"  # diffusers pipelines: "model" or "sequential" CPU offload
+    # an attention backend by name (diffusers: "native", "flash", "_native_cudnn", "sage"...);
+    # None: the library's default. The adapter checks the name (the names are the library's)
+    attention: str | None = None
+    compile: bool = False  # torch.compile the denoiser: a slow first call, faster steps after
 
     def __post_init__(self) -> None:
         if self.dtype is not None and self.dtype not in DTYPES:
             raise InputError(f"expected dtype one of {', '.join(DTYPES)}, got {self.dtype!r}")
         if self.offload not in OFFLOADS:
             raise InputError(f"expected offload one of {', '.join(OFFLOADS)}, got {self.offload!r}")
+        if self.attention is not None and not self.attention.strip():
+            raise InputError("expected an attention backend name, got an empty one")
 
-    def require(self, model: str, dtypes: tuple[str, ...] = ("float32",), offload: bool = False) -> None:
+    def require(
+        self,
+        model: str,
+        dtypes: tuple[str, ...] = ("float32",),
+        offload: bool = False,
+        attention: bool = False,
+        compile: bool = False,
+    ) -> None:
         """Refuse options the adapter of ``model`` cannot honour, rather than ignore them."""
         if self.dtype is not None and self.dtype not in dtypes:
             raise InputError(f"{model} loads as {' or '.join(dtypes)}, not {self.dtype}")
         if self.offload != "none" and not offload:
             raise InputError(f"{model} has no CPU offload; load it with offload none")
+        if self.attention is not None and not attention:
+            raise InputError(f"{model} has no choice of attention backend; load it without one")
+        if self.compile and not compile:
+            raise InputError(f"{model} cannot be compiled with torch.compile; load it without compile")
 
 
 class ModelAdapter(Protocol):

@@ -17,7 +17,9 @@ from ui.polling import POLL_S, every, job_id_of, watch_job
 from ui.service import StudioService, readable_errors
 from ui.views import status_html
 
-__all__ = ["generate_tab", "missing_model_notice"]
+__all__ = ["ATTENTION_CHOICES", "generate_tab", "missing_model_notice"]
+
+ATTENTION_CHOICES = ("native", "_native_cudnn", "_native_flash", "flash", "sage")
 
 
 def missing_model_notice(service: StudioService) -> str:
@@ -61,6 +63,11 @@ def generate_tab(service: StudioService) -> None:
             with gr.Accordion("GPU memory, LoRA", open=False):
                 dtype = gr.Dropdown(["auto", *DTYPES], value="auto", label="Weights dtype")
                 offload = gr.Radio(list(OFFLOADS), value="none", label="CPU offload")
+                attention = gr.Dropdown(
+                    ["auto", *ATTENTION_CHOICES], value="auto", allow_custom_value=True,
+                    label="Attention backend (flash and sage need their packages; CUDA only)",
+                )  # fmt: skip
+                compile_ = gr.Checkbox(False, label="torch.compile the denoiser (slow first step, faster after)")
                 loras = gr.Textbox(lines=2, label="LoRA files on the server, one per line: path.safetensors[:scale]")
             run = gr.Button("Generate", variant="primary", elem_id="generate-run")
         with gr.Column(scale=2):
@@ -75,14 +82,15 @@ def generate_tab(service: StudioService) -> None:
     @readable_errors
     def generate(prompt: str, negative_prompt: str, model: str, seed: float | None, steps: float | None,
                  guidance_scale: float | None, width: float | None, height: float | None, frames: float | None,
-                 fps: float | None, dtype: str, offload: str, loras: str,
-                 image: str | None) -> dict[str, Any]:  # fmt: skip
+                 fps: float | None, dtype: str, offload: str, loras: str, image: str | None,
+                 attention: str = "auto", compile_: bool = False) -> dict[str, Any]:  # fmt: skip
         """Queue a text-to-video generation; returns the job (its result reports the seed used)."""
         settings = {"prompt": prompt, "negative_prompt": negative_prompt,
                     "model": None if model in (None, "", "auto") else model, "seed": seed, "steps": steps,
                     "guidance_scale": guidance_scale, "width": width, "height": height, "frames": frames, "fps": fps,
                     "dtype": None if dtype in (None, "", "auto") else dtype, "offload": offload,
-                    "loras": loras}  # fmt: skip
+                    "loras": loras, "attention": None if attention in (None, "", "auto") else attention,
+                    "compile": bool(compile_)}  # fmt: skip
         return service.submit("generate", settings, {"image": image})
 
     def render(job: Any) -> tuple[Any, ...]:
@@ -90,7 +98,8 @@ def generate_tab(service: StudioService) -> None:
         sidecar = json.loads(paths["sidecar"].read_text(encoding="utf-8")) if "sidecar" in paths else job.summary
         return (str(paths["video"]) if "video" in paths else None, sidecar, [str(p) for p in paths.values()])
 
-    inputs = [prompt, negative, model, seed, steps, guidance, width, height, frames, fps, dtype, offload, loras, image]
+    inputs = [prompt, negative, model, seed, steps, guidance, width, height, frames, fps, dtype, offload, loras, image,
+              attention, compile_]  # fmt: skip
     run.click(generate, inputs, job, api_name="generate", queue=False).success(
         job_id_of, job, job_id, api_name="remember_generate_job", api_visibility="undocumented", queue=False
     )

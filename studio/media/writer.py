@@ -25,6 +25,10 @@ __all__ = ["VIDEO_SUFFIXES", "VideoWriter", "check_video_suffix"]
 
 VIDEO_SUFFIXES = (".mp4", ".m4v", ".mov", ".mkv")  # containers that hold H.264 and the audio we copy
 _FASTSTART = (".mp4", ".m4v", ".mov")
+# x264's macroblock-tree rate control made different files from the same frames below this side
+# (32x32: 7 variants in 16 encodes once the process had decoded other video; 128x96 and up:
+# always one), so tiny videos, such as the test pipelines make, are encoded without it.
+DETERMINISTIC_BELOW_PX = 128
 
 
 def check_video_suffix(path: str | os.PathLike[str]) -> None:
@@ -128,6 +132,8 @@ class VideoWriter:
         stream.time_base = self.time_base
         stream.codec_context.time_base = self.time_base
         stream.options = {"crf": str(self.crf), "preset": self.preset}
+        if min(width, height) < DETERMINISTIC_BELOW_PX:
+            stream.options = {**stream.options, "x264-params": "no-mbtree=1"}
         if self.display_rotation:
             stream.set_display_rotation(self.display_rotation)
         self._stream = stream

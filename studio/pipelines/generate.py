@@ -24,6 +24,7 @@ import numpy as np
 from studio import media
 from studio.errors import InputError, ModelLoadError
 from studio.generation import MAX_SEED, GeneratedVideo, GenerateOptions, TextToVideoModel, resolve_request
+from studio.generation_memory import check_fits
 from studio.interpolate import retime
 from studio.outputs import atomic_path, check_outputs, write_json
 from studio.progress import CancelFlag, Progress, check_cancel
@@ -70,6 +71,7 @@ def generate_video(
     check_image(request.image, spec, cache)
     device = device or cache.settings.resolve_device()
     check_cancel(cancel, "generation")
+    check_fits(spec, request, device, load, cache)  # refuses what cannot fit, before any weights load
     generator = cache.get(spec.name, device, load, kind=TextToVideoModel)
     started = time.perf_counter()
 
@@ -93,7 +95,8 @@ def generate_video(
     video = GeneratedVideo(
         **made, path=os.fsdecode(output), model=spec.name, device=device,
         processing_s=round(time.perf_counter() - started, 3), revision=spec.revision, dtype=load.dtype,
-        offload=load.offload, thumbnail=os.fsdecode(thumbnail), versions=library_versions(),
+        offload=load.offload, attention=load.attention, compile=load.compile, thumbnail=os.fsdecode(thumbnail),
+        versions=library_versions(),
     )  # fmt: skip
     write_json(sidecar_path(output), video.to_dict())
     return video

@@ -32,6 +32,7 @@ import numpy as np
 from studio import media
 from studio.errors import InputError, OutputError
 from studio.generation import MAX_SEED, GeneratedVideo, GenerateOptions, resolve_request
+from studio.generation_memory import check_fits
 from studio.outputs import atomic_path, check_outputs, json_bytes, os_reason, write_json, write_text
 from studio.pipelines.generate import check_image, generate_video, library_versions, sidecar_path
 from studio.pipelines.story_join import Piece, join_film
@@ -231,6 +232,9 @@ def make_story(
     check_outputs([s.image for s in story.shots if s.image],
                   [target, target.with_suffix(".png"), sidecar_path(target), target.with_suffix(".srt")])  # fmt: skip
     spec, fps, plans = _prepare(story, cache)
+    longest = max(plans, key=lambda plan: plan.options.frames or 0)  # every shot has the same size
+    request = resolve_request(story.shots[longest.index].prompt, longest.options, spec.params, seed=0)
+    check_fits(spec, request, device or cache.settings.resolve_device(), load, cache)  # before any shot is made
     base_seed = story.seed if story.seed is not None else secrets.randbelow(MAX_SEED + 1)
     started = time.perf_counter()
     folder = shots_folder(target)

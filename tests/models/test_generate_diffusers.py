@@ -11,11 +11,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from evaluations.tiny_pipelines import save_tiny_lora, save_tiny_ltx, save_tiny_wan
+from evaluations.tiny_pipelines import save_tiny_lora, save_tiny_ltx, save_tiny_wan, save_tiny_wan_i2v
 from models.generate_diffusers import SPECS
 from studio import media
-from studio.errors import Cancelled, InputError
-from studio.generation import GenerateOptions, parse_lora
+from studio.errors import Cancelled, InputError, OutOfMemory
+from studio.generation import GenerateOptions, TextToVideoModel, parse_lora, resolve_request
 from studio.pipelines.generate import generate_video
 from studio.registry import LoadOptions, ModelCache, Registry
 from studio.settings import Settings
@@ -29,10 +29,11 @@ def tiny_wan(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return save_tiny_wan(tmp_path_factory.mktemp("tiny-wan"))
 
 
-def _cache(folder: Path, tmp_path: Path, device: str = "cpu") -> ModelCache:
+def _cache(folder: Path, tmp_path: Path, device: str = "cpu", memory_mb: int | None = None) -> ModelCache:
     wan = next(spec for spec in SPECS if spec.name == "wan2.1-t2v-1.3b")
     spec = dataclasses.replace(wan, name="tiny-wan", source=f"path:{folder}", params={**wan.params, **TINY})
-    return ModelCache(Registry([spec]), Settings(tmp_path, tmp_path / "m", tmp_path / "o", device=device))
+    settings = Settings(tmp_path, tmp_path / "m", tmp_path / "o", device=device, generate_memory_mb=memory_mb)
+    return ModelCache(Registry([spec]), settings)
 
 
 def _frames(path: Path) -> np.ndarray:
@@ -73,6 +74,64 @@ def test_load_options_the_adapter_cannot_honour_are_refused(tiny_wan: Path, tmp_
         generate_video("a dog", tmp_path / "x.mp4", cache=_cache(tiny_wan, tmp_path), load=LoadOptions(dtype="int8"))
 
 
+def test_a_request_too_big_for_the_memory_is_refused_before_loading(tiny_wan: Path, tmp_path: Path) -> None:
+    """The tiny Wan's weights (counted from its files) with the released Wan's activation numbers:
+    about 0.5 GB for its own 32x32 video (the assumed VAE tile dominates), far more for 512x512."""
+    cache = _cache(tiny_wan, tmp_path, memory_mb=600)
+    big = GenerateOptions(seed=1, width=512, height=512, frames=81)
+    with pytest.raises(OutOfMemory) as refused:
+        generate_video("a cat", tmp_path / "big.mp4", cache=cache, options=big)
+    message = str(refused.value)
+    assert "tiny-wan needs about" in message and "for 81 frames of 512x512 in float32" in message
+    assert (
+        "600 MB is available; would fit: --dtype bfloat16 --frames 57; --dtype bfloat16 --width 400 --height 400"
+        in message
+    )
+    assert cache.stats.loads == 0 and not list(tmp_path.glob("big*"))  # nothing loaded, nothing written
+    with pytest.raises(OutOfMemory, match=r"in bfloat16, .*would fit: --frames \d+; --width \d+ --height \d+$"):
+        generate_video("a cat", tmp_path / "big.mp4", cache=cache, options=big, load=LoadOptions(dtype="bfloat16"))
+    made = generate_video("a cat", tmp_path / "tiny.mp4", cache=cache, options=GenerateOptions(seed=1))
+    assert made.frames == 9 and cache.stats.loads == 1
+
+
+def _made(cache: ModelCache, load: LoadOptions) -> np.ndarray:
+    """The adapter's own frames (the MP4 encoder is not bit-exact from run to run here)."""
+    request = resolve_request("a red car", GenerateOptions(seed=5), cache.registry.get("tiny-wan").params, 5)
+    return cache.get("tiny-wan", "cpu", load, kind=TextToVideoModel).generate(request, lambda done, total: None)
+
+
+def test_an_attention_backend_by_name_makes_the_same_video(tiny_wan: Path, tmp_path: Path) -> None:
+    cache = _cache(tiny_wan, tmp_path)
+    native = LoadOptions(attention="native")
+    assert np.array_equal(_made(cache, LoadOptions()), _made(cache, native))
+    assert np.array_equal(_made(cache, LoadOptions(attention="_native_math")), _made(cache, native))
+    made = generate_video("a red car", tmp_path / "native.mp4", cache=cache, load=native)
+    assert made.attention == "native" and json.loads((tmp_path / "native.json").read_text())["attention"] == "native"
+    loads = cache.stats.loads  # each load option its own cache entry
+    from diffusers.models.attention_dispatch import _AttentionBackendRegistry
+
+    assert _AttentionBackendRegistry._active_backend.value == "native"  # the process-wide default untouched
+    for name, why in (("no-such-backend", "is not one for cpu"), ("flash", "is not one for cpu"),
+                      ("flash_hub", "downloads its kernels at run time")):  # fmt: skip
+        with pytest.raises(InputError, match=rf"attention backend '{name}' {why}; expected one of .*native"):
+            generate_video("a cat", tmp_path / "x.mp4", cache=cache, load=LoadOptions(attention=name))
+    assert cache.stats.loads == loads  # refused before any weights loaded
+
+
+@pytest.mark.slow
+def test_compile_makes_a_video_close_to_the_eager_one(tiny_wan: Path, tmp_path: Path) -> None:
+    """torch.compile of the tiny Wan's transformer blocks on a CPU (needs a C compiler: ~30 s)."""
+    import shutil
+
+    if shutil.which("gcc") is None and shutil.which("cc") is None:
+        pytest.skip("torch.compile on a CPU needs a C compiler (gcc), not installed here")
+    cache = _cache(tiny_wan, tmp_path)
+    eager, compiled = _made(cache, LoadOptions()).astype(int), _made(cache, LoadOptions(compile=True)).astype(int)
+    assert np.abs(eager - compiled).max() <= 2  # the same video up to float rounding
+    made = generate_video("a red car", tmp_path / "compiled.mp4", cache=cache, load=LoadOptions(compile=True))
+    assert made.compile and json.loads((tmp_path / "compiled.json").read_text())["compile"] is True
+
+
 def test_a_second_family_tiny_ltx_video_from_a_local_folder(tmp_path_factory: pytest.TempPathFactory,
                                                             tmp_path: Path) -> None:  # fmt: skip
     folder = save_tiny_ltx(tmp_path_factory.mktemp("tiny-ltx"))
@@ -109,6 +168,31 @@ def test_a_second_family_tiny_ltx_video_from_a_local_folder(tmp_path_factory: py
         generate_video(
             "a dog", tmp_path / "e.mp4", cache=cache, options=GenerateOptions(image=str(tmp_path / "fake.png"))
         )
+
+
+def test_tiny_wan_image_to_video_from_a_start_image(tmp_path: Path) -> None:
+    """The Wan 2.1 image-to-video spec on a tiny random pipeline: the start image conditions the
+    video (through the CLIP image embedding and the first frame's latents); none is refused."""
+    pytest.importorskip("ftfy")  # the spec requires it: diffusers' Wan i2v pipeline calls it unguarded
+    from PIL import Image
+
+    i2v = next(spec for spec in SPECS if spec.name == "wan2.1-i2v-14b-480p")
+    folder = save_tiny_wan_i2v(tmp_path / "wan-i2v")
+    tiny = dataclasses.replace(i2v, name="tiny-wan-i2v", source=f"path:{folder}", params={**i2v.params, **TINY})
+    cache = ModelCache(Registry([tiny]), Settings(tmp_path, tmp_path / "m", tmp_path / "o", device="cpu"))
+    made = []
+    for name, colour in (("red", (220, 30, 30)), ("blue", (30, 30, 220))):
+        Image.new("RGB", (32, 32), colour).save(tmp_path / f"{name}.png")
+        request = resolve_request("a dog", GenerateOptions(seed=2, image=str(tmp_path / f"{name}.png")), tiny.params, 2)
+        model = cache.get("tiny-wan-i2v", "cpu", kind=TextToVideoModel)
+        made.append(model.generate(request, lambda done, total: None))
+    assert made[0].shape == made[1].shape == (9, 32, 32, 3) and not np.array_equal(made[0], made[1])
+    video = generate_video("a dog", tmp_path / "red.mp4", cache=cache,
+                           options=GenerateOptions(seed=2, image=str(tmp_path / "red.png")))  # fmt: skip
+    assert media.probe(tmp_path / "red.mp4").frame_count == 9 and video.image == str(tmp_path / "red.png")
+    with pytest.raises(InputError, match="tiny-wan-i2v makes video from a start image: give one"):
+        generate_video("a dog", tmp_path / "none.mp4", cache=cache)
+    assert cache.stats.loads == 1
 
 
 def test_a_text_only_model_refuses_a_start_image_and_names_one_that_takes_it(tiny_wan: Path, tmp_path: Path) -> None:

@@ -216,3 +216,60 @@ def test_a_duration_becomes_the_nearest_frame_count_the_model_makes(cache: Model
         GenerateOptions(frames=9, duration_s=2.0)
     with pytest.raises(InputError, match=r"expected 0 < duration \(--duration\) <= 120.0 seconds, got -1"):
         GenerateOptions(duration_s=-1)
+
+
+def test_attention_and_compile_are_refused_by_a_family_that_cannot_honour_them(
+    cache: ModelCache, tmp_path: Path
+) -> None:
+    from studio.registry import LoadOptions
+
+    for load, said in ((LoadOptions(attention="native"), "has no choice of attention backend"),
+                       (LoadOptions(compile=True), "cannot be compiled with torch.compile")):  # fmt: skip
+        with pytest.raises(InputError, match=f"toy-t2v {said}"):
+            generate_video("a square", tmp_path / "x.mp4", cache=cache, load=load)
+    assert cache.stats.loads == 0
+
+
+def test_a_sidecar_gives_back_its_attention_backend_and_compile(cache: ModelCache, tmp_path: Path) -> None:
+    import json
+
+    from studio.cli_generate import _sidecar
+
+    made = generate_video("a square", tmp_path / "a.mp4", cache=cache, options=GenerateOptions(frames=5))
+    assert (made.attention, made.compile) == (None, False)  # and old sidecars without them still load:
+    old = {key: value for key, value in made.to_dict().items() if key not in ("attention", "compile")}
+    assert GeneratedVideo.from_dict(old) == made
+    (tmp_path / "fast.json").write_text(json.dumps({**made.to_dict(), "attention": "flash", "compile": True}))
+    assert {"attention": "flash", "compile": True}.items() <= _sidecar(str(tmp_path / "fast.json")).items()
+
+
+def test_the_cli_makes_a_story_and_a_second_run_reuses_its_shots(cache: ModelCache, tmp_path: Path) -> None:
+    import json
+    import os
+    import subprocess
+
+    studio = str(Path(sys.executable).parent / "studio")
+    env = {**os.environ, "PYTHONPATH": str(tmp_path / "site"), "MEDIA_STUDIO_HOME": str(tmp_path / "home")}
+    script = tmp_path / "story.yaml"
+    script.write_text("seed: 9\nshots:\n  - prompt: a square\n    duration: 1\n  - prompt: another square\n"
+                      "    narration: The square moves.\n")  # fmt: skip
+
+    def story(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([studio, "story", str(script), "-o", str(tmp_path / "film.mp4"), *args],
+                              capture_output=True, text=True, env=env, timeout=120, check=False)  # fmt: skip
+
+    done = story()
+    assert done.returncode == 0, done.stderr
+    film = json.loads(done.stdout)
+    assert (film["model"], film["seed"], len(film["shots"])) == ("toy-t2v", 9, 2)
+    assert (
+        media.probe(tmp_path / "film.mp4").frame_count
+        == film["frames"]
+        == 8 + round(film["shots"][1]["duration_s"] * 8)
+    )
+    assert [cue.text for cue in media.read_text_track(tmp_path / "film.mp4")] == ["The square moves."]
+    again = story("--subtitles", "burn")
+    assert again.returncode == 0 and "2 shots (2 re-used)" in again.stderr, again.stderr
+    script.write_text("shots:\n  - prompt: a square\n    duration: -1\n")
+    refused = story()
+    assert refused.returncode == 2 and refused.stderr.startswith("error: shot 1: expected 0 < duration")

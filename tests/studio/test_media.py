@@ -177,8 +177,7 @@ def _make_bad(kind: str, folder: Path, good: Path) -> Path:
     elif kind == "non-media":
         path.write_text("this is a text file, not a video\n" * 50)
     elif kind == "corrupt":  # seeded garbage: fresh random bytes sometimes look like another format
-        garbage = np.random.default_rng(1234).integers(0, 256, 4096, dtype=np.uint8).tobytes()
-        path.write_bytes(garbage + data[4096:])
+        path.write_bytes(np.random.default_rng(1234).integers(0, 256, len(data), dtype=np.uint8).tobytes())
     elif kind == "truncated":
         path.write_bytes(data[: len(data) // 2])
     return path
@@ -365,3 +364,30 @@ def test_writer_copies_audio_from_a_source_without_reencoding(tmp_path: Path) ->
     info = media.probe(out)
     assert info.frame_count == 50 and info.has_audio and info.audio_codec == "aac"
     assert np.array_equal(media.read_audio(out), media.read_audio(source))  # the very same packets
+
+
+def test_the_same_frames_make_the_same_file_even_when_tiny(tmp_path: Path) -> None:
+    """x264's macroblock tree once gave 32x32 videos different bits from the same frames."""
+    rng = np.random.default_rng(0)
+    frames = [(rng.random((32, 32, 3)) * 255).astype(np.uint8) for _ in range(9)]
+    made = set()
+    for attempt in range(8):
+        path = tmp_path / f"v{attempt % 2}.mp4"
+        with media.VideoWriter(path, fps=8) as writer:
+            for frame in frames:
+                writer.write(frame)
+        made.add(np.stack([frame.image for frame in media.iter_frames(path)]).tobytes())  # decoding in between
+    assert len(made) == 1
+
+
+def test_a_text_track_round_trips_in_mp4_and_mkv(tmp_path: Path) -> None:
+    cues = [media.TextCue(0.5, 1.25, "Hello, there\nsecond line"), media.TextCue(0.0, 0.4, "first")]
+    for suffix in (".mp4", ".mkv"):
+        with media.VideoWriter(tmp_path / f"t{suffix}", fps=8, subtitles=cues) as writer:
+            for value in range(16):
+                writer.write(np.full((32, 32, 3), value * 10, dtype=np.uint8))
+        assert media.read_text_track(tmp_path / f"t{suffix}") == sorted(cues, key=lambda cue: cue.start_s)
+        assert media.probe(tmp_path / f"t{suffix}").frame_count == 16
+    with media.VideoWriter(tmp_path / "none.mp4", fps=8) as writer:
+        writer.write(np.zeros((32, 32, 3), dtype=np.uint8))
+    assert media.read_text_track(tmp_path / "none.mp4") == []

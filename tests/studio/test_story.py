@@ -16,7 +16,7 @@ from evaluations.asr_wer import word_error_rate
 from evaluations.tiny_pipelines import save_tiny_ltx, save_tiny_wan
 from models.generate_diffusers import SPECS
 from studio import media
-from studio.errors import Cancelled, InputError
+from studio.errors import Cancelled, InputError, OutOfMemory
 from studio.pipelines.story import make_story, shots_folder
 from studio.pipelines.transcribe import transcribe
 from studio.registry import ModelCache, Registry
@@ -39,11 +39,13 @@ shots:
 """
 
 
-def _cache(tmp: Path, folder: Path, family: str = "wan2.1-t2v-1.3b", **params: object) -> ModelCache:
+def _cache(tmp: Path, folder: Path, family: str = "wan2.1-t2v-1.3b", memory_mb: int | None = None,
+           **params: object) -> ModelCache:  # fmt: skip
     base = next(spec for spec in SPECS if spec.name == family)
     tiny = dataclasses.replace(base, name=f"tiny-{family}", source=f"path:{folder}",
                                params={**base.params, **TINY, **params})  # fmt: skip
-    return ModelCache(Registry([tiny]), Settings(tmp, tmp / "m", tmp / "o", device="cpu"))
+    settings = Settings(tmp, tmp / "m", tmp / "o", device="cpu", generate_memory_mb=memory_mb)
+    return ModelCache(Registry([tiny]), settings)
 
 
 @pytest.fixture(scope="module")
@@ -170,6 +172,10 @@ def test_bad_stories_are_refused_before_any_weights_load(tiny_wan: Path, tmp_pat
     with pytest.raises(InputError, match="shot 1: this model makes widths of a multiple of 16: got 40, try 32 or 48"):
         make_story(parse_story("width: 40\nshots:\n  - prompt: a cat\n"), tmp_path / "x.mp4", cache=cache)
     assert cache.stats.loads == 0 and not (tmp_path / "x.mp4").exists()
+    small = _cache(tmp_path, tiny_wan, memory_mb=1)  # a device with 1 MB: no shot can fit
+    with pytest.raises(OutOfMemory, match="1 MB is available"):
+        make_story(parse_story(TWO_SHOTS), tmp_path / "x.mp4", cache=small)
+    assert small.stats.loads == 0 and not shots_folder(tmp_path / "x.mp4").exists()
     (tmp_path / "script.yaml").write_text("shots:\n  - prompt: a cat\n    image: pic.png\n")
     with pytest.raises(InputError, match="no such start image"):
         read_story(tmp_path / "script.yaml")  # images are found beside the script
