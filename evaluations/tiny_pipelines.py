@@ -12,7 +12,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-__all__ = ["save_tiny_lora", "save_tiny_ltx", "save_tiny_wan", "save_tiny_wan_i2v", "save_wan_shaped"]
+__all__ = [
+    "save_tiny_lora",
+    "save_tiny_ltx",
+    "save_tiny_modelscope",
+    "save_tiny_wan",
+    "save_tiny_wan_i2v",
+    "save_wan_shaped",
+]
 
 WORDS = [
     "a",
@@ -142,6 +149,36 @@ def save_tiny_ltx(folder: Path, seed: int = 0) -> Path:
     vae.use_framewise_decoding = False
     pipe: Any = LTXPipeline(tokenizer=tokenizer, text_encoder=text_encoder, vae=vae,
                             scheduler=FlowMatchEulerDiscreteScheduler(), transformer=transformer)  # fmt: skip
+    pipe.save_pretrained(folder)
+    return folder
+
+
+def save_tiny_modelscope(folder: Path, seed: int = 0) -> Path:
+    """A ModelScope-shaped (``TextToVideoSDPipeline``: a 3-D UNet, a CLIP text encoder, the SD
+    VAE) pipeline with random weights, saved to ``folder`` (the sizes of diffusers' own tests;
+    the tokenizer is this module's word-level one, padded to 16 tokens)."""
+    import torch
+    from diffusers import AutoencoderKL, DDIMScheduler, TextToVideoSDPipeline, UNet3DConditionModel
+    from transformers import CLIPTextConfig, CLIPTextModel
+
+    torch.manual_seed(seed)
+    tokenizer = _tokenizer()
+    tokenizer.model_max_length = 16  # the pipeline pads every prompt to this
+    unet = UNet3DConditionModel(block_out_channels=(4, 8), layers_per_block=1, sample_size=32, in_channels=4,
+                                out_channels=4, down_block_types=("CrossAttnDownBlock3D", "DownBlock3D"),
+                                up_block_types=("UpBlock3D", "CrossAttnUpBlock3D"), cross_attention_dim=4,
+                                attention_head_dim=4, norm_num_groups=2)  # fmt: skip
+    scheduler = DDIMScheduler(beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_linear", clip_sample=False,
+                              set_alpha_to_one=False)  # fmt: skip
+    vae = AutoencoderKL(block_out_channels=(8,), in_channels=3, out_channels=3, latent_channels=4, sample_size=32,
+                        down_block_types=["DownEncoderBlock2D"], up_block_types=["UpDecoderBlock2D"],
+                        norm_num_groups=2)  # fmt: skip
+    text_encoder = CLIPTextModel(CLIPTextConfig(bos_token_id=0, eos_token_id=1, pad_token_id=0, hidden_size=4,
+                                                intermediate_size=16, num_attention_heads=2, num_hidden_layers=2,
+                                                vocab_size=len(tokenizer), max_position_embeddings=16,
+                                                projection_dim=4))  # fmt: skip
+    pipe: Any = TextToVideoSDPipeline(vae=vae, text_encoder=text_encoder, tokenizer=tokenizer, unet=unet,
+                                      scheduler=scheduler)  # fmt: skip
     pipe.save_pretrained(folder)
     return folder
 

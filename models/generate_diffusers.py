@@ -73,6 +73,13 @@ SPECS = [
          pipeline="CogVideoXPipeline", width=720, height=480, frames=49, fps=8, steps=50, guidance_scale=6.0,
          size_multiple=16, frame_step=8, spatial=8, temporal=4, patch=(1, 2, 2), hidden=1920, ffn=7680, heads=30,
          cfg_batch=2, vae_tile_mb=768),
+    # diffusers keeps this UNet family among its deprecated pipelines: registered for users who
+    # have its weights; it calls back through the older ``callback`` argument
+    _hub("modelscope-t2v-1.7b", "ali-vilab/text-to-video-ms-1.7b", "CC-BY-NC-4.0", 8000, 7000,
+         "ModelScope text-to-video 1.7 B (TextToVideoSDPipeline, deprecated in diffusers), 256x256, 8 fps",
+         pipeline="TextToVideoSDPipeline", width=256, height=256, frames=16, fps=8, steps=25, guidance_scale=9.0,
+         size_multiple=8, frame_step=1, step_callback="legacy", spatial=8, temporal=1, cfg_batch=2,
+         vae_tile_mb=256),
 ]  # fmt: skip
 
 
@@ -119,12 +126,15 @@ class DiffusersTextToVideo:
         if vae is not None and hasattr(vae, "enable_tiling"):
             vae.enable_tiling()  # decode in overlapping tiles: the peak memory of a long video's decode
         pipe.set_progress_bar_config(disable=True)  # progress goes through the pipeline's callback
+        denoiser = getattr(pipe, "transformer", None) or pipe.unet  # the UNet families have no transformer
         if options.attention is not None:
-            _set_attention(pipe.transformer, options.attention)
+            _set_attention(denoiser, options.attention)
         if options.compile:
-            _compile(pipe.transformer)
+            _compile(denoiser)
         call = dict(spec.params.get("call", {}))
         memory = GenerationMemory.of(spec, weights)
+        if spec.params.get("step_callback") == "legacy":
+            call["legacy_callback"] = True
         return cls(pipe, spec.name, spec.memory_mb, call, str(spec.params.get("i2v_pipeline", "")), memory,
                    (device, options))  # fmt: skip
 
@@ -185,6 +195,11 @@ class DiffusersTextToVideo:
             on_step(step + 1, request.steps)  # may raise Cancelled: it stops the denoising loop
             return {}
 
+        call = dict(self.call)
+        if call.pop("legacy_callback", False):  # the older pipelines: callback(step, timestep, latents)
+            call.update(callback=lambda step, timestep, latents: on_step(step + 1, request.steps), callback_steps=1)
+        else:
+            call["callback_on_step_end"] = step_done
         try:
             output = pipe(
                 prompt=request.prompt,
@@ -196,8 +211,7 @@ class DiffusersTextToVideo:
                 guidance_scale=request.guidance_scale,
                 generator=torch.Generator(device="cpu").manual_seed(request.seed),  # same seed, same video anywhere
                 output_type="np",
-                callback_on_step_end=step_done,
-                **self.call,
+                **call,
                 **extra,
             )
         except torch.OutOfMemoryError:

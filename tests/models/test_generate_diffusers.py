@@ -11,7 +11,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from evaluations.tiny_pipelines import save_tiny_lora, save_tiny_ltx, save_tiny_wan, save_tiny_wan_i2v
+from evaluations.tiny_pipelines import (
+    save_tiny_lora,
+    save_tiny_ltx,
+    save_tiny_modelscope,
+    save_tiny_wan,
+    save_tiny_wan_i2v,
+)
 from models.generate_diffusers import SPECS
 from studio import media
 from studio.errors import Cancelled, InputError, OutOfMemory
@@ -287,3 +293,28 @@ def test_generate_jobs_share_the_one_device_slot_on_cuda(tiny_wan: Path, tmp_pat
         assert np.array_equal(a, b) and done[0].summary["seed"] == 5
     finally:
         runner.close()
+
+
+def test_the_deprecated_modelscope_family_through_its_older_callback(tmp_path: Path) -> None:
+    """TextToVideoSDPipeline calls back through ``callback``: progress, seeds and cancel still hold."""
+    folder = save_tiny_modelscope(tmp_path / "ms")
+    base = next(spec for spec in SPECS if spec.name == "modelscope-t2v-1.7b")
+    assert base.non_commercial  # CC-BY-NC-4.0: flagged in `models list` and the UI
+    tiny = dataclasses.replace(base, name="tiny-ms", source=f"path:{folder}",
+                               params={**base.params, "width": 32, "height": 32, "frames": 8, "steps": 3})  # fmt: skip
+    cache = ModelCache(Registry([tiny]), Settings(tmp_path, tmp_path / "m", tmp_path / "o", device="cpu"))
+    steps: list[str] = []
+    made = generate_video("a red car", tmp_path / "a.mp4", cache=cache, options=GenerateOptions(seed=3),
+                          progress=lambda _, m: steps.append(m))  # fmt: skip
+    assert (made.frames, made.fps, made.width) == (8, 8, 32) and media.probe(tmp_path / "a.mp4").frame_count == 8
+    assert steps[:3] == ["denoising step 1 of 3", "denoising step 2 of 3", "denoising step 3 of 3"]
+    generate_video("a red car", tmp_path / "b.mp4", cache=cache, options=GenerateOptions(seed=3))
+    assert np.array_equal(_frames(tmp_path / "a.mp4"), _frames(tmp_path / "b.mp4"))
+    stop = threading.Event()
+
+    def cancel_after_one(fraction: float, _: str) -> None:
+        stop.set()
+
+    with pytest.raises(Cancelled):
+        generate_video("a red car", tmp_path / "c.mp4", cache=cache, progress=cancel_after_one, cancel=stop)
+    assert not (tmp_path / "c.mp4").exists() and cache.stats.loads == 1
