@@ -17,6 +17,7 @@ __all__ = [
     "save_tiny_ltx",
     "save_tiny_modelscope",
     "save_tiny_wan",
+    "save_tiny_wan22",
     "save_tiny_wan_i2v",
     "save_wan_shaped",
 ]
@@ -78,6 +79,32 @@ def save_tiny_wan(folder: Path, seed: int = 0, unipc: bool = False) -> Path:
         scheduler = UniPCMultistepScheduler(prediction_type="flow_prediction", use_flow_sigmas=True, flow_shift=3.0)
     pipe: Any = WanPipeline(tokenizer=tokenizer, text_encoder=text_encoder, vae=vae, scheduler=scheduler,
                        transformer=transformer)  # fmt: skip
+    pipe.save_pretrained(folder)
+    return folder
+
+
+def save_tiny_wan22(folder: Path, seed: int = 0) -> Path:
+    """A Wan 2.2 TI2V-shaped pipeline with random weights: the 48-channel residual VAE that
+    patches 2×2 (16× spatial), a transformer over its latents, and ``expand_timesteps`` (the
+    first frame's latent kept as given: how the same weights make video from an image)."""
+    import torch
+    from diffusers import AutoencoderKLWan, FlowMatchEulerDiscreteScheduler, WanPipeline, WanTransformer3DModel
+    from transformers import UMT5Config, UMT5EncoderModel
+
+    torch.manual_seed(seed)
+    tokenizer = _tokenizer()
+    text_encoder = UMT5EncoderModel(UMT5Config(vocab_size=len(tokenizer), d_model=32, d_kv=8, d_ff=64, num_layers=2,
+                                               num_heads=4, relative_attention_num_buckets=8))  # fmt: skip
+    vae = AutoencoderKLWan(base_dim=3, z_dim=48, in_channels=12, out_channels=12, is_residual=True, patch_size=2,
+                           latents_mean=[0.0] * 48, latents_std=[1.0] * 48, dim_mult=[1, 1, 1, 1], num_res_blocks=1,
+                           scale_factor_spatial=16, scale_factor_temporal=4,
+                           temperal_downsample=[False, True, True])  # fmt: skip
+    transformer = WanTransformer3DModel(patch_size=(1, 2, 2), num_attention_heads=2, attention_head_dim=12,
+                                        in_channels=48, out_channels=48, text_dim=32, freq_dim=256, ffn_dim=32,
+                                        num_layers=2, cross_attn_norm=True, qk_norm="rms_norm_across_heads",
+                                        rope_max_seq_len=32)  # fmt: skip
+    pipe: Any = WanPipeline(tokenizer=tokenizer, text_encoder=text_encoder, vae=vae, transformer=transformer,
+                            scheduler=FlowMatchEulerDiscreteScheduler(shift=5.0), expand_timesteps=True)  # fmt: skip
     pipe.save_pretrained(folder)
     return folder
 

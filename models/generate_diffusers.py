@@ -19,6 +19,7 @@ batch) and ``vae_tile_mb`` (assumed tiled-decode working memory).
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -68,6 +69,12 @@ SPECS = [
          size_multiple=16, frame_step=4, capabilities=("image-to-video",), i2v_pipeline="WanImageToVideoPipeline",
          image_only=True, **_WAN_VAE, hidden=5120, ffn=13824, heads=40,
          requires=("ftfy",)),  # diffusers 0.42's Wan image-to-video pipeline cleans prompts with ftfy, unguarded
+    _hub("wan2.2-ti2v-5b", "Wan-AI/Wan2.2-TI2V-5B-Diffusers", "Apache-2.0", 24000, 34000,
+         "Wan 2.2 text- and image-to-video, 5 B parameters, 720p at 24 fps; ~12 GB of GPU memory with model offload",
+         pipeline="WanPipeline", width=1280, height=704, frames=121, fps=24, steps=50, guidance_scale=5.0,
+         size_multiple=32, frame_step=4, capabilities=("image-to-video",), i2v_pipeline="WanImageToVideoPipeline",
+         spatial=16, temporal=4, patch=(1, 2, 2), cfg_batch=1, vae_tile_mb=768, hidden=3072, ffn=14336, heads=24,
+         requires=("ftfy",)),
     _hub("cogvideox-2b", "THUDM/CogVideoX-2b", "Apache-2.0", 18000, 13000,
          "CogVideoX 2 B, 720×480, 6 s at 8 fps",
          pipeline="CogVideoXPipeline", width=720, height=480, frames=49, fps=8, steps=50, guidance_scale=6.0,
@@ -178,7 +185,13 @@ class DiffusersTextToVideo:
             import diffusers
 
             pipeline_class = getattr(diffusers, self.i2v_class)
-            self.i2v = self.pipe if isinstance(self.pipe, pipeline_class) else pipeline_class(**self.pipe.components)
+            if isinstance(self.pipe, pipeline_class):
+                self.i2v = self.pipe
+            else:  # the same modules, and the settings both take (Wan 2.2's expand_timesteps, boundary_ratio)
+                takes = inspect.signature(pipeline_class.__init__).parameters
+                settings = {key: value for key, value in self.pipe.config.items()
+                            if key in takes and key not in self.pipe.components}  # fmt: skip
+                self.i2v = pipeline_class(**self.pipe.components, **settings)
         from PIL import Image
 
         with Image.open(image) as start:

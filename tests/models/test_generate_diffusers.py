@@ -16,6 +16,7 @@ from evaluations.tiny_pipelines import (
     save_tiny_ltx,
     save_tiny_modelscope,
     save_tiny_wan,
+    save_tiny_wan22,
     save_tiny_wan_i2v,
 )
 from models.generate_diffusers import SPECS
@@ -318,3 +319,26 @@ def test_the_deprecated_modelscope_family_through_its_older_callback(tmp_path: P
     with pytest.raises(Cancelled):
         generate_video("a red car", tmp_path / "c.mp4", cache=cache, progress=cancel_after_one, cancel=stop)
     assert not (tmp_path / "c.mp4").exists() and cache.stats.loads == 1
+
+
+def test_a_wan_2_2_shaped_pipeline_makes_video_from_text_and_from_a_start_image(tmp_path: Path) -> None:
+    pytest.importorskip("ftfy")
+    from PIL import Image
+
+    folder = save_tiny_wan22(tmp_path / "wan22")
+    base = next(spec for spec in SPECS if spec.name == "wan2.2-ti2v-5b")
+    tiny = dataclasses.replace(base, name="tiny-wan22", source=f"path:{folder}",
+                               params={**base.params, **TINY, "width": 64, "height": 64, "fps": 24})  # fmt: skip
+    cache = ModelCache(Registry([tiny]), Settings(tmp_path, tmp_path / "m", tmp_path / "o", device="cpu"))
+    generate_video("a red car", tmp_path / "text.mp4", cache=cache, options=GenerateOptions(seed=1))
+    with pytest.raises(InputError, match="widths of a multiple of 32: got 48, try 32 or 64"):
+        generate_video("a red car", tmp_path / "x.mp4", cache=cache, options=GenerateOptions(width=48))
+    videos = {}
+    for name, colour in (("red", (220, 30, 30)), ("blue", (30, 30, 220))):
+        Image.new("RGB", (64, 64), colour).save(tmp_path / f"{name}.png")
+        generate_video("a red car", tmp_path / f"{name}.mp4", cache=cache,
+                       options=GenerateOptions(seed=1, image=str(tmp_path / f"{name}.png")))  # fmt: skip
+        videos[name] = _frames(tmp_path / f"{name}.mp4")
+    text = _frames(tmp_path / "text.mp4")
+    assert text.shape == videos["red"].shape == (9, 64, 64, 3) and cache.stats.loads == 1
+    assert not np.array_equal(videos["red"], videos["blue"]) and not np.array_equal(videos["red"], text)
