@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from studio.errors import InputError, ModelLoadError, OutOfMemory
+from studio.errors import InputError, ModelLoadError, OutOfMemory, StudioError
 from studio.generation import GenerationRequest
 from studio.generation_memory import GenerationMemory, available_mb, default_dtype
 from studio.registry import LoadOptions, ModelSpec
@@ -244,7 +244,10 @@ class DiffusersTextToVideo:
         if self.device.startswith("cuda"):
             torch.cuda.empty_cache()
         held = self.memory.estimate(request, self.options, self.device).weights_mb
-        available = available_mb(self.device, Settings.from_env()) + held
+        try:  # the adapter has no settings of its own: the environment's, as the cache read them
+            available = available_mb(self.device, Settings.from_env()) + held
+        except StudioError:
+            return f"{said}: use --offload model (or sequential), fewer frames or a smaller size"
         return f"{said}: {self.memory.advice(request, self.options, self.device, available)}"
 
 

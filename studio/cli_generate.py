@@ -10,11 +10,12 @@ from typing import Any
 
 from studio.errors import InputError
 from studio.outputs import json_bytes
+from studio.specs import OFFLOADS
 from studio.terminal import command_progress
 
 __all__ = ["add_generation_commands", "cmd_generate", "cmd_story"]
 
-LOADS = {"dtype": ("float32", "float16", "bfloat16"), "offload": ("none", "model", "sequential")}
+GENERATION_DTYPES = ("float32", "float16", "bfloat16")  # what the diffusers adapter loads in
 
 
 def _print_json(data: Any) -> None:
@@ -114,8 +115,8 @@ def add_generation_commands(commands: Any) -> None:
     gen.add_argument("--lora", action="append", default=[], metavar="FILE[:SCALE]",
                      help="a LoRA .safetensors file and its scale (default 1.0); repeat for more")  # fmt: skip
     gen.add_argument("--guidance", type=float, help="classifier-free guidance scale (default: the model's own)")
-    gen.add_argument("--dtype", choices=("float32", "float16", "bfloat16"), help="default: bfloat16 on CUDA")
-    gen.add_argument("--offload", choices=("none", "model", "sequential"),
+    gen.add_argument("--dtype", choices=GENERATION_DTYPES, help="default: bfloat16 on CUDA")
+    gen.add_argument("--offload", choices=OFFLOADS,
                      help="CPU offload: model (less GPU memory), sequential (least, slowest)")  # fmt: skip
     gen.add_argument("--attention", metavar="BACKEND",
                      help="attention backend (diffusers): native (default), flash, _native_cudnn, sage")  # fmt: skip
@@ -130,6 +131,6 @@ def add_generation_commands(commands: Any) -> None:
     story.add_argument("--seed", type=int, help="the story's seed: shot k uses seed + k (default: the script's)")
     story.add_argument("--subtitles", choices=("track", "burn", "both", "none"), help="default: the script's (track)")
     story.add_argument("--transition", choices=("cut", "crossfade"), help="default: the script's (cut)")
-    story.add_argument("--dtype", choices=LOADS["dtype"], help="default: bfloat16 on CUDA")
-    story.add_argument("--offload", choices=LOADS["offload"], help="CPU offload: model or sequential")
+    story.add_argument("--dtype", choices=GENERATION_DTYPES, help="default: bfloat16 on CUDA")
+    story.add_argument("--offload", choices=OFFLOADS, help="CPU offload: model (less GPU memory), sequential (least)")
     story.set_defaults(handler=cmd_story)

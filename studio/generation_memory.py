@@ -85,18 +85,23 @@ def _safetensors_counts(path: Path) -> tuple[int, int]:
     return sum(counts), max(counts, default=0)
 
 
-@lru_cache(maxsize=32)
 def _component_counts(folder: Path) -> tuple[tuple[str, int, int], ...]:
     """Each component folder of a diffusers pipeline with its parameters and largest tensor.
-    A component with variant files (``*.fp16.safetensors``) beside plain ones counts the plain."""
+    A component with variant files (``*.fp16.safetensors``) beside plain ones counts the plain.
+    Headers are read once per version of the files (a reinstall changes their times)."""
     found = []
     for part in sorted(p for p in folder.iterdir() if p.is_dir()):
         files = sorted(part.glob("*.safetensors"))
         plain = [f for f in files if f.name.count(".") == 1]
-        counts = [_safetensors_counts(f) for f in (plain or files)]
+        counts = [_header_counts(f, f.stat().st_mtime_ns, f.stat().st_size) for f in (plain or files)]
         if counts:
             found.append((part.name, sum(c[0] for c in counts), max(c[1] for c in counts)))
     return tuple(found)
+
+
+@lru_cache(maxsize=256)
+def _header_counts(path: Path, modified_ns: int, size: int) -> tuple[int, int]:
+    return _safetensors_counts(path)
 
 
 @dataclass(frozen=True)

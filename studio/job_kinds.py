@@ -7,6 +7,7 @@ queued, so the caller gets the one-line error at once.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -246,18 +247,24 @@ class StudioJobs:
         the uploads, by the file names the script gives them."""
         from studio.story import parse_story
 
-        uploads = {names.get(name, path.name): str(path) for name, path in inputs.items()}
+        uploads: dict[str, str] = {}
+        for name, path in inputs.items():
+            shown = names.get(name, path.name)
+            if shown in uploads:
+                raise InputError(f"two start images are named {shown!r}: give each upload its own file name")
+            uploads[shown] = str(path)
         story = parse_story(str(settings.get("script") or ""), folder=None, uploads=uploads)
         chosen = {key: settings[key] for key in ("model", "subtitles", "transition") if settings.get(key)}
-        if settings.get("seed") not in (None, "") and float(settings["seed"]) >= 0:
-            chosen["seed"] = _whole(settings["seed"], "seed")
+        seed = None if settings.get("seed") in (None, "") else _whole(settings["seed"], "seed")
+        if seed is not None and seed >= 0:  # a form's -1: the script's seed, or a random one
+            chosen["seed"] = seed
         return replace(story, **chosen), _load_options(settings)
 
     def check_story(self, settings: dict[str, Any], inputs: dict[str, Path]) -> dict[str, Any]:
         from studio.pipelines.story import check_story
 
-        story, _ = self._story(settings, inputs, {name: path.name for name, path in inputs.items()})
-        spec = check_story(story, self.cache)  # every refusal before any weights load
+        story, load = self._story(settings, inputs, {name: path.name for name, path in inputs.items()})
+        spec = check_story(story, self.cache, load)  # every refusal before any weights load
         return {**settings, "model": spec.name}
 
     def run_story(self, job: JobContext) -> JobOutcome:
@@ -324,7 +331,7 @@ def _whole(value: Any, name: str) -> int:
         number = float(value)
     except (TypeError, ValueError):
         raise InputError(f"expected a whole number for {name}, got {value!r}") from None
-    if number != int(number):
+    if not math.isfinite(number) or number != int(number):
         raise InputError(f"expected a whole number for {name}, got {value!r}")
     return int(number)
 

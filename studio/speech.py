@@ -6,6 +6,7 @@ speech whose words and timing they know.
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import tempfile
@@ -14,9 +15,11 @@ from pathlib import Path
 
 import numpy as np
 
-from studio.errors import StudioError
+from studio.errors import InputError, StudioError
 
 __all__ = ["speak"]
+
+_VOICE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_+-]{0,40}$")  # en-us, de, mb-en1, en-us+f3
 
 
 def speak(text: str, voice: str = "en-us", words_per_minute: int = 150) -> tuple[np.ndarray, int]:
@@ -26,8 +29,12 @@ def speak(text: str, voice: str = "en-us", words_per_minute: int = 150) -> tuple
         raise StudioError("espeak-ng is not installed; install it with: sudo apt-get install espeak-ng")
     with tempfile.TemporaryDirectory() as tmp:
         wav_path = Path(tmp) / "speech.wav"
-        cmd = [binary, "-v", voice, "-s", str(words_per_minute), "-w", str(wav_path), text]
-        result = subprocess.run(cmd, capture_output=True, text=True, check=False)
+        if not _VOICE.match(voice):
+            raise InputError(f"expected an espeak-ng voice name such as en-us, got {voice!r}")
+        # the text goes in on standard input: as an argument, one starting with "-" is an option
+        # (``-f FILE`` reads a file), and story narration comes from users of the server
+        cmd = [binary, "-v", voice, "-s", str(words_per_minute), "-w", str(wav_path), "--stdin"]
+        result = subprocess.run(cmd, input=text, capture_output=True, text=True, check=False)
         if result.returncode != 0 or not wav_path.exists():
             raise StudioError(f"espeak-ng failed for voice {voice!r}: {result.stderr.strip()}")
         with wave.open(str(wav_path)) as wav:

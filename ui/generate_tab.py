@@ -6,7 +6,6 @@ then gets the same one-line message, and nothing else on the page is affected.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import gradio as gr
@@ -15,7 +14,7 @@ from studio.job_kinds import GENERATE_TASK
 from studio.specs import DTYPES, OFFLOADS
 from ui.polling import POLL_S, every, job_id_of, watch_job
 from ui.service import StudioService, readable_errors
-from ui.views import status_html
+from ui.views import status_html, video_with_sidecar
 
 __all__ = ["ATTENTION_CHOICES", "generate_tab", "missing_model_notice"]
 
@@ -93,15 +92,16 @@ def generate_tab(service: StudioService) -> None:
                     "compile": bool(compile_)}  # fmt: skip
         return service.submit("generate", settings, {"image": image})
 
-    def render(job: Any) -> tuple[Any, ...]:
-        paths = job.output_paths()
-        sidecar = json.loads(paths["sidecar"].read_text(encoding="utf-8")) if "sidecar" in paths else job.summary
-        return (str(paths["video"]) if "video" in paths else None, sidecar, [str(p) for p in paths.values()])
-
     inputs = [prompt, negative, model, seed, steps, guidance, width, height, frames, fps, dtype, offload, loras, image,
               attention, compile_]  # fmt: skip
     run.click(generate, inputs, job, api_name="generate", queue=False).success(
         job_id_of, job, job_id, api_name="remember_generate_job", api_visibility="undocumented", queue=False
     )
-    every(POLL_S, watch_job(service, render, 3), [job_id, shown], [status, video, used, files, shown], "watch_generate")
+    every(
+        POLL_S,
+        watch_job(service, video_with_sidecar, 3),
+        [job_id, shown],
+        [status, video, used, files, shown],
+        "watch_generate",
+    )
     every(10 * POLL_S, lambda: missing_model_notice(service), None, notice, "generate_notice")

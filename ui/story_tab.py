@@ -6,7 +6,6 @@ never reads files of the server.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +17,7 @@ from studio.story import SUBTITLE_MODES, TRANSITIONS
 from ui.generate_tab import missing_model_notice
 from ui.polling import POLL_S, every, job_id_of, watch_job
 from ui.service import StudioService, readable_errors
-from ui.views import status_html
+from ui.views import status_html, video_with_sidecar
 
 __all__ = ["EXAMPLE_SCRIPT", "story_tab"]
 
@@ -42,10 +41,11 @@ def story_tab(service: StudioService) -> None:
             script = gr.Code(EXAMPLE_SCRIPT, language="yaml", label="Story script (YAML)", lines=14)
             gr.Markdown(
                 "Each shot: `prompt`, `duration` (seconds; default: its narration plus a pause), `narration` "
-                "(spoken by espeak-ng, and the subtitles), `image` (an uploaded start picture, by file name) or "
-                "`continue: true` (from the previous shot's last frame; image-to-video models such as ltx-video). "
-                "The story: `title`, `fps`, `seed`, `width`, `height`, `steps`, `voice`, "
-                "`transition` (cut, crossfade), `subtitles` (track, burn, both, none)."
+                "(spoken by espeak-ng, and the subtitles), `negative_prompt`, `seed`, and `image` (an uploaded "
+                "start picture, by file name) or `continue: true` (from the previous shot's last frame; "
+                "image-to-video models such as ltx-video). The story: `title`, `title_seconds`, `fps`, `seed`, "
+                "`width`, `height`, `steps`, `guidance`, `negative_prompt`, `voice`, `words_per_minute`, "
+                "`transition` (cut, crossfade), `crossfade_seconds`, `subtitles` (track, burn, both, none)."
             )
             images = gr.File(label="Start images named in the script", file_count="multiple", type="filepath",
                              file_types=["image"])  # fmt: skip
@@ -81,14 +81,15 @@ def story_tab(service: StudioService) -> None:
         uploads: dict[str, str | Path | None] = {f"image{n}": path for n, path in enumerate(images or [])}
         return service.submit("story", settings, uploads)
 
-    def render(job: Any) -> tuple[Any, ...]:
-        paths = job.output_paths()
-        sidecar = json.loads(paths["sidecar"].read_text(encoding="utf-8")) if "sidecar" in paths else job.summary
-        return (str(paths["video"]) if "video" in paths else None, sidecar, [str(p) for p in paths.values()])
-
     inputs = [script, images, model, seed, subtitles, transition, dtype, offload]
     run.click(story, inputs, job, api_name="story", queue=False).success(
         job_id_of, job, job_id, api_name="remember_story_job", api_visibility="undocumented", queue=False
     )
-    every(POLL_S, watch_job(service, render, 3), [job_id, shown], [status, video, used, files, shown], "watch_story")
+    every(
+        POLL_S,
+        watch_job(service, video_with_sidecar, 3),
+        [job_id, shown],
+        [status, video, used, files, shown],
+        "watch_story",
+    )
     every(10 * POLL_S, lambda: missing_model_notice(service), None, notice, "story_notice")

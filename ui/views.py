@@ -12,7 +12,15 @@ from studio.jobs import Job
 from studio.types import Timeline
 from ui.timeline_picture import draw_timeline
 
-__all__ = ["TABLE_HEADERS", "analysis_rows", "job_timeline", "status_html", "timeline_picture", "transcript_lines"]
+__all__ = [
+    "TABLE_HEADERS",
+    "analysis_rows",
+    "job_timeline",
+    "status_html",
+    "timeline_picture",
+    "transcript_lines",
+    "video_with_sidecar",
+]
 
 TABLE_HEADERS = ["what", "id", "label", "start s", "end s", "details"]
 
@@ -87,3 +95,10 @@ def transcript_lines(job: Job) -> str:
     if "srt" not in paths:
         return ""
     return paths["srt"].read_text(encoding="utf-8")
+
+
+def video_with_sidecar(job: Job) -> tuple[Any, ...]:
+    """A generated video's job as the page shows it: the video, its sidecar, every file."""
+    paths = job.output_paths()
+    sidecar = json.loads(paths["sidecar"].read_text(encoding="utf-8")) if "sidecar" in paths else job.summary
+    return (str(paths["video"]) if "video" in paths else None, sidecar, [str(p) for p in paths.values()])

@@ -36,6 +36,15 @@ Size = int | tuple[int, int] | None
 # hands every frame to a pool that fights the decoder thread for the same cores: at 720p on
 # 2 cores that ran 1.4x slower than one thread (benchmarks/decode.py).
 CONVERSION_THREADS = 1
+MAX_DECODER_THREADS = 8  # frame threads add a frame of latency and memory each; 8 saturate a decoder
+
+
+def _usable_cores() -> int:
+    """The cores this process may run on (its affinity, as containers set it), else all."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
 
 
 @dataclass(frozen=True)
@@ -126,7 +135,7 @@ def iter_frames(
         stream = video_stream(container, os.fsdecode(path))
         # A decoder thread per core: with the RGB conversion on one thread (CONVERSION_THREADS)
         # two frame threads beat one on 2 cores (720p and 1080p, benchmarks/decode.py).
-        decoder_threads = max(1, os.cpu_count() or 1)
+        decoder_threads = min(MAX_DECODER_THREADS, max(1, _usable_cores()))
         if decoder_threads > 1:
             stream.thread_type = "AUTO"
         stream.thread_count = decoder_threads

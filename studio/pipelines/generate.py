@@ -30,7 +30,7 @@ from studio.outputs import atomic_path, check_outputs, write_json
 from studio.progress import CancelFlag, Progress, check_cancel
 from studio.registry import LoadOptions, ModelCache, ModelSpec, default_cache
 
-__all__ = ["check_image", "generate_video", "library_versions", "sidecar_path"]
+__all__ = ["check_image", "generate_video", "library_versions", "save_picture", "sidecar_path"]
 
 TASK = "text-to-video"
 WRITE_SHARE = 0.05  # of the progress bar: encoding after the last step
@@ -87,7 +87,7 @@ def generate_video(
         for frame in stream:
             writer.write(frame)
             written += 1
-    thumbnail = _thumbnail(frames[0], Path(output).with_suffix(".png"))
+    thumbnail = save_picture(frames[0], Path(output).with_suffix(".png"))
     if progress is not None:
         progress(1.0, f"{written} frames written")
     made = {**dataclasses.asdict(request), "frames": len(frames), "video_frames": written}
@@ -136,7 +136,8 @@ def library_versions() -> dict[str, str]:
     return found
 
 
-def _thumbnail(frame: np.ndarray, target: Path) -> Path:
+def save_picture(frame: np.ndarray, target: Path) -> Path:
+    """``frame`` as a PNG at ``target``, written atomically (thumbnails, start images)."""
     from PIL import Image
 
     with atomic_path(target) as temporary:

@@ -178,6 +178,8 @@ def _make_bad(kind: str, folder: Path, good: Path) -> Path:
         path.write_text("this is a text file, not a video\n" * 50)
     elif kind == "corrupt":  # seeded garbage: fresh random bytes sometimes look like another format
         path.write_bytes(np.random.default_rng(1234).integers(0, 256, len(data), dtype=np.uint8).tobytes())
+    elif kind == "bad-header":  # a real payload under a garbage header (moov is first: faststart)
+        path.write_bytes(np.random.default_rng(1234).integers(0, 256, 4096, dtype=np.uint8).tobytes() + data[4096:])
     elif kind == "truncated":
         path.write_bytes(data[: len(data) // 2])
     return path
@@ -189,6 +191,8 @@ BAD_INPUTS = [
     ("empty", EmptyMedia, "empty"),
     ("non-media", CorruptMedia, "not a readable media file"),
     ("corrupt", CorruptMedia, "not a readable media file"),
+    # what FFmpeg makes of the payload it finds decides which: refused or unreadable, typed either way
+    ("bad-header", MediaError, "not a readable media file|frame size cannot be read|has no audio track"),
     ("truncated", CorruptMedia, "truncated"),
 ]
 

@@ -98,7 +98,14 @@ def test_the_narration_is_heard_at_its_times_and_subtitled_there(two_shot_film: 
     for cue, shot in zip(cues, sidecar["shots"], strict=True):
         assert abs(cue.start_s - shot["narration_start_s"]) < 0.002 and abs(cue.end_s - shot["narration_end_s"]) < 0.002
     srt_text = film.with_suffix(".srt").read_text()
-    assert "00:00:04,050 --> 00:00:07,464\nIn the morning, a brown dog runs along the\nbeach." in srt_text
+    second = sidecar["shots"][1]  # the SRT's second cue: the second line, at its times
+
+    def clock(seconds: float) -> str:
+        millis = round(seconds * 1000)
+        return f"{millis // 3_600_000:02d}:{millis // 60_000 % 60:02d}:{millis // 1000 % 60:02d},{millis % 1000:03d}"
+
+    cue = f"2\n{clock(second['narration_start_s'])} --> {clock(second['narration_end_s'])}\nIn the morning,"
+    assert cue in srt_text, srt_text
 
 
 def test_the_same_script_again_reuses_its_shots_and_burns_subtitles_only_while_spoken(
@@ -132,20 +139,43 @@ def test_a_crossfade_and_a_title_card_keep_every_boundary_on_a_frame(tiny_wan: P
     assert title.max() > 200 and np.median(title) < 10  # white letters on black
 
 
-def test_continuity_starts_a_shot_from_the_last_frame_of_the_one_before(tmp_path: Path) -> None:
+def test_continuity_starts_a_shot_from_the_last_frame_shown_and_follows_its_changes(tmp_path: Path) -> None:
+    from PIL import Image
+
     folder = save_tiny_ltx(tmp_path / "ltx")
     cache = _cache(tmp_path, folder, family="ltx-video", fps=24)
     script = "seed: 2\nshots:\n  - prompt: a dog\n    duration: 0.5\n  - prompt: a dog runs\n    duration: 0.5\n" \
              "    continue: true\n"  # fmt: skip
     film = make_story(parse_story(script), tmp_path / "film.mp4", cache=cache)
     start = Path(film.shots[1].settings.image)
-    assert start.name == "shot-01-last.png"
-    from PIL import Image
+    first_shot = [frame.image for frame in media.iter_frames(film.shots[0].video)]
+    assert start.name == "shot-01-last.png" and len(first_shot) == 17  # the model made 17 frames, the film shows 12
+    assert np.array_equal(np.asarray(Image.open(start)), first_shot[11])  # the last one shown, not the last made
+    assert media.probe(tmp_path / "film.mp4").frame_count == 24 and cache.stats.loads == 1
+    again = make_story(parse_story(script.replace("a dog\n", "a cat\n", 1)), tmp_path / "film.mp4", cache=cache)
+    assert [shot.reused for shot in again.shots] == [False, False]  # a new first shot: a new start for the second
+    Image.new("RGB", (32, 32), (200, 30, 30)).save(tmp_path / "start.png")
+    pictured = parse_story("seed: 2\nshots:\n  - prompt: a dog\n    duration: 0.5\n    image: start.png\n", tmp_path)
+    make_story(pictured, tmp_path / "pic.mp4", cache=cache)
+    assert make_story(pictured, tmp_path / "pic.mp4", cache=cache).shots[0].reused
+    Image.new("RGB", (32, 32), (30, 30, 200)).save(tmp_path / "start.png")  # another picture, the same name
+    assert not make_story(pictured, tmp_path / "pic.mp4", cache=cache).shots[0].reused
 
-    last = [frame.image for frame in media.iter_frames(film.shots[0].video)][-1]
-    assert np.array_equal(np.asarray(Image.open(start)), last)
-    assert media.probe(tmp_path / "film.mp4").frame_count == 24  # 12 + 12 at 24 fps
-    assert cache.stats.loads == 1  # one model, both pipelines over its modules
+
+def test_a_shot_is_reused_only_while_everything_that_made_it_is_the_same(tiny_wan: Path, tmp_path: Path) -> None:
+    cache = _cache(tmp_path, tiny_wan)
+    script = "shots:\n  - prompt: a red car\n    duration: 1\n  - prompt: a dog\n    duration: 1\n"
+    (tmp_path / "a").mkdir()
+    first = make_story(parse_story(script), tmp_path / "a" / "film.mp4", cache=cache)
+    assert not any(shot.reused for shot in first.shots)
+    again = make_story(parse_story(script), tmp_path / "a" / "film.mp4", cache=cache)  # no seed: the one drawn first
+    assert again.seed == first.seed and [shot.reused for shot in again.shots] == [True, True]
+    (tmp_path / "a").rename(tmp_path / "b")  # moved with its shots: still re-used, from where they are now
+    moved = make_story(parse_story(script), tmp_path / "b" / "film.mp4", cache=cache)
+    assert [shot.reused for shot in moved.shots] == [True, True]
+    assert all(Path(shot.video).parent == tmp_path / "b" / "film.shots" for shot in moved.shots)
+    edited = make_story(parse_story(script.replace("a dog", "a blue dog")), tmp_path / "b" / "film.mp4", cache=cache)
+    assert [shot.reused for shot in edited.shots] == [True, False]
 
 
 def test_bad_stories_are_refused_before_any_weights_load(tiny_wan: Path, tmp_path: Path) -> None:
@@ -172,6 +202,19 @@ def test_bad_stories_are_refused_before_any_weights_load(tiny_wan: Path, tmp_pat
     with pytest.raises(InputError, match="shot 1: this model makes widths of a multiple of 16: got 40, try 32 or 48"):
         make_story(parse_story("width: 40\nshots:\n  - prompt: a cat\n"), tmp_path / "x.mp4", cache=cache)
     assert cache.stats.loads == 0 and not (tmp_path / "x.mp4").exists()
+    fades = {
+        "transition: crossfade\ncrossfade_seconds: 1\nshots:\n  - prompt: a cat\n    duration: 2\n"
+        "  - prompt: a dog\n    duration: 0.5\n": "a crossfade of 1 s needs every shot and the title longer than it; "
+        "shot 2 lasts 0.5 s",
+        "title: Hello\ntitle_seconds: 0.25\ntransition: crossfade\nshots:\n  - prompt: a cat\n    duration: 2\n": (
+            "the title card lasts 0.25 s"
+        ),
+        "transition: crossfade\nshots:\n  - prompt: a cat\n    duration: 3\n    narration: " + "words " * 8
+        + "\n  - prompt: a dog\n": "before the 0.5 s crossfade",
+    }  # fmt: skip
+    for script, message in fades.items():
+        with pytest.raises(InputError, match=message):
+            make_story(parse_story(script), tmp_path / "x.mp4", cache=cache)
     small = _cache(tmp_path, tiny_wan, memory_mb=1)  # a device with 1 MB: no shot can fit
     with pytest.raises(OutOfMemory, match="1 MB is available"):
         make_story(parse_story(TWO_SHOTS), tmp_path / "x.mp4", cache=small)
@@ -193,3 +236,16 @@ def test_cancel_while_joining_leaves_no_film_and_keeps_the_shots(tiny_wan: Path,
     assert not (tmp_path / "film.mp4").exists() and not (tmp_path / "film.json").exists()
     assert (shots_folder(tmp_path / "film.mp4") / "shot-02.mp4").is_file()  # made work is kept for the next run
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".film")] == []  # no temporary file left
+
+
+def test_narration_is_spoken_as_text_never_read_as_an_option(tmp_path: Path) -> None:
+    """espeak-ng reads ``-f FILE`` as "speak this file": a narration must never open a file."""
+    from studio.speech import speak
+
+    secret = tmp_path / "secret.txt"
+    secret.write_text("this file must never be spoken aloud " * 40)
+    samples, rate = speak(f"-f{secret}")
+    plain, _ = speak(f"f{secret}")
+    assert abs(len(samples) - len(plain)) / rate < 1.0 and len(samples) / rate < 15  # the text, not 40 sentences
+    with pytest.raises(InputError, match="expected an espeak-ng voice name"):
+        speak("hello", voice="-f/etc/passwd")
