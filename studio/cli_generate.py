@@ -77,10 +77,12 @@ def _sidecar(path: str | None) -> dict[str, Any]:
 def cmd_story(args: argparse.Namespace) -> int:
     import dataclasses
 
-    from studio.pipelines.story import make_story
+    from studio.outputs import check_outputs
+    from studio.pipelines.story import make_story, story_outputs
     from studio.registry import LoadOptions
     from studio.story import read_story
 
+    check_outputs([args.script], story_outputs(args.output))  # the script is never overwritten
     story = read_story(args.script)
     given = {"model": args.model, "seed": args.seed, "subtitles": args.subtitles, "transition": args.transition}
     story = dataclasses.replace(story, **{key: value for key, value in given.items() if value is not None})

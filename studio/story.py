@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import math
 import os
+import reprlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -83,6 +84,8 @@ class Story:
             raise InputError("shot 1 cannot continue from a previous shot: there is none")
         if not 0 <= self.title_s <= 30:
             raise InputError(f"expected 0 <= title_seconds <= 30, got {self.title_s}")
+        if self.fps is not None and not 1 <= self.fps <= 120:
+            raise InputError(f"expected 1 <= fps <= 120 frames per second, got {self.fps}")
         if self.seed is not None and not 0 <= self.seed <= MAX_SEED:
             raise InputError(f"expected 0 <= seed <= {MAX_SEED}, got {self.seed}")
         if not 80 <= self.words_per_minute <= 450:
@@ -102,6 +105,8 @@ _STORY_KEYS = {"title": str, "title_seconds": float, "model": str, "fps": int, "
                "shots": list}  # fmt: skip
 _SHOT_KEYS = {"prompt": str, "duration": float, "narration": str, "image": str, "continue": bool,
               "negative_prompt": str, "seed": int}  # fmt: skip
+_SHOWN = reprlib.Repr()  # a value shown in an error, small even when it is a YAML bomb
+_SHOWN.maxlevel, _SHOWN.maxlist, _SHOWN.maxdict, _SHOWN.maxstring, _SHOWN.maxother = 2, 4, 4, 60, 60
 _FIELDS = {"title_seconds": "title_s", "guidance": "guidance_scale", "crossfade_seconds": "crossfade_s",
            "duration": "duration_s", "continue": "follow"}  # fmt: skip
 
@@ -114,7 +119,7 @@ def _typed(where: str, key: str, value: Any, kind: type) -> Any:
     if isinstance(value, kind) and (kind is bool or not isinstance(value, bool)):
         return value
     names = {float: "a number", int: "a whole number", str: "text", bool: "true or false", list: "a list"}
-    raise InputError(f"{where}: '{key}' must be {names[kind]}, got {value!r}")
+    raise InputError(f"{where}: '{key}' must be {names[kind]}, got {_SHOWN.repr(value)}")
 
 
 def _checked(where: str, data: Any, keys: dict[str, type]) -> dict[str, Any]:
@@ -137,7 +142,8 @@ def _start_image(where: str, name: str, folder: Path | None, uploads: Mapping[st
     image = Path(name).expanduser()
     image = image if image.is_absolute() else folder / image
     if not image.is_file():
-        raise InputError(f"{where}: no such start image {os.fsdecode(image)!r}")
+        why = "is not a picture file" if image.exists() else "does not exist"
+        raise InputError(f"{where}: the start image {os.fsdecode(image)!r} {why}")
     return os.fsdecode(image.resolve())
 
 
@@ -158,6 +164,26 @@ def _shot(index: int, data: Any, folder: Path | None, uploads: Mapping[str, str]
     return Shot(**values)
 
 
+def _loader() -> type:
+    """YAML's safe loader, refusing a key given twice in one mapping (YAML keeps the last one
+    silently: a typo'd copy of ``shots`` would quietly replace the first)."""
+    import yaml
+
+    class StoryLoader(yaml.SafeLoader):
+        def construct_mapping(self, node: Any, deep: bool = False) -> dict[Any, Any]:
+            seen = set()
+            for key_node, _ in node.value:
+                key = self.construct_object(key_node, deep=deep)
+                if isinstance(key, (str, int, float, bool)) and key in seen:
+                    raise yaml.constructor.ConstructorError(
+                        None, None, f"the key {key!r} is given twice", key_node.start_mark
+                    )
+                seen.add(key)
+            return super().construct_mapping(node, deep=deep)
+
+    return StoryLoader
+
+
 def parse_story(
     text: str, folder: str | os.PathLike[str] | None = ".", uploads: Mapping[str, str] | None = None
 ) -> Story:
@@ -166,11 +192,15 @@ def parse_story(
     import yaml
 
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_loader())  # a SafeLoader that also refuses repeated keys
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark is not None else ""
         raise InputError(f"the story script is not valid YAML{where}: {getattr(exc, 'problem', exc)}") from None
+    except RecursionError:
+        raise InputError("the story script nests too deeply to be a story") from None
+    if data is None:
+        raise InputError("the story script is empty: list the shots under 'shots'")
     values = _checked("the story", data, _STORY_KEYS)
     base = None if folder is None else Path(folder)
     shots = tuple(_shot(index, shot, base, uploads or {}) for index, shot in enumerate(values.pop("shots", [])))
@@ -178,12 +208,21 @@ def parse_story(
 
 
 def read_story(path: str | os.PathLike[str]) -> Story:
-    """The story script at ``path`` (YAML or JSON)."""
+    """The story script at ``path`` (YAML or JSON): a regular file of at most
+    :data:`MAX_SCRIPT_BYTES`."""
+    shown = os.fsdecode(path)
     script = Path(path)
     try:
-        if script.stat().st_size > MAX_SCRIPT_BYTES:
-            raise InputError(f"{os.fsdecode(path)}: a story script is at most {MAX_SCRIPT_BYTES} bytes")
-        text = script.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"{os.fsdecode(path)}: cannot read the story script ({exc})") from None
+        if not script.is_file():
+            raise InputError(f"{shown}: not a story script file" if script.exists() else f"{shown}: no such file")
+        with open(script, "rb") as file:
+            data = file.read(MAX_SCRIPT_BYTES + 1)
+    except OSError as exc:
+        raise InputError(f"{shown}: cannot read the story script ({exc.strerror or exc})") from None
+    if len(data) > MAX_SCRIPT_BYTES:
+        raise InputError(f"{shown}: a story script is at most {MAX_SCRIPT_BYTES} bytes")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InputError(f"{shown}: a story script is UTF-8 text") from None
     return parse_story(text, script.resolve().parent)

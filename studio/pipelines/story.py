@@ -28,14 +28,14 @@ from studio.outputs import check_outputs, os_reason, write_json, write_text
 from studio.pipelines.generate import library_versions, save_picture, sidecar_path
 from studio.pipelines.story_join import Piece, join_film
 from studio.pipelines.story_plan import NARRATION_LEAD_S, SPEECH_RATE, ShotPlan, check_story, plan_story
-from studio.pipelines.story_shots import make_shot, shot_frames
+from studio.pipelines.story_shots import make_shot
 from studio.progress import CancelFlag, Progress, check_cancel
 from studio.registry import LoadOptions, ModelCache, default_cache
 from studio.serialize import SCHEMA_VERSION, JsonResult
 from studio.story import Story
 from studio.subtitles import to_srt
 
-__all__ = ["StoryFilm", "StoryShot", "check_story", "make_story", "shots_folder"]
+__all__ = ["StoryFilm", "StoryShot", "check_story", "make_story", "shots_folder", "story_outputs"]
 
 GENERATE_SHARE = 0.9  # of the progress bar: making the shots; the rest is joining and encoding
 
@@ -90,6 +90,12 @@ def shots_folder(film: str | os.PathLike[str]) -> Path:
     return path.with_name(path.stem + ".shots")
 
 
+def story_outputs(film: str | os.PathLike[str]) -> list[Path]:
+    """The files a story writes beside each other: the film, its thumbnail, sidecar and SRT."""
+    target = Path(film)
+    return [target, target.with_suffix(".png"), sidecar_path(target), target.with_suffix(".srt")]
+
+
 def _base_seed(story: Story, folder: Path) -> int:
     """The script's seed; without one, the seed drawn when these shots were first made (kept
     in the shots folder, so a run after a crash or a cancel continues the same film), or a new
@@ -122,8 +128,7 @@ def make_story(
     cache, load = cache or default_cache(), load or LoadOptions()
     media.check_video_suffix(output)
     target = Path(output)
-    check_outputs([s.image for s in story.shots if s.image],
-                  [target, target.with_suffix(".png"), sidecar_path(target), target.with_suffix(".srt")])  # fmt: skip
+    check_outputs([s.image for s in story.shots if s.image], story_outputs(target))
     plan = plan_story(story, cache, load, device)  # every refusal, before any weights load
     spec, fps = plan.spec, plan.fps
     started = time.perf_counter()
@@ -148,7 +153,7 @@ def make_story(
         reused.append(again)
     plans = [shot for _, shot in done]
     made = [(video, again) for (video, _), again in zip(done, reused, strict=True)]
-    pieces = [Piece(shot_frames(video.path, plan.frames), story.shots[plan.index].narration, plan.speech)
+    pieces = [Piece(video.path, plan.frames, story.shots[plan.index].narration, plan.speech)
               for plan, (video, _) in zip(plans, made, strict=True)]  # fmt: skip
 
     def join_progress(fraction: float, message: str) -> None:
@@ -162,6 +167,8 @@ def make_story(
     srt = target.with_suffix(".srt") if story.subtitles != "none" and joined.transcript.segments else None
     if srt is not None:
         write_text(srt, to_srt(joined.transcript))
+    else:  # an SRT of an earlier film of this name would describe the wrong film
+        target.with_suffix(".srt").unlink(missing_ok=True)
     shots = tuple(
         StoryShot(index=plan.index + 1, prompt=story.shots[plan.index].prompt,
                   narration=story.shots[plan.index].narration, start_s=round(start, 6),

@@ -26,9 +26,10 @@ __all__ = ["Joined", "Piece", "join_film"]
 
 @dataclass(frozen=True)
 class Piece:
-    """One shot as the film shows it: its frames at the film's rate and its narration."""
+    """One shot as the film shows it: its video file, the frames seen, and its narration."""
 
-    frames: Sequence[np.ndarray]
+    video: str
+    frames: int  # seen in the film, at its rate; the shot's last frame is held if it has fewer
     narration: str = ""
     speech: np.ndarray | None = None  # mono float32 at the join's speech rate
 
@@ -42,12 +43,45 @@ class Joined:
     first_frame: np.ndarray  # the first frame of the first shot: the thumbnail
 
 
-def _clips(pieces: Sequence[Piece], title: str, title_frames: int, fps: int, fade_frames: int) -> list[Any]:
-    from moviepy import ImageClip, ImageSequenceClip, vfx
+class _ShotReader:
+    """A shot's frames decoded forward as moviepy asks for them, one held at a time, so a
+    film of any length joins in the memory of a few frames."""
 
-    height, width = pieces[0].frames[0].shape[:2]
-    clips = [ImageSequenceClip(list(piece.frames), fps=fps) for piece in pieces]
+    def __init__(self, piece: Piece) -> None:
+        self.piece = piece
+        self._frames: Any = None
+        self._index = -1
+        self._frame: np.ndarray | None = None
+
+    def frame(self, index: int) -> np.ndarray:
+        index = min(max(index, 0), self.piece.frames - 1)
+        if index < self._index or self._frames is None:
+            self.close()
+            self._frames, self._index = media.iter_frames(self.piece.video), -1
+        while self._index < index:
+            decoded = next(self._frames, None)
+            if decoded is None:  # the model made fewer frames than are seen: its last is held
+                break
+            self._frame, self._index = decoded.image, self._index + 1
+        assert self._frame is not None, f"{self.piece.video} has no frames"
+        return self._frame
+
+    def close(self) -> None:
+        if self._frames is not None:
+            self._frames.close()  # stops the decoder thread and closes the file
+            self._frames = None
+
+
+def _clips(readers: Sequence[_ShotReader], title: str, title_frames: int, fps: int, fade_frames: int) -> list[Any]:
+    from moviepy import ImageClip, VideoClip, vfx
+
+    def shot_clip(reader: _ShotReader) -> Any:
+        # moviepy asks for the middle of each frame's slot: t * fps is the frame's index + 0.5
+        return VideoClip(lambda t: reader.frame(int(t * fps)), duration=reader.piece.frames / fps)
+
+    clips = [shot_clip(reader) for reader in readers]
     if title and title_frames:
+        height, width = readers[0].frame(0).shape[:2]
         clips.insert(0, ImageClip(title_card(title, width, height), duration=title_frames / fps))
     if fade_frames:
         clips = [clips[0]] + [clip.with_effects([vfx.CrossFadeIn(fade_frames / fps)]) for clip in clips[1:]]
@@ -88,7 +122,7 @@ def join_film(
 
     title_frames = round(title_s * fps) if title else 0
     fade_frames = round(crossfade_s * fps)
-    lengths = ([title_frames] if title_frames else []) + [len(piece.frames) for piece in pieces]
+    lengths = ([title_frames] if title_frames else []) + [piece.frames for piece in pieces]
     starts_frames = [sum(lengths[:k]) - k * fade_frames for k in range(len(lengths))]
     total = starts_frames[-1] + lengths[-1]
     starts = tuple(frame / fps for frame in starts_frames[-len(pieces) :])
@@ -103,19 +137,25 @@ def join_film(
         segments.append(Segment(number, span[0], span[1], piece.narration.strip(), 0.0, 0.0))
     transcript = Transcript(tuple(segments), "en", 1.0, total / fps, model="espeak-ng", backend="narration")
     cues = [TextCue(cue.start_s, cue.end_s, cue.text) for cue in build_cues(transcript)]
-    clips = _clips(pieces, title, title_frames, fps, fade_frames)
-    film = concatenate_videoclips(clips, method="compose" if fade_frames else "chain", padding=-fade_frames / fps)
-    audio = _mix(pieces, [span[0] if span else 0.0 for span in spans], speech_rate, total / fps)
-    track = cues if subtitles in ("track", "both") else []
-    with media.VideoWriter(output, fps=fps, audio=audio, audio_rate=speech_rate, subtitles=track) as writer:
-        for index in range(total):
-            check_cancel(cancel, "story")
-            t = (index + 0.5) / fps
-            frame = np.asarray(film.get_frame(t), dtype=np.uint8)
-            if subtitles in ("burn", "both"):
-                shown = [cue.text for cue in cues if cue.start_s <= t < cue.end_s]
-                frame = burn_caption(frame, shown[0]) if shown else frame
-            writer.write(np.ascontiguousarray(frame))
-            if progress is not None and index % 8 == 0:
-                progress(index / total, f"joining: frame {index + 1} of {total}")
-    return Joined(starts, tuple(spans), total, transcript, np.asarray(pieces[0].frames[0]))
+    readers = [_ShotReader(piece) for piece in pieces]
+    try:
+        first_frame = readers[0].frame(0).copy()
+        clips = _clips(readers, title, title_frames, fps, fade_frames)
+        film = concatenate_videoclips(clips, method="compose" if fade_frames else "chain", padding=-fade_frames / fps)
+        audio = _mix(pieces, [span[0] if span else 0.0 for span in spans], speech_rate, total / fps)
+        track = cues if subtitles in ("track", "both") else []
+        with media.VideoWriter(output, fps=fps, audio=audio, audio_rate=speech_rate, subtitles=track) as writer:
+            for index in range(total):
+                check_cancel(cancel, "story")
+                t = (index + 0.5) / fps
+                frame = np.asarray(film.get_frame(t), dtype=np.uint8)
+                if subtitles in ("burn", "both"):
+                    shown = [cue.text for cue in cues if cue.start_s <= t < cue.end_s]
+                    frame = burn_caption(frame, shown[0]) if shown else frame
+                writer.write(np.ascontiguousarray(frame))
+                if progress is not None and index % 8 == 0:
+                    progress(index / total, f"joining: frame {index + 1} of {total}")
+    finally:
+        for reader in readers:
+            reader.close()
+    return Joined(starts, tuple(spans), total, transcript, first_frame)

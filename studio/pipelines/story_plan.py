@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from studio.errors import InputError
-from studio.generation import GenerateOptions, resolve_request
+from studio.generation import MAX_DURATION_S, GenerateOptions, resolve_request
 from studio.generation_memory import check_fits
 from studio.pipelines.generate import check_image
 from studio.registry import LoadOptions, ModelCache, ModelSpec, default_cache
@@ -80,6 +80,9 @@ def _shot_seconds(story: Story, index: int, speech_s: float, fade_s: float, para
     shot = story.shots[index]
     needed = math.ceil((NARRATION_LEAD_S + speech_s + NARRATION_TAIL_S + fade_s) * 10) / 10
     if shot.duration_s is None:
+        if needed > MAX_DURATION_S:
+            raise InputError(f"shot {index + 1}: its narration takes {speech_s:.1f} s, longer than a shot can be "
+                             f"({MAX_DURATION_S:g} s): split it over more shots")  # fmt: skip
         return needed if speech_s else int(params.get("frames", 33)) / int(params.get("fps", 16))
     if speech_s and NARRATION_LEAD_S + speech_s + fade_s > shot.duration_s:
         fading = f" before the {fade_s:g} s crossfade" if fade_s else ""
@@ -142,6 +145,10 @@ def plan_story(
         except InputError as exc:
             raise InputError(f"shot {index + 1}: {exc}") from None
         plans.append(ShotPlan(index, seen[-1], options, speech))
+    if story.title and story.title_s and round(story.title_s * fps) < 1:
+        raise InputError(
+            f"expected a title card of at least one frame (1/{fps} s), got title_seconds {story.title_s:g}"
+        )
     _check_crossfade(story, seen, fps, fade_frames)
     longest = max(plans, key=lambda plan: plan.options.frames or 0)  # every shot has the same size
     request = resolve_request(story.shots[longest.index].prompt, longest.options, spec.params, seed=0)

@@ -186,7 +186,7 @@ def test_bad_stories_are_refused_before_any_weights_load(tiny_wan: Path, tmp_pat
         "shots:\n  - prompt: a cat\n    duration: soon\n": "shot 1: 'duration' must be a number",
         "shots: []\n": "the story has no shots",
         "shots:\n  - prompt: a cat\n    continue: true\n": "shot 1 cannot continue",
-        "shots:\n  - prompt: a cat\n    image: missing.png\n": "shot 1: no such start image",
+        "shots:\n  - prompt: a cat\n    image: missing.png\n": "shot 1: the start image .*missing.png. does not exist",
         "transition: wipe\nshots:\n  - prompt: a cat\n": "expected transition one of cut, crossfade",
         "shots:\n  - prompt: [a cat\n": "the story script is not valid YAML at line 3: expected ','",
     }
@@ -220,7 +220,7 @@ def test_bad_stories_are_refused_before_any_weights_load(tiny_wan: Path, tmp_pat
         make_story(parse_story(TWO_SHOTS), tmp_path / "x.mp4", cache=small)
     assert small.stats.loads == 0 and not shots_folder(tmp_path / "x.mp4").exists()
     (tmp_path / "script.yaml").write_text("shots:\n  - prompt: a cat\n    image: pic.png\n")
-    with pytest.raises(InputError, match="no such start image"):
+    with pytest.raises(InputError, match="pic.png. does not exist"):
         read_story(tmp_path / "script.yaml")  # images are found beside the script
 
 
