@@ -273,3 +273,17 @@ def test_the_cli_makes_a_story_and_a_second_run_reuses_its_shots(cache: ModelCac
     script.write_text("shots:\n  - prompt: a square\n    duration: -1\n")
     refused = story()
     assert refused.returncode == 2 and refused.stderr.startswith("error: shot 1: expected 0 < duration")
+
+
+def test_a_story_script_is_never_overwritten_by_the_film_it_makes(cache: ModelCache, tmp_path: Path) -> None:
+    import os
+    import subprocess
+
+    studio = str(Path(sys.executable).parent / "studio")
+    env = {**os.environ, "PYTHONPATH": str(tmp_path / "site"), "MEDIA_STUDIO_HOME": str(tmp_path / "home")}
+    script = tmp_path / "film.json"  # the name the film's sidecar would have
+    script.write_text('{"shots": [{"prompt": "a square", "duration": 1}]}')
+    done = subprocess.run([studio, "story", str(script), "-o", str(tmp_path / "film.mp4")], capture_output=True,
+                          text=True, env=env, timeout=120, check=False)  # fmt: skip
+    assert done.returncode == 2 and "film.json" in done.stderr, done.stderr
+    assert script.read_text() == '{"shots": [{"prompt": "a square", "duration": 1}]}'
