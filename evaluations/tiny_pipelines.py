@@ -54,18 +54,26 @@ def _tokenizer():  # type: ignore[no-untyped-def]
     return PreTrainedTokenizerFast(tokenizer_object=core, pad_token="<pad>", eos_token="</s>", unk_token="<unk>")
 
 
+def _tiny_t5(tokenizer: Any, umt5: bool) -> Any:
+    """A 2-layer text encoder of width 32 over ``tokenizer``: UMT5 (Wan) or T5 (LTX-Video)."""
+    from transformers import T5Config, T5EncoderModel, UMT5Config, UMT5EncoderModel
+
+    config: Any = UMT5Config if umt5 else T5Config
+    model: Any = UMT5EncoderModel if umt5 else T5EncoderModel
+    return model(config(vocab_size=len(tokenizer), d_model=32, d_kv=8, d_ff=64, num_layers=2, num_heads=4,
+                        relative_attention_num_buckets=8))  # fmt: skip
+
+
 def save_tiny_wan(folder: Path, seed: int = 0, unipc: bool = False) -> Path:
     """A Wan 2.1-shaped text-to-video pipeline with random weights, saved to ``folder``; with
     ``unipc`` its scheduler is the released model's (UniPC with flow sigmas), whose
     configuration other multistep schedulers can take."""
     import torch
     from diffusers import AutoencoderKLWan, FlowMatchEulerDiscreteScheduler, WanPipeline, WanTransformer3DModel
-    from transformers import UMT5Config, UMT5EncoderModel
 
     torch.manual_seed(seed)
     tokenizer = _tokenizer()
-    text_encoder = UMT5EncoderModel(UMT5Config(vocab_size=len(tokenizer), d_model=32, d_kv=8, d_ff=64, num_layers=2,
-                                               num_heads=4, relative_attention_num_buckets=8))  # fmt: skip
+    text_encoder = _tiny_t5(tokenizer, umt5=True)
     vae = AutoencoderKLWan(base_dim=3, z_dim=16, dim_mult=[1, 1, 1, 1], num_res_blocks=1,
                            temperal_downsample=[False, True, True])  # fmt: skip
     transformer = WanTransformer3DModel(patch_size=(1, 2, 2), num_attention_heads=2, attention_head_dim=12,
@@ -89,12 +97,10 @@ def save_tiny_wan22(folder: Path, seed: int = 0) -> Path:
     first frame's latent kept as given: how the same weights make video from an image)."""
     import torch
     from diffusers import AutoencoderKLWan, FlowMatchEulerDiscreteScheduler, WanPipeline, WanTransformer3DModel
-    from transformers import UMT5Config, UMT5EncoderModel
 
     torch.manual_seed(seed)
     tokenizer = _tokenizer()
-    text_encoder = UMT5EncoderModel(UMT5Config(vocab_size=len(tokenizer), d_model=32, d_kv=8, d_ff=64, num_layers=2,
-                                               num_heads=4, relative_attention_num_buckets=8))  # fmt: skip
+    text_encoder = _tiny_t5(tokenizer, umt5=True)
     vae = AutoencoderKLWan(base_dim=3, z_dim=48, in_channels=12, out_channels=12, is_residual=True, patch_size=2,
                            latents_mean=[0.0] * 48, latents_std=[1.0] * 48, dim_mult=[1, 1, 1, 1], num_res_blocks=1,
                            scale_factor_spatial=16, scale_factor_temporal=4,
@@ -121,12 +127,11 @@ def save_tiny_wan_i2v(folder: Path, seed: int = 0) -> Path:
         WanImageToVideoPipeline,
         WanTransformer3DModel,
     )
-    from transformers import CLIPImageProcessor, CLIPVisionConfig, CLIPVisionModel, UMT5Config, UMT5EncoderModel
+    from transformers import CLIPImageProcessor, CLIPVisionConfig, CLIPVisionModel
 
     torch.manual_seed(seed)
     tokenizer = _tokenizer()
-    text_encoder = UMT5EncoderModel(UMT5Config(vocab_size=len(tokenizer), d_model=32, d_kv=8, d_ff=64, num_layers=2,
-                                               num_heads=4, relative_attention_num_buckets=8))  # fmt: skip
+    text_encoder = _tiny_t5(tokenizer, umt5=True)
     vae = AutoencoderKLWan(base_dim=3, z_dim=16, dim_mult=[1, 1, 1, 1], num_res_blocks=1,
                            temperal_downsample=[False, True, True])  # fmt: skip
     transformer = WanTransformer3DModel(patch_size=(1, 2, 2), num_attention_heads=2, attention_head_dim=12,
@@ -157,12 +162,10 @@ def save_tiny_ltx(folder: Path, seed: int = 0) -> Path:
         LTXPipeline,
         LTXVideoTransformer3DModel,
     )
-    from transformers import T5Config, T5EncoderModel
 
     torch.manual_seed(seed)
     tokenizer = _tokenizer()
-    text_encoder = T5EncoderModel(T5Config(vocab_size=len(tokenizer), d_model=32, d_kv=8, d_ff=64, num_layers=2,
-                                           num_heads=4, relative_attention_num_buckets=8))  # fmt: skip
+    text_encoder = _tiny_t5(tokenizer, umt5=False)
     transformer = LTXVideoTransformer3DModel(in_channels=8, out_channels=8, patch_size=1, patch_size_t=1,
                                              num_attention_heads=4, attention_head_dim=8, cross_attention_dim=32,
                                              num_layers=1, caption_channels=32)  # fmt: skip

@@ -12,9 +12,9 @@ import gradio as gr
 
 from studio.job_kinds import GENERATE_TASK
 from studio.specs import DTYPES, OFFLOADS
-from ui.polling import POLL_S, every, job_id_of, watch_job
+from ui.polling import POLL_S, every
 from ui.service import StudioService, readable_errors
-from ui.views import status_html, video_with_sidecar
+from ui.video_job import video_job_view
 
 __all__ = ["ATTENTION_CHOICES", "generate_tab", "missing_model_notice"]
 
@@ -70,13 +70,12 @@ def generate_tab(service: StudioService) -> None:
                 loras = gr.Textbox(lines=2, label="LoRA files on the server, one per line: path.safetensors[:scale]")
             run = gr.Button("Generate", variant="primary", elem_id="generate-run")
         with gr.Column(scale=2):
-            status = gr.HTML(status_html(None), elem_id="generate-status")
-            job = gr.JSON(label="Job", visible=False)
-            video = gr.Video(label="Video", interactive=False, elem_id="generate-video")
-            used = gr.JSON(label="Sidecar: every setting, the seed used, the model, timings")
-            files = gr.File(label="Downloads (MP4, thumbnail, sidecar JSON)", file_count="multiple")
-    job_id = gr.BrowserState(None, storage_key="studio-generate-job")
-    shown = gr.State(None)
+            view = video_job_view(
+                "generate",
+                "Video",
+                "Sidecar: every setting, the seed used, the model, timings",
+                "Downloads (MP4, thumbnail, sidecar JSON)",
+            )
 
     @readable_errors
     def generate(prompt: str, negative_prompt: str, model: str, seed: float | None, steps: float | None,
@@ -94,14 +93,5 @@ def generate_tab(service: StudioService) -> None:
 
     inputs = [prompt, negative, model, seed, steps, guidance, width, height, frames, fps, dtype, offload, loras, image,
               attention, compile_]  # fmt: skip
-    run.click(generate, inputs, job, api_name="generate", queue=False).success(
-        job_id_of, job, job_id, api_name="remember_generate_job", api_visibility="undocumented", queue=False
-    )
-    every(
-        POLL_S,
-        watch_job(service, video_with_sidecar, 3),
-        [job_id, shown],
-        [status, video, used, files, shown],
-        "watch_generate",
-    )
+    view.wire(service, run, generate, inputs)
     every(10 * POLL_S, lambda: missing_model_notice(service), None, notice, "generate_notice")

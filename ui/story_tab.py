@@ -15,9 +15,9 @@ from studio.job_kinds import GENERATE_TASK
 from studio.specs import DTYPES, OFFLOADS
 from studio.story import SUBTITLE_MODES, TRANSITIONS
 from ui.generate_tab import missing_model_notice
-from ui.polling import POLL_S, every, job_id_of, watch_job
+from ui.polling import POLL_S, every
 from ui.service import StudioService, readable_errors
-from ui.views import status_html, video_with_sidecar
+from ui.video_job import video_job_view
 
 __all__ = ["EXAMPLE_SCRIPT", "story_tab"]
 
@@ -60,13 +60,12 @@ def story_tab(service: StudioService) -> None:
                 offload = gr.Radio(list(OFFLOADS), value="none", label="CPU offload")
             run = gr.Button("Make the film", variant="primary", elem_id="story-run")
         with gr.Column(scale=4):
-            status = gr.HTML(status_html(None), elem_id="story-status")
-            job = gr.JSON(label="Job", visible=False)
-            video = gr.Video(label="Film", interactive=False, elem_id="story-video")
-            used = gr.JSON(label="Sidecar: every shot's settings, timings and narration times")
-            files = gr.File(label="Downloads (MP4, SRT, thumbnail, sidecar JSON)", file_count="multiple")
-    job_id = gr.BrowserState(None, storage_key="studio-story-job")
-    shown = gr.State(None)
+            view = video_job_view(
+                "story",
+                "Film",
+                "Sidecar: every shot's settings, timings and narration times",
+                "Downloads (MP4, SRT, thumbnail, sidecar JSON)",
+            )
 
     @readable_errors
     def story(script: str, images: list[str] | None, model: str, seed: float | None, subtitles: str,
@@ -82,14 +81,5 @@ def story_tab(service: StudioService) -> None:
         return service.submit("story", settings, uploads)
 
     inputs = [script, images, model, seed, subtitles, transition, dtype, offload]
-    run.click(story, inputs, job, api_name="story", queue=False).success(
-        job_id_of, job, job_id, api_name="remember_story_job", api_visibility="undocumented", queue=False
-    )
-    every(
-        POLL_S,
-        watch_job(service, video_with_sidecar, 3),
-        [job_id, shown],
-        [status, video, used, files, shown],
-        "watch_story",
-    )
+    view.wire(service, run, story, inputs)
     every(10 * POLL_S, lambda: missing_model_notice(service), None, notice, "story_notice")

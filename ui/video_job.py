@@ -1,0 +1,50 @@
+"""What the Generate and Story tabs share: a results column for a job that makes a video (its
+status, the video, its sidecar, the downloads) and the wiring that submits and follows it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import gradio as gr
+
+from ui.polling import POLL_S, every, job_id_of, watch_job
+from ui.service import StudioService
+from ui.views import status_html, video_with_sidecar
+
+__all__ = ["VideoJobView", "video_job_view"]
+
+
+@dataclass
+class VideoJobView:
+    name: str  # the endpoint: /<name>, and the element ids <name>-status, <name>-video
+    status: Any
+    job: Any
+    video: Any
+    sidecar: Any
+    files: Any
+
+    def wire(self, service: StudioService, run: Any, submit: Callable[..., dict[str, Any]], inputs: list[Any]) -> None:
+        """``run`` queues ``submit(*inputs)`` as ``/<name>``; the page keeps the job id in the
+        browser and shows the job's video, sidecar and files when it ends."""
+        job_id = gr.BrowserState(None, storage_key=f"studio-{self.name}-job")
+        shown = gr.State(None)
+        run.click(submit, inputs, self.job, api_name=self.name, queue=False).success(
+            job_id_of, self.job, job_id, api_name=f"remember_{self.name}_job", api_visibility="undocumented",
+            queue=False,
+        )  # fmt: skip
+        outputs = [self.status, self.video, self.sidecar, self.files, shown]
+        every(POLL_S, watch_job(service, video_with_sidecar, 3), [job_id, shown], outputs, f"watch_{self.name}")
+
+
+def video_job_view(name: str, video_label: str, sidecar_label: str, files_label: str) -> VideoJobView:
+    """The results column's components, made where it is called (inside a ``gr.Column``)."""
+    return VideoJobView(
+        name=name,
+        status=gr.HTML(status_html(None), elem_id=f"{name}-status"),
+        job=gr.JSON(label="Job", visible=False),
+        video=gr.Video(label=video_label, interactive=False, elem_id=f"{name}-video"),
+        sidecar=gr.JSON(label=sidecar_label),
+        files=gr.File(label=files_label, file_count="multiple"),
+    )
