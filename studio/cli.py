@@ -85,7 +85,7 @@ def cmd_models_list(args: argparse.Namespace) -> int:
     registry, settings = default_registry(), Settings.from_env()
     specs = registry.specs(args.task)
     rows = [{
-        "name": s.name, "task": s.task, "license": s.license,
+        "name": s.name, "task": s.task, "license": s.license, "non_commercial": s.non_commercial,
         "size_mb": s.size_mb, "installed": s.is_installed(settings), "offline": s.offline,
         "source": s.source, "install": s.install_command,
     } for s in specs]  # fmt: skip
@@ -95,7 +95,8 @@ def cmd_models_list(args: argparse.Namespace) -> int:
     if not rows:
         print("no models registered" + (f" for task {args.task!r}" if args.task else ""))
     else:
-        table = [[r["name"], r["task"], r["license"], f"{r['size_mb']:.0f} MB" if r["size_mb"] else "?",
+        table = [[r["name"], r["task"], r["license"] + (" (non-commercial)" if r["non_commercial"] else ""),
+                  f"{r['size_mb']:.0f} MB" if r["size_mb"] else "?",
                   "yes" if r["installed"] else "no", "yes" if r["offline"] else "hub only"]
                  for r in rows]  # fmt: skip
         print(_table(table, ["name", "task", "license", "size", "installed", "offline"]))

@@ -85,7 +85,10 @@ def test_models_list_prints_a_table(capsys: pytest.CaptureFixture[str]) -> None:
     out = capsys.readouterr().out
     assert out.startswith("name")
     assert {"nanodet-coco", "whisper-base", "movenet-lightning"} <= {line.split()[0] for line in out.splitlines()[2:]}
+    flagged = {line.split()[0] for line in out.splitlines()[2:] if "(non-commercial)" in line}
+    assert "modelscope-t2v-1.7b" in flagged and "wan2.1-t2v-1.3b" not in flagged  # CC BY-NC is flagged, Apache not
     assert main(["models", "list", "--json"]) == 0
     rows = json.loads(capsys.readouterr().out)
-    assert len(rows) >= 10 and all({"name", "task", "license", "size_mb", "installed"} <= set(row) for row in rows)
+    assert len(rows) >= 10 and all({"name", "task", "license", "non_commercial", "size_mb", "installed"} <= set(row)
+                                   for row in rows)  # fmt: skip
     assert {row["name"]: row["installed"] for row in rows}["nanodet-coco"] is False  # an empty models home
