@@ -86,7 +86,8 @@ def cmd_story(args: argparse.Namespace) -> int:
     story = read_story(args.script)
     given = {"model": args.model, "seed": args.seed, "subtitles": args.subtitles, "transition": args.transition}
     story = dataclasses.replace(story, **{key: value for key, value in given.items() if value is not None})
-    load = LoadOptions(dtype=args.dtype, offload=args.offload or "none")
+    load = LoadOptions(dtype=args.dtype, offload=args.offload or "none", attention=args.attention,
+                       compile=args.compile)  # fmt: skip
     with command_progress("story") as progress:
         film = make_story(story, args.output, load=load, progress=progress)
     _print_json(film.to_dict())
@@ -135,4 +136,6 @@ def add_generation_commands(commands: Any) -> None:
     story.add_argument("--transition", choices=("cut", "crossfade"), help="default: the script's (cut)")
     story.add_argument("--dtype", choices=GENERATION_DTYPES, help="default: bfloat16 on CUDA")
     story.add_argument("--offload", choices=OFFLOADS, help="CPU offload: model (less GPU memory), sequential (least)")
+    story.add_argument("--attention", metavar="BACKEND", help="attention backend (diffusers), as for generate")
+    story.add_argument("--compile", action="store_true", help="torch.compile the denoiser, as for generate")
     story.set_defaults(handler=cmd_story)
