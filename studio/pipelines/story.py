@@ -134,7 +134,7 @@ def make_story(
     started = time.perf_counter()
     folder = shots_folder(target)
     try:
-        folder.mkdir(exist_ok=True)
+        folder.mkdir(parents=True, exist_ok=True)  # as the writers make an output's missing folders
     except OSError as exc:
         raise OutputError(folder, f"cannot keep the story's shots here ({os_reason(exc)})") from None
     base_seed = _base_seed(story, folder)
