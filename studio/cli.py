@@ -95,7 +95,7 @@ def cmd_models_list(args: argparse.Namespace) -> int:
     if not rows:
         print("no models registered" + (f" for task {args.task!r}" if args.task else ""))
     else:
-        table = [[r["name"], r["task"], r["license"] + (" (non-commercial)" if r["non_commercial"] else ""),
+        table = [[r["name"], r["task"], f"{r['license']}{' (non-commercial)' if r['non_commercial'] else ''}",
                   f"{r['size_mb']:.0f} MB" if r["size_mb"] else "?",
                   "yes" if r["installed"] else "no", "yes" if r["offline"] else "hub only"]
                  for r in rows]  # fmt: skip
