@@ -37,12 +37,7 @@ if not (BROWSER and DRIVER):
     pytest.skip("chromium and chromedriver are not installed", allow_module_level=True)
 
 
-@pytest.fixture(scope="module")
-def page(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[WebDriver, str]]:
-    cache = default_cache()
-    settings = replace(cache.settings, outputs_dir=tmp_path_factory.mktemp("outputs"))
-    service = StudioService.create(settings, cache=cache)
-    demo, url = launch(ServeOptions(port=None), service=service, block=False)
+def _browser() -> WebDriver:
     options = webdriver.ChromeOptions()
     options.binary_location = BROWSER
     for flag in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1440,1700",
@@ -50,6 +45,16 @@ def page(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[WebDriver, 
         options.add_argument(flag)
     driver = webdriver.Chrome(options=options, service=webdriver.ChromeService(executable_path=DRIVER))
     driver.set_page_load_timeout(60)
+    return driver
+
+
+@pytest.fixture(scope="module")
+def page(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[WebDriver, str]]:
+    cache = default_cache()
+    settings = replace(cache.settings, outputs_dir=tmp_path_factory.mktemp("outputs"))
+    service = StudioService.create(settings, cache=cache)
+    demo, url = launch(ServeOptions(port=None), service=service, block=False)
+    driver = _browser()
     try:
         yield driver, url
     finally:
@@ -140,3 +145,39 @@ def test_the_page_shows_a_running_job_again_after_a_reload(page: tuple[WebDriver
     job_id = job_text.split(" job ")[1].split(":")[0]
     assert job_id in _text(again)
     _wait(driver, "#analyze-status [data-status='done']", 180)
+
+
+def test_a_story_from_the_example_script_plays_in_the_browser(tmp_path: Path) -> None:
+    """The Story tab's own example, made by a tiny random-weight Wan registered only here."""
+    pytest.importorskip("diffusers")
+    from evaluations.tiny_pipelines import save_tiny_wan
+    from models.generate_diffusers import SPECS
+    from studio import media
+    from studio.registry import ModelCache, Registry
+    from studio.settings import Settings
+
+    wan = next(spec for spec in SPECS if spec.name == "wan2.1-t2v-1.3b")
+    tiny = {"width": 64, "height": 64, "frames": 9, "fps": 8, "steps": 2, "call": {"max_sequence_length": 16}}
+    spec = replace(
+        wan, name="tiny-wan", source=f"path:{save_tiny_wan(tmp_path / 'wan')}", params={**wan.params, **tiny}
+    )
+    settings = Settings(tmp_path, tmp_path / "m", tmp_path / "o")
+    service = StudioService.create(settings, cache=ModelCache(Registry([spec]), settings))
+    demo, url = launch(ServeOptions(port=None), service=service, block=False)
+    driver = _browser()
+    try:
+        driver.get(url)
+        _wait(driver, "button[role='tab']", 60)
+        _tab(driver, "Story")
+        driver.find_element(By.CSS_SELECTOR, "#story-run").click()
+        film = _wait(driver, "#story-video video", 180, lambda found: found[0].get_attribute("src"))[0]
+        assert "film.mp4" in str(film.get_attribute("src"))  # type: ignore[attr-defined]
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        driver.save_screenshot(str(ARTIFACTS / "story-film.png"))
+        films = sorted((tmp_path / "o").rglob("film.mp4"))
+        assert len(films) == 1 and [cue.text for cue in media.read_text_track(films[0])] == [
+            "The city never sleeps.", "By morning, the road ends at the sea."]  # fmt: skip
+    finally:
+        driver.quit()
+        demo.close()
+        service.close()
