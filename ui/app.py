@@ -17,7 +17,7 @@ from studio.job_kinds import SPEECH
 from studio.pipelines.analyze import ANALYSIS_TASKS
 from studio.settings import Settings
 from ui.generate_tab import generate_tab
-from ui.polling import POLL_S, every, job_id_of, watch_job
+from ui.polling import POLL_S, every, submit_and_follow
 from ui.service import StudioService, readable_errors
 from ui.story_tab import story_tab
 from ui.views import TABLE_HEADERS, analysis_rows, job_timeline, status_html, timeline_picture, transcript_lines
@@ -91,8 +91,6 @@ def _analyze_tab(service: StudioService) -> None:
                 headers=TABLE_HEADERS, label="Tracks and events", interactive=False, elem_id="analyze-table"
             )
             files = gr.File(label="Downloads (timeline JSON, annotated video)", file_count="multiple")
-    job_id = gr.BrowserState(None, storage_key="studio-analyze-job")
-    shown = gr.State(None)
 
     @readable_errors
     def analyze(
@@ -134,20 +132,9 @@ def _analyze_tab(service: StudioService) -> None:
         return _demo_video(service)
 
     use_demo.click(demo_video, None, video, api_name="demo_video")
-    run.click(
-        analyze,
-        [video, tasks, fps, detector, labels, queries, zones, lines, detect_every],
-        job,
-        api_name="analyze",
-        queue=False,  # queuing is light (checks, a hard link); the job itself waits in the runner
-    ).success(job_id_of, job, job_id, api_name="remember_analyze_job", api_visibility="undocumented", queue=False)
-    every(
-        POLL_S,
-        watch_job(service, render, 4),
-        [job_id, shown],
-        [status, annotated, picture, table, files, shown],
-        "watch_analyze",
-    )
+    inputs = [video, tasks, fps, detector, labels, queries, zones, lines, detect_every]
+    outputs = [status, annotated, picture, table, files]
+    submit_and_follow(service, "analyze", run, analyze, inputs, job, outputs, render)
 
 
 def _transcribe_tab(service: StudioService) -> None:
@@ -169,8 +156,6 @@ def _transcribe_tab(service: StudioService) -> None:
             job = gr.JSON(label="Job", visible=False)
             text = gr.Textbox(label="Transcript (SRT)", lines=14, interactive=False, elem_id="transcribe-text")
             files = gr.File(label="Downloads (SRT, VTT, TXT, JSON)", file_count="multiple")
-    job_id = gr.BrowserState(None, storage_key="studio-transcribe-job")
-    shown = gr.State(None)
 
     @readable_errors
     def transcribe(
@@ -197,14 +182,8 @@ def _transcribe_tab(service: StudioService) -> None:
     def render(job: Any) -> tuple[Any, ...]:
         return transcript_lines(job), [str(p) for p in job.output_paths().values()]
 
-    run.click(
-        transcribe,
-        [upload, microphone, model, backend, language, task, vad, word_cues],
-        job,
-        api_name="transcribe",
-        queue=False,  # queuing is light (checks, a hard link); the job itself waits in the runner
-    ).success(job_id_of, job, job_id, api_name="remember_transcribe_job", api_visibility="undocumented", queue=False)
-    every(POLL_S, watch_job(service, render, 2), [job_id, shown], [status, text, files, shown], "watch_transcribe")
+    inputs = [upload, microphone, model, backend, language, task, vad, word_cues]
+    submit_and_follow(service, "transcribe", run, transcribe, inputs, job, [status, text, files], render)
 
 
 def _jobs_tab(service: StudioService) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 
 import gradio as gr
 
-from ui.polling import POLL_S, every, job_id_of, watch_job
+from ui.polling import submit_and_follow
 from ui.service import StudioService
 from ui.views import status_html, video_with_sidecar
 
@@ -28,14 +28,8 @@ class VideoJobView:
     def wire(self, service: StudioService, run: Any, submit: Callable[..., dict[str, Any]], inputs: list[Any]) -> None:
         """``run`` queues ``submit(*inputs)`` as ``/<name>``; the page keeps the job id in the
         browser and shows the job's video, sidecar and files when it ends."""
-        job_id = gr.BrowserState(None, storage_key=f"studio-{self.name}-job")
-        shown = gr.State(None)
-        run.click(submit, inputs, self.job, api_name=self.name, queue=False).success(
-            job_id_of, self.job, job_id, api_name=f"remember_{self.name}_job", api_visibility="undocumented",
-            queue=False,
-        )  # fmt: skip
-        outputs = [self.status, self.video, self.sidecar, self.files, shown]
-        every(POLL_S, watch_job(service, video_with_sidecar, 3), [job_id, shown], outputs, f"watch_{self.name}")
+        outputs = [self.status, self.video, self.sidecar, self.files]
+        submit_and_follow(service, self.name, run, submit, inputs, self.job, outputs, video_with_sidecar)
 
 
 def video_job_view(name: str, video_label: str, sidecar_label: str, files_label: str) -> VideoJobView:
