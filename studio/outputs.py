@@ -16,6 +16,7 @@ Two rules, the ones databases and editors follow:
 from __future__ import annotations
 
 import errno
+import hashlib
 import json
 import os
 import stat
@@ -32,6 +33,7 @@ __all__ = [
     "PendingFile",
     "atomic_path",
     "check_outputs",
+    "file_sha256",
     "json_bytes",
     "os_reason",
     "resolve_target",
@@ -286,3 +288,12 @@ def json_bytes(data: Any) -> bytes:
 
 def write_json(target: PathLike, data: Any) -> Path:
     return write_bytes(target, json_bytes(data))
+
+
+def file_sha256(path: PathLike) -> str:
+    """The SHA-256 of a file's bytes, read in 1 MB blocks: what a written file holds, checked."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()

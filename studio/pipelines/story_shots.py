@@ -11,7 +11,6 @@ from the previous shot's last frame *as the film shows it*, rewritten every run.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
 import os
 from collections.abc import Sequence
@@ -22,7 +21,7 @@ import numpy as np
 
 from studio import media
 from studio.generation import GeneratedVideo, resolve_request
-from studio.outputs import json_bytes, write_json
+from studio.outputs import file_sha256, json_bytes, write_json
 from studio.pipelines.generate import generate_video, save_picture, sidecar_path
 from studio.pipelines.story_plan import ShotPlan
 from studio.progress import CancelFlag, Progress
@@ -38,18 +37,10 @@ def shot_frames(video: str | os.PathLike[str], count: int) -> list[np.ndarray]:
     return frames + [frames[-1]] * (count - len(frames))
 
 
-def _sha256(path: str) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as file:
-        for block in iter(lambda: file.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _key(request: dict[str, Any], spec: ModelSpec, load: LoadOptions) -> dict[str, Any]:
     """Everything that made a shot, as JSON data; the start image by its content."""
     image = request.get("image") or ""
-    made = {**request, "image_sha256": _sha256(image) if image else "", "model": spec.name,
+    made = {**request, "image_sha256": file_sha256(image) if image else "", "model": spec.name,
             "revision": spec.revision, "load": dataclasses.asdict(load)}  # fmt: skip
     made.pop("image", None)  # where the picture is does not matter, what it shows does
     data: dict[str, Any] = json.loads(json_bytes(made))
