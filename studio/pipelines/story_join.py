@@ -21,7 +21,7 @@ from studio.media import TextCue
 from studio.progress import CancelFlag, Progress, check_cancel
 from studio.types import Segment, Transcript
 
-__all__ = ["Joined", "Piece", "join_film"]
+__all__ = ["Joined", "Piece", "ShotReader", "join_film"]
 
 
 @dataclass(frozen=True)
@@ -43,7 +43,7 @@ class Joined:
     first_frame: np.ndarray  # the first frame of the first shot: the thumbnail
 
 
-class _ShotReader:
+class ShotReader:
     """A shot's frames decoded forward as moviepy asks for them, one held at a time, so a
     film of any length joins in the memory of a few frames."""
 
@@ -72,10 +72,10 @@ class _ShotReader:
             self._frames = None
 
 
-def _clips(readers: Sequence[_ShotReader], title: str, title_frames: int, fps: int, fade_frames: int) -> list[Any]:
+def _clips(readers: Sequence[ShotReader], title: str, title_frames: int, fps: int, fade_frames: int) -> list[Any]:
     from moviepy import ImageClip, VideoClip, vfx
 
-    def shot_clip(reader: _ShotReader) -> Any:
+    def shot_clip(reader: ShotReader) -> Any:
         # moviepy asks for the middle of each frame's slot: t * fps is the frame's index + 0.5
         return VideoClip(lambda t: reader.frame(int(t * fps)), duration=reader.piece.frames / fps)
 
@@ -137,7 +137,7 @@ def join_film(
         segments.append(Segment(number, span[0], span[1], piece.narration.strip(), 0.0, 0.0))
     transcript = Transcript(tuple(segments), "en", 1.0, total / fps, model="espeak-ng", backend="narration")
     cues = [TextCue(cue.start_s, cue.end_s, cue.text) for cue in build_cues(transcript)]
-    readers = [_ShotReader(piece) for piece in pieces]
+    readers = [ShotReader(piece) for piece in pieces]
     try:
         first_frame = readers[0].frame(0).copy()
         clips = _clips(readers, title, title_frames, fps, fade_frames)

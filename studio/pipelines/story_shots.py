@@ -17,24 +17,16 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
-from studio import media
 from studio.generation import GeneratedVideo, resolve_request
 from studio.outputs import file_sha256, json_bytes, write_json
 from studio.pipelines.generate import generate_video, save_picture, sidecar_path
+from studio.pipelines.story_join import Piece, ShotReader
 from studio.pipelines.story_plan import ShotPlan
 from studio.progress import CancelFlag, Progress
 from studio.registry import LoadOptions, ModelCache, ModelSpec
 from studio.story import Story
 
-__all__ = ["make_shot", "shot_frames"]
-
-
-def shot_frames(video: str | os.PathLike[str], count: int) -> list[np.ndarray]:
-    """The first ``count`` frames of a shot (its last one held if the model made fewer)."""
-    frames = [frame.image for frame in media.iter_frames(video)][:count]
-    return frames + [frames[-1]] * (count - len(frames))
+__all__ = ["make_shot"]
 
 
 def _key(request: dict[str, Any], spec: ModelSpec, load: LoadOptions) -> dict[str, Any]:
@@ -80,9 +72,12 @@ def make_shot(
     options = dataclasses.replace(plan.options, seed=seed)
     if shot.follow:  # the previous shot's last frame as the film shows it, as this one's start
         previous, previous_plan = made[-1]
-        start = save_picture(
-            shot_frames(previous.path, previous_plan.frames)[-1], folder / f"shot-{plan.index:02d}-last.png"
-        )
+        reader = ShotReader(Piece(previous.path, previous_plan.frames))
+        try:
+            last_shown = reader.frame(previous_plan.frames - 1)
+        finally:
+            reader.close()
+        start = save_picture(last_shown, folder / f"shot-{plan.index:02d}-last.png")
         options = dataclasses.replace(options, image=os.fsdecode(start))
     request = dataclasses.asdict(resolve_request(shot.prompt, options, spec.params, seed))
     key = _key(request, spec, load)
