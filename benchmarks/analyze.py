@@ -80,8 +80,8 @@ def minimal_loop(clip: str, detector: object) -> tuple[int, int]:
 
 def worker(contender: str, clip: str, folder: str) -> None:
     """One measured run; prints JSON on stdout."""
-    from studio.pipelines.analyze import AnalyzeOptions, analyze
     from studio.registry import default_cache
+    from studio.vision import AnalyzeOptions, analyze
 
     name = INT8_DETECTOR if contender == "studio-int8" else DETECTOR
     detector = default_cache().get(name)  # loaded outside the timing, for every contender

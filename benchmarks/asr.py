@@ -4,7 +4,7 @@ Speaks ~130 s of English with espeak-ng (two voices, ``BENCH_ENGLISH``), then tr
 it with each contender on the same offline weights, each run in a fresh process, rounds
 interleaved, medians reported:
 
-- ``studio``: ``studio.pipelines.transcribe.transcribe`` with its defaults, on each backend;
+- ``studio``: ``studio.speech.transcribe.transcribe`` with its defaults, on each backend;
 - ``plain faster-whisper``: ``WhisperModel(...).transcribe(path)`` with the library's defaults;
 - ``plain faster-whisper batched``: ``BatchedInferencePipeline(model).transcribe(path, batch_size=8)``;
 - ``plain openai-whisper``: ``whisper.load_model(...).transcribe(path)``.
@@ -74,8 +74,8 @@ def worker(contender: str, audio_path: str) -> None:
     faster_model, openai_model = MODELS[size]
     started = time.perf_counter()
     if kind.startswith("studio"):
-        from studio.pipelines.transcribe import transcribe
         from studio.registry import default_cache
+        from studio.speech import transcribe
 
         model = faster_model if kind == "studio-faster" else openai_model
         default_cache().get(model)  # load once, timed apart from decoding

@@ -5,7 +5,7 @@ Both contenders load the same saved Wan pipeline from a folder and make the same
 
 - ``plain diffusers``: ``WanPipeline.from_pretrained(...)``, ``.to(device)`` (or model CPU
   offload), VAE tiling, ``pipe(...)`` to numpy frames: no file written;
-- ``studio``: ``studio.pipelines.generate.generate_video`` through the registry and the
+- ``studio``: ``studio.generation.generate.generate_video`` through the registry and the
   diffusers adapter, H.264 MP4 written atomically.
 
 Without ``--full`` the pipeline is the tiny random one the tests use (CPU, seconds): it
@@ -15,7 +15,7 @@ bfloat16, with and without model offload and ``torch.compile`` (one short call).
 weights (see :func:`evaluations.tiny_pipelines.save_wan_shaped`): every step's compute is the
 real model's. Prints per-step time (the first step holds compilation), VAE decode (+ encode
 for the studio) time, peak memory and, for the studio, the pre-flight estimate of that peak
-(:mod:`studio.generation_memory`), so the estimate can be checked against a measurement (with
+(:mod:`studio.generation.memory`), so the estimate can be checked against a measurement (with
 ``--full`` and CUDA: the tiny pipeline carries the released Wan's assumed VAE tile memory, and
 a CPU's peak is the whole process's resident memory).
 
@@ -72,11 +72,9 @@ def worker(contender: str, folder: str, device: str, offload: str, compiled: str
         import dataclasses
 
         from models.generate_diffusers import SPECS
-        from studio.generation import GenerateOptions, resolve_request
-        from studio.generation_memory import GenerationMemory
-        from studio.pipelines.generate import generate_video
+        from studio.core import Settings
+        from studio.generation import GenerateOptions, GenerationMemory, generate_video, resolve_request
         from studio.registry import LoadOptions, ModelCache, Registry
-        from studio.settings import Settings
 
         wan = next(spec for spec in SPECS if spec.name == "wan2.1-t2v-1.3b")
         spec = dataclasses.replace(wan, name="wan-bench", source=f"path:{folder}")

@@ -42,7 +42,7 @@ def _inputs(folder: Path) -> tuple[Path, Path, Path]:
     """Short speech (9 s), longer speech (22 s) and the demo video."""
     from evaluations.synthetic_media import ENGLISH, spoken_sentences
     from studio import media
-    from studio.demo_media import make_demo_media
+    from studio.demo import make_demo_media
 
     short, long = folder / "speech-short.wav", folder / "speech-long.wav"
     if not long.is_file():
@@ -61,10 +61,10 @@ def _percentile(values: list[float], share: float) -> float:
 
 
 def worker_python(folder: Path, clients: int) -> dict[str, Any]:
-    from studio.jobs import JobKind as Kind
-    from studio.jobs import JobOutcome, JobRunner
-    from studio.pipelines.analyze import AnalyzeOptions, analyze
-    from studio.pipelines.transcribe import transcribe
+    from studio.service import JobKind as Kind
+    from studio.service import JobOutcome, JobRunner
+    from studio.speech import transcribe
+    from studio.vision import AnalyzeOptions, analyze
 
     short, long, video = _inputs(folder)
     options = AnalyzeOptions(fps=5, tasks=("detect", "track"))

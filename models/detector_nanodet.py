@@ -14,12 +14,11 @@ from typing import Any
 import numpy as np
 
 from models.onnx_runtime import OnnxModel, letterbox, normalised_blob
-from studio.registry import ModelSpec
-from studio.settings import Settings
-from studio.sources import split_source
+from studio.core import Settings
+from studio.registry import ModelSpec, split_source
 from studio.vision import COCO_LABELS, Detections, nms
 
-__all__ = ["SPECS", "NanoDetDetector", "install_int8"]
+__all__ = ["SPECS", "NanoDetDetector", "install_int8", "nanodet_input", "quantize_nanodet"]
 
 # The int8 graph is the default detector on CPU where it keeps F1 within 0.02 of float32 on the
 # labelled scenes (evaluations.detection_accuracy); --detector nanodet-coco picks float32.
@@ -44,8 +43,7 @@ SPECS = [
 
 def install_int8(spec: ModelSpec, settings: Settings) -> Path:
     """Build the int8 graph from the float32 one (installing that first), once."""
-    from models.quantize import quantize_nanodet
-    from studio.installer import install_model
+    from studio.registry import install_model
 
     target = settings.models_dir / split_source(spec.source)[1]
     if target.is_file():
@@ -56,10 +54,27 @@ def install_int8(spec: ModelSpec, settings: Settings) -> Path:
 _MEAN_BGR = np.array([103.53, 116.28, 123.675], np.float32)
 _STD_BGR = np.array([57.375, 57.12, 58.395], np.float32)
 _BINS = 11
+INPUT_SIZE = 416
+
+
+def nanodet_input(image: np.ndarray) -> tuple[np.ndarray, float]:
+    """An RGB frame as the graph's input (letterboxed to 416 px, BGR, normalised by NanoDet's
+    mean and std, 1×3×416×416 float32), and the scale from frame to input pixels."""
+    square, scale = letterbox(image, INPUT_SIZE)
+    return normalised_blob(square, _MEAN_BGR, _STD_BGR, swap_rb=True), scale
+
+
+def quantize_nanodet(fp32_path: Path, out_path: Path) -> Path:
+    """The static int8 (QDQ) NanoDet: :func:`models.quantize.quantize_qdq` calibrated on frames
+    prepared exactly as :meth:`NanoDetDetector.detect` prepares them. It loads like the float32
+    graph: ``NanoDetDetector(open_session(out_path, "cpu"), memory_mb)``."""
+    from models.quantize import quantize_qdq
+
+    return quantize_qdq(fp32_path, out_path, prepare=lambda image: nanodet_input(image)[0])
 
 
 class NanoDetDetector(OnnxModel):
-    input_size = 416
+    input_size = INPUT_SIZE
 
     def __init__(self, session: Any, memory_mb: int, iou_threshold: float = 0.5) -> None:
         super().__init__(session, memory_mb)
@@ -100,8 +115,7 @@ class NanoDetDetector(OnnxModel):
 
     def preprocess(self, image: np.ndarray) -> tuple[np.ndarray, float]:
         """An RGB frame as the graph's input, and the scale from frame to input pixels."""
-        square, scale = letterbox(image, self.input_size)
-        return normalised_blob(square, _MEAN_BGR, _STD_BGR, swap_rb=True), scale
+        return nanodet_input(image)
 
     def postprocess(
         self, outputs: list[np.ndarray], scale: float, frame_size: tuple[int, int], min_score: float

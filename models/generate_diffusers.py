@@ -10,7 +10,7 @@ backend by name (diffusers' ``set_attention_backend``, checked before the weight
 options too. Weights come from the Hugging Face Hub cache or a local folder: nothing is
 downloaded at run time, so the backends that fetch kernels from the Hub are refused.
 
-Each spec's ``params`` also carry the numbers :mod:`studio.generation_memory` estimates
+Each spec's ``params`` also carry the numbers :mod:`studio.generation.memory` estimates
 peak memory from: the VAE's ``spatial`` and ``temporal`` compression, the transformer's
 ``patch`` (t, h, w), ``hidden`` width, ``ffn`` width and ``heads`` (from the released
 configurations), ``cfg_batch`` (2 where the pipeline runs the unconditional pass in the same
@@ -26,11 +26,9 @@ from typing import Any
 
 import numpy as np
 
-from studio.errors import InputError, ModelLoadError, OutOfMemory, StudioError
-from studio.generation import GenerationRequest
-from studio.generation_memory import GenerationMemory, available_mb, default_dtype
+from studio.core import InputError, ModelLoadError, OutOfMemory, Settings, StudioError
+from studio.generation import GenerationMemory, GenerationRequest, available_mb, default_dtype
 from studio.registry import LoadOptions, ModelSpec
-from studio.settings import Settings
 
 __all__ = ["SPECS", "DiffusersTextToVideo"]
 

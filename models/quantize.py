@@ -1,24 +1,26 @@
-"""Static int8 NanoDet for CPU: ONNX Runtime QDQ quantization, calibrated offline.
+"""Static int8 for CPU: ONNX Runtime QDQ quantization of a float32 detector graph, calibrated offline.
 
-:func:`quantize_nanodet` turns the float32 NanoDet graph into a QDQ graph (QuantizeLinear /
+:func:`quantize_qdq` turns a float32 graph into a QDQ graph (QuantizeLinear /
 DequantizeLinear pairs around the operators, which ONNX Runtime's CPU provider fuses into
-integer kernels such as QLinearConv). On 2 cores of an AVX-512 VNNI CPU it runs a frame in
-about half the time of the float32 graph and keeps its F1 on the labelled scenes.
+integer kernels such as QLinearConv). The adapter that owns the graph passes its own input
+preparation (``prepare``), so this helper imports no adapter: NanoDet's int8 build is
+:func:`models.detector_nanodet.quantize_nanodet`, which on 2 cores of an AVX-512 VNNI CPU runs
+a frame in about half the time of the float32 graph and keeps its F1 on the labelled scenes.
 
 Activation ranges come from calibration frames made here, offline and always the same:
 scikit-image's photographs (whole, mirrored and cropped at seeded places) and synthetic
 scenes drawn with another seed and in other frame shapes than the evaluation scenes
 (:func:`evaluations.synthetic_scenes.labelled_scenes` with its defaults), so accuracy
-measured there is not flattered by calibrating on it. Each frame is prepared exactly as
-:meth:`NanoDetDetector.detect` prepares it (:func:`nanodet_input`).
+measured there is not flattered by calibrating on it. Each frame is prepared exactly as the
+adapter prepares it for inference (``prepare``).
 
 Before quantizing, every Pad is folded into the Conv or MaxPool after it (their own padding
 fills with the same value: 0, and -inf before the stem's MaxPool). Left in, each Pad runs in
 float32 between a DequantizeLinear and a QuantizeLinear, and the -inf one has no int8 range
-at all: calibrated, it breaks the scales after it. The three output heads (the convolution
-giving class and box-bin logits, and the sigmoid, reshapes and transposes after it) stay
-float32: quantized, the scores are clipped at the calibration maximum and the box logits
-lose resolution, for a few per cent of the time.
+at all: calibrated, it breaks the scales after it. The output heads (a convolution whose
+output is split into class and box-bin logits, and everything after it) stay float32:
+quantized, the scores are clipped at the calibration maximum and the box logits lose
+resolution, for a few per cent of the time.
 """
 
 from __future__ import annotations
@@ -28,17 +30,16 @@ import io
 import logging
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from models.detector_nanodet import _MEAN_BGR, _STD_BGR, NanoDetDetector
-from models.onnx_runtime import letterbox
+__all__ = ["Prepare", "QuantSettings", "calibration_frames", "quantize_qdq"]
 
-__all__ = ["QuantSettings", "calibration_frames", "nanodet_input", "quantize_nanodet"]
+Prepare = Callable[[np.ndarray], np.ndarray]  # an RGB frame -> the graph's 1×3×H×W float32 input
 
 CALIBRATION_PHOTOS = ("astronaut", "camera", "chelsea", "coffee", "rocket", "clock", "coins", "immunohistochemistry")
 CALIBRATION_SEED = 1  # the evaluation scenes use seed 0
@@ -53,7 +54,7 @@ FOLDABLE = {"Conv": 0.0, "MaxPool": -np.inf}  # op -> the value its own padding 
 
 @dataclass(frozen=True)
 class QuantSettings:
-    """The choices :func:`quantize_nanodet` makes; the defaults are the ones it uses."""
+    """The choices :func:`quantize_qdq` makes; the defaults are the ones it uses."""
 
     method: str = "Percentile"  # activation ranges: Percentile (of the values, both tails), MinMax or Entropy
     percentile: float = PERCENTILE
@@ -62,14 +63,6 @@ class QuantSettings:
     activations: str = "QUInt8"  # QUInt8 or QInt8 activations (weights are QInt8); QInt8 runs slower than float32
     fold_pads: bool = True  # fold each Pad into the Conv or MaxPool after it
     keep_heads_float: bool = True  # leave the output heads in float32
-
-
-def nanodet_input(image: np.ndarray) -> np.ndarray:
-    """An RGB frame as :meth:`NanoDetDetector.detect` feeds the graph: letterboxed to 416 px,
-    BGR, normalised by NanoDet's mean and std, 1×3×416×416 float32."""
-    square, _ = letterbox(image, NanoDetDetector.input_size)
-    tensor = ((square[..., ::-1].astype(np.float32) - _MEAN_BGR) / _STD_BGR).transpose(2, 0, 1)[None]
-    return np.ascontiguousarray(tensor)
 
 
 def _photo(name: str) -> np.ndarray:
@@ -164,8 +157,22 @@ def _float_nodes(model: Any, keep_heads_float: bool) -> list[str]:
     return excluded
 
 
-def _build(fp32_path: Path, out_path: Path, settings: QuantSettings) -> Path:
-    """:func:`quantize_nanodet` with any ``settings`` (for comparing them)."""
+def quantize_qdq(fp32_path: Path, out_path: Path, prepare: Prepare, settings: QuantSettings | None = None) -> Path:
+    """Write a static int8 (QDQ) copy of the float32 graph at ``fp32_path`` to ``out_path``;
+    returns ``out_path``. ``prepare`` turns each calibration frame into the graph's input exactly
+    as inference does.
+
+    Offline and deterministic (the same bytes every run on one ONNX Runtime version), in
+    seconds: Pads folded, per-channel int8 weights at full range, uint8 activations over
+    the 99.999th percentile of :func:`calibration_frames`, output heads in float32 (the
+    :class:`QuantSettings` defaults). The file is written in a temporary folder beside
+    ``out_path`` and renamed into place, so a reader never sees half of it.
+
+    Full-range weights suit CPUs with VNNI (AVX-512 VNNI, AVX-VNNI); without it, u8×s8
+    products can saturate, and ``QuantSettings(reduce_range=True)`` is the safer choice.
+    """
+    settings = settings or QuantSettings()
+    fp32_path, out_path = Path(fp32_path), Path(out_path)
     import onnx
     from onnxruntime.quantization import (
         CalibrationDataReader,
@@ -180,7 +187,7 @@ def _build(fp32_path: Path, out_path: Path, settings: QuantSettings) -> Path:
 
         def __init__(self, input_name: str) -> None:
             self.input_name = input_name
-            self.tensors = [nanodet_input(frame) for frame in calibration_frames()]
+            self.tensors = [prepare(frame) for frame in calibration_frames()]
             self.set_range(0, len(self.tensors))
 
         def __len__(self) -> int:
@@ -238,20 +245,3 @@ def _quiet() -> Iterator[None]:
     finally:
         root.setLevel(level)
         onnxruntime.set_default_logger_severity(2)  # ONNX Runtime's default: warnings
-
-
-def quantize_nanodet(fp32_path: Path, out_path: Path) -> Path:
-    """Write a static int8 (QDQ) copy of the float32 NanoDet graph at ``fp32_path`` to
-    ``out_path``; returns ``out_path``.
-
-    Offline and deterministic (the same bytes every run on one ONNX Runtime version), in
-    seconds: Pads folded, per-channel int8 weights at full range, uint8 activations over
-    the 99.999th percentile of :func:`calibration_frames`, output heads in float32 (the
-    :class:`QuantSettings` defaults). The file is written in a temporary folder beside
-    ``out_path`` and renamed into place, so a reader never sees half of it. It loads like
-    the float32 graph: ``NanoDetDetector(open_session(out_path, "cpu"), memory_mb)``.
-
-    Full-range weights suit CPUs with VNNI (AVX-512 VNNI, AVX-VNNI); without it, u8×s8
-    products can saturate, and ``QuantSettings(reduce_range=True)`` is the safer choice.
-    """
-    return _build(Path(fp32_path), Path(out_path), QuantSettings())

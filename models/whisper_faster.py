@@ -2,7 +2,7 @@
 
 int8 on CPU, float16 on CUDA. Silero VAD, hotwords, batched inference and per-segment
 language detection come from faster-whisper itself; this file only maps its results onto
-:class:`studio.types.Transcript` pieces and reports progress and cancellation.
+:class:`studio.core.results.Transcript` pieces and reports progress and cancellation.
 """
 
 from __future__ import annotations
@@ -14,10 +14,10 @@ from typing import Any
 
 import numpy as np
 
-from studio.asr import Decoding, TranscribeOptions
+from studio.core import Segment, Word
 from studio.media import ASR_SAMPLE_RATE
 from studio.registry import LoadOptions, ModelSpec
-from studio.types import Segment, Word
+from studio.speech import Decoding, TranscribeOptions
 
 __all__ = ["SPECS", "FasterWhisperASR"]
 

@@ -13,10 +13,10 @@ from typing import Any
 
 import numpy as np
 
-from studio.asr import Decoding, TranscribeOptions
+from studio.core import Segment, Word
 from studio.media import ASR_SAMPLE_RATE
 from studio.registry import LoadOptions, ModelSpec
-from studio.types import Segment, Word
+from studio.speech import Decoding, TranscribeOptions
 
 __all__ = ["SPECS", "OpenAIWhisperASR"]
 

@@ -21,10 +21,8 @@ from typing import Any, BinaryIO
 
 import numpy as np
 
-from studio.errors import ModelLoadError, ModelUnavailable
-from studio.installer import pip_install
-from studio.outputs import atomic_path
-from studio.settings import Settings
+from studio.core import ModelLoadError, ModelUnavailable, Settings, atomic_path
+from studio.registry import pip_install
 
 __all__ = [
     "BASE_MODEL_BYTES",
@@ -214,7 +212,7 @@ def install_openai_checkpoint(spec: Any, settings: Settings) -> Path:
     ct2_spec = default_registry().get(spec.params["ct2"])
     source_dir = ct2_spec.weights_path(settings)
     if source_dir is None:
-        from studio.installer import install_model
+        from studio.registry import install_model
 
         source_dir = install_model(ct2_spec, settings)
     target = settings.models_dir / spec.source.split(":", 1)[1]

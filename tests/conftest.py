@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from studio.demo_media import DemoMedia, make_demo_media
+from studio.demo import DemoMedia, make_demo_media
 
 
 @pytest.fixture(scope="session")

@@ -13,9 +13,9 @@ from typing import Any
 
 import gradio as gr
 
-from studio.job_kinds import SPEECH
-from studio.pipelines.analyze import ANALYSIS_TASKS
-from studio.settings import Settings
+from studio.core import Settings
+from studio.service import SPEECH
+from studio.vision import ANALYSIS_TASKS
 from ui.generate_tab import generate_tab
 from ui.polling import POLL_S, every, submit_and_follow
 from ui.service import StudioService, readable_errors
@@ -30,7 +30,7 @@ AUDIO_TYPES = [".wav", ".mp3", ".m4a", ".aac", ".flac", ".ogg", ".opus", ".wma",
 
 
 def _demo_video(service: StudioService) -> str:
-    from studio.demo_media import make_demo_media
+    from studio.demo import make_demo_media
 
     folder = service.settings.home / "demo"
     video = folder / "demo.mp4"

@@ -10,8 +10,8 @@ from typing import Any
 
 import gradio as gr
 
-from studio.job_kinds import GENERATE_TASK
-from studio.specs import DTYPES, OFFLOADS
+from studio.registry import DTYPES, OFFLOADS
+from studio.service import GENERATE_TASK
 from ui.polling import POLL_S, every
 from ui.service import StudioService, readable_errors
 from ui.video_job import video_job_view

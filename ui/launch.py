@@ -8,8 +8,7 @@ from typing import Any
 
 import gradio as gr
 
-from studio.errors import InputError
-from studio.settings import Settings
+from studio.core import InputError, Settings
 from ui.app import build_demo
 from ui.service import StudioService
 

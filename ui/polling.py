@@ -7,7 +7,7 @@ from typing import Any
 
 import gradio as gr
 
-from studio.errors import StudioError
+from studio.core import StudioError
 from ui.service import StudioService, readable_errors
 from ui.views import status_html
 

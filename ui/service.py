@@ -1,6 +1,6 @@
 """What the page and the API call: thin functions over one job runner and one model cache.
 
-Every function turns a :class:`~studio.errors.StudioError` into a ``gr.Error`` with the same
+Every function turns a :class:`~studio.core.errors.StudioError` into a ``gr.Error`` with the same
 one line the CLI prints; anything unexpected is logged on the server and the client sees one
 line, never a traceback.
 """
@@ -17,11 +17,9 @@ from typing import Any, ParamSpec, TypeVar
 
 import gradio as gr
 
-from studio.errors import InputError, StudioError, one_line
-from studio.job_kinds import default_job_kinds
-from studio.jobs import Job, JobRunner
+from studio.core import InputError, Settings, StudioError, one_line
 from studio.registry import ModelCache, default_cache
-from studio.settings import Settings
+from studio.service import Job, JobRunner, default_job_kinds
 from ui.zerogpu import on_gpu
 
 __all__ = ["StudioService", "public_job", "readable_errors"]

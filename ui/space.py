@@ -9,9 +9,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from studio.installer import install_model
-from studio.registry import default_registry
-from studio.settings import Settings
+from studio.core import Settings
+from studio.registry import default_registry, install_model
 from ui.launch import ServeOptions, launch, parse_auth
 
 __all__ = ["install_offline_defaults", "main"]

@@ -11,9 +11,9 @@ from typing import Any
 
 import gradio as gr
 
-from studio.job_kinds import GENERATE_TASK
-from studio.specs import DTYPES, OFFLOADS
-from studio.story import SUBTITLE_MODES, TRANSITIONS
+from studio.generation import SUBTITLE_MODES, TRANSITIONS
+from studio.registry import DTYPES, OFFLOADS
+from studio.service import GENERATE_TASK
 from ui.generate_tab import missing_model_notice
 from ui.polling import POLL_S, every
 from ui.service import StudioService, readable_errors

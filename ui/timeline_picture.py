@@ -11,8 +11,7 @@ matplotlib.use("Agg")  # no display on a server
 
 import matplotlib.pyplot as plt
 
-from studio.outputs import atomic_path
-from studio.types import Timeline
+from studio.core import Timeline, atomic_path
 
 __all__ = ["draw_timeline"]
 

@@ -8,8 +8,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from studio.jobs import Job
-from studio.types import Timeline
+from studio.core import Timeline
+from studio.service import Job
 from ui.timeline_picture import draw_timeline
 
 __all__ = [

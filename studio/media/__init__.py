@@ -11,17 +11,21 @@
 - :class:`VideoWriter` writes H.264 yuv420p at an exact rational FPS, audio optional, to a
   temporary file renamed into place when complete, audio and a subtitle text track optional
   (:func:`read_text_track` reads one back).
+- :func:`retime` brings frames to another rate by motion-compensated interpolation;
+  :func:`burn_caption` and :func:`title_card` draw text into frames (``overlay``).
 
-Every failure to read is a :class:`~studio.errors.MediaError` naming the file and reason;
-every failure to write an :class:`~studio.errors.OutputError`.
+Every failure to read is a :class:`~studio.core.errors.MediaError` naming the file and reason;
+every failure to write an :class:`~studio.core.errors.OutputError`.
 """
 
 from studio.media.audio import ASR_SAMPLE_RATE, audio_duration, iter_audio, read_audio, write_audio
 from studio.media.frames import Frame, iter_frames
 from studio.media.inputs import MediaLimits, open_media
+from studio.media.overlay import burn_caption, title_card
 from studio.media.probe import probe
 from studio.media.rates import as_fps
-from studio.media.text_track import TextCue, read_text_track
+from studio.media.retime import interpolated_count, retime
+from studio.media.subtitle_track import TextCue, read_text_track
 from studio.media.writer import VIDEO_SUFFIXES, VideoWriter, check_video_suffix
 
 __all__ = [
@@ -33,12 +37,16 @@ __all__ = [
     "VideoWriter",
     "as_fps",
     "audio_duration",
+    "burn_caption",
     "check_video_suffix",
+    "interpolated_count",
     "iter_audio",
     "iter_frames",
     "open_media",
     "probe",
     "read_audio",
     "read_text_track",
+    "retime",
+    "title_card",
     "write_audio",
 ]

@@ -11,9 +11,8 @@ import av
 import av.error
 import numpy as np
 
-from studio.errors import CorruptMedia, EmptyMedia, InputError, NoAudioTrack, OutputError
+from studio.core import CorruptMedia, EmptyMedia, InputError, NoAudioTrack, OutputError, atomic_path, os_reason
 from studio.media.inputs import MediaLimits, declared_end_s, ffmpeg_reason, file_url, open_media
-from studio.outputs import atomic_path, os_reason
 
 __all__ = ["ASR_SAMPLE_RATE", "audio_duration", "audio_planes", "channel_layout", "iter_audio", "read_audio",
            "write_audio"]  # fmt: skip

@@ -12,13 +12,13 @@ from typing import Any
 import av.error
 import numpy as np
 
-from studio.errors import CorruptMedia, EmptyMedia, InputError
+from studio.core import CorruptMedia, EmptyMedia, InputError
 from studio.media.heap import keep_frame_buffers
 from studio.media.inputs import MediaLimits, declared_end_s, ffmpeg_reason, open_media
 from studio.media.orientation import display_size, upright
 from studio.media.probe import truncation_slack_s, video_stream
 from studio.media.rates import as_fps, declared_fps
-from studio.sampling import (
+from studio.media.selection import (
     EveryFrame,
     FrameCounter,
     Marked,

@@ -25,8 +25,7 @@ from typing import Any
 import av
 import av.error
 
-from studio.errors import CorruptMedia, EmptyMedia, MediaError, MediaNotFound, RefusedMedia
-from studio.settings import Settings
+from studio.core import CorruptMedia, EmptyMedia, MediaError, MediaNotFound, RefusedMedia, Settings
 
 __all__ = ["MediaLimits", "declared_end_s", "ffmpeg_reason", "file_url", "open_media"]
 
@@ -52,7 +51,7 @@ _SNIFF_BYTES = 4096
 
 @dataclass(frozen=True)
 class MediaLimits:
-    """Caps checked before decoding; from ``MEDIA_STUDIO_MAX_*`` (see :mod:`studio.settings`)."""
+    """Caps checked before decoding; from ``MEDIA_STUDIO_MAX_*`` (see :mod:`studio.core.settings`)."""
 
     max_pixels: int = Settings.max_pixels
     max_duration_s: float = Settings.max_duration_s

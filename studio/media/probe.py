@@ -10,11 +10,10 @@ from typing import Any
 import av.error
 import numpy as np
 
-from studio.errors import CorruptMedia, EmptyMedia, NoVideoStream
+from studio.core import CorruptMedia, EmptyMedia, NoVideoStream, VideoInfo
 from studio.media.inputs import MediaLimits, declared_end_s, ffmpeg_reason, open_media
 from studio.media.orientation import display_size, quarter_turns
 from studio.media.rates import declared_fps, is_irregular
-from studio.types import VideoInfo
 
 __all__ = ["probe", "truncation_slack_s", "video_stream"]
 

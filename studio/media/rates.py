@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from studio.errors import InputError
+from studio.core import InputError
 
 __all__ = ["MAX_FPS", "as_fps", "declared_fps", "is_irregular"]
 

@@ -14,12 +14,11 @@ import av
 import av.error
 import numpy as np
 
-from studio.errors import InputError, OutputError
+from studio.core import InputError, OutputError, PendingFile, os_reason
 from studio.media.audio import ASR_SAMPLE_RATE, audio_planes, channel_layout
 from studio.media.inputs import file_url, open_media
 from studio.media.rates import as_fps
-from studio.media.text_track import TextCue, add_text_track, text_packets
-from studio.outputs import PendingFile, os_reason
+from studio.media.subtitle_track import TextCue, add_text_track, text_packets
 
 __all__ = ["VIDEO_SUFFIXES", "VideoWriter", "check_video_suffix"]
 

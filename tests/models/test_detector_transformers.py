@@ -15,10 +15,9 @@ import numpy as np
 import pytest
 
 from models.detector_transformers import SPECS
-from studio.errors import InputError
+from studio.core import InputError, Settings
 from studio.registry import ModelCache, Registry
-from studio.settings import Settings
-from studio.vision import Detections
+from studio.vision import Detections, DetectorModel, TextQueryDetector
 
 torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")
@@ -102,24 +101,24 @@ IMAGE = (np.random.default_rng(0).random((120, 200, 3)) * 255).astype(np.uint8)
 
 @pytest.mark.parametrize("name", ["rtdetr-r18", "detr-resnet-50"])
 def test_closed_set_detectors_load_and_return_boxes_in_frame_pixels(tiny_cache: ModelCache, name: str) -> None:
-    detector = tiny_cache.get(name)
+    detector = tiny_cache.get(name, kind=DetectorModel)
+    assert not isinstance(detector, TextQueryDetector)  # a closed set cannot be asked for text
     (found,) = detector.detect([IMAGE], min_score=0.0)
     assert isinstance(found, Detections) and len(found) == 10  # one per query of the tiny model
     assert set(found.labels) <= set(LABELS.values())
     assert (found.xyxy >= 0).all() and (found.xyxy[:, [0, 2]] <= 200).all() and (found.xyxy[:, [1, 3]] <= 120).all()
     again = detector.detect([IMAGE, IMAGE[:60]], min_score=0.0)
     assert len(again) == 2 and np.allclose(again[0].xyxy, found.xyxy, atol=1e-3)  # batched == single, deterministic
-    with pytest.raises(InputError, match="fixed label set"):
-        detector.detect([IMAGE], queries=("a red car",))
 
 
 def test_open_vocabulary_detector_labels_boxes_with_the_queries(tiny_cache: ModelCache) -> None:
-    detector = tiny_cache.get("owlv2-base")
-    (found,) = detector.detect([IMAGE], min_score=0.0, queries=("a red car", "a cat"))
+    detector = tiny_cache.get("owlv2-base", kind=TextQueryDetector)
+    assert not isinstance(detector, DetectorModel)  # it is asked in words, never for a fixed label set
+    (found,) = detector.detect_queries([IMAGE], ("a red car", "a cat"), min_score=0.0)
     assert len(found) > 0 and set(found.labels) <= {"a red car", "a cat"}
     assert (found.xyxy[:, [0, 2]] <= 200).all() and (found.xyxy[:, [1, 3]] <= 120).all()
     with pytest.raises(InputError, match=r"needs text queries, e\.g\. --query "):
-        detector.detect([IMAGE])
+        detector.detect_queries([IMAGE], ())
 
 
 def test_hub_detectors_are_registered_but_not_offline(tiny_cache: ModelCache) -> None:
@@ -129,7 +128,7 @@ def test_hub_detectors_are_registered_but_not_offline(tiny_cache: ModelCache) ->
 
 def test_analyze_runs_an_open_vocabulary_query_through_the_pipeline(tiny_cache: ModelCache, tmp_path: Path) -> None:
     from studio import media
-    from studio.pipelines.analyze import AnalyzeOptions, analyze
+    from studio.vision import AnalyzeOptions, analyze
 
     with media.VideoWriter(tmp_path / "clip.mp4", fps=10) as writer:
         for _ in range(10):

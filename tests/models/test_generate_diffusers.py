@@ -21,11 +21,9 @@ from evaluations.tiny_pipelines import (
 )
 from models.generate_diffusers import SPECS
 from studio import media
-from studio.errors import Cancelled, InputError, OutOfMemory
-from studio.generation import GenerateOptions, TextToVideoModel, parse_lora, resolve_request
-from studio.pipelines.generate import generate_video
+from studio.core import Cancelled, InputError, OutOfMemory, Settings
+from studio.generation import GenerateOptions, TextToVideoModel, generate_video, parse_lora, resolve_request
 from studio.registry import LoadOptions, ModelCache, Registry
-from studio.settings import Settings
 
 pytest.importorskip("diffusers")
 TINY = {"width": 32, "height": 32, "frames": 9, "fps": 8, "steps": 3, "call": {"max_sequence_length": 16}}
@@ -277,8 +275,7 @@ def test_generate_jobs_share_the_one_device_slot_on_cuda(tiny_wan: Path, tmp_pat
     torch = pytest.importorskip("torch")
     if not torch.cuda.is_available():
         pytest.skip("no CUDA device")
-    from studio.job_kinds import default_job_kinds
-    from studio.jobs import JobRunner
+    from studio.service import JobRunner, default_job_kinds
 
     runner = JobRunner(tmp_path / "jobs", default_job_kinds(_cache(tiny_wan, tmp_path, device="cuda")), workers=2)
     runner.start()

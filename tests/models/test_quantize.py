@@ -9,9 +9,8 @@ import pytest
 
 from evaluations.detection_accuracy import evaluate_detector
 from evaluations.synthetic_scenes import labelled_scenes
-from models.detector_nanodet import NanoDetDetector
+from models.detector_nanodet import NanoDetDetector, quantize_nanodet
 from models.onnx_runtime import open_session
-from models.quantize import quantize_nanodet
 from studio.registry import default_cache
 
 onnx = pytest.importorskip("onnx")

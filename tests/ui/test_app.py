@@ -22,10 +22,10 @@ from gradio_client import Client, handle_file  # noqa: E402
 from evaluations.asr_wer import word_error_rate  # noqa: E402
 from evaluations.synthetic_media import ENGLISH, spoken_sentences  # noqa: E402
 from studio import media  # noqa: E402
-from studio.demo_media import DemoMedia  # noqa: E402
-from studio.jobs import INTERRUPTED  # noqa: E402
-from studio.pipelines.transcribe import transcribe  # noqa: E402
+from studio.demo import DemoMedia  # noqa: E402
 from studio.registry import default_cache  # noqa: E402
+from studio.service import INTERRUPTED  # noqa: E402
+from studio.speech import transcribe  # noqa: E402
 from ui.launch import ServeOptions, launch  # noqa: E402
 from ui.service import StudioService  # noqa: E402
 

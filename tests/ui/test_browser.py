@@ -22,7 +22,7 @@ webdriver = pytest.importorskip("selenium.webdriver")
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.remote.webdriver import WebDriver  # noqa: E402
 
-from studio.demo_media import DemoMedia  # noqa: E402
+from studio.demo import DemoMedia  # noqa: E402
 from studio.registry import default_cache  # noqa: E402
 from ui.launch import ServeOptions, launch  # noqa: E402
 from ui.service import StudioService  # noqa: E402
@@ -153,8 +153,8 @@ def test_a_story_from_the_example_script_plays_in_the_browser(tmp_path: Path) ->
     from evaluations.tiny_pipelines import save_tiny_wan
     from models.generate_diffusers import SPECS
     from studio import media
+    from studio.core import Settings
     from studio.registry import ModelCache, Registry
-    from studio.settings import Settings
 
     wan = next(spec for spec in SPECS if spec.name == "wan2.1-t2v-1.3b")
     tiny = {"width": 64, "height": 64, "frames": 9, "fps": 8, "steps": 2, "call": {"max_sequence_length": 16}}

@@ -19,8 +19,8 @@ from PIL import Image
 from evaluations.tiny_pipelines import save_tiny_wan
 from models.generate_diffusers import SPECS
 from studio import media
+from studio.core import Settings
 from studio.registry import ModelCache, Registry, default_registry
-from studio.settings import Settings
 from ui.generate_tab import missing_model_notice
 from ui.launch import ServeOptions, launch
 from ui.service import StudioService

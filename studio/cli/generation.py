@@ -1,0 +1,138 @@
+"""The ``studio generate`` and ``studio story`` commands: text (or a script of shots) to video."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from studio.cli.progress import command_progress
+from studio.core import InputError, json_bytes
+from studio.registry import OFFLOADS
+
+__all__ = ["add_generation_commands", "cmd_generate", "cmd_story"]
+
+GENERATION_DTYPES = ("float32", "float16", "bfloat16")  # what the diffusers adapter loads in
+
+
+def _print_json(data: Any) -> None:
+    sys.stdout.flush()
+    sys.stdout.buffer.write(json_bytes(data))
+    sys.stdout.buffer.flush()
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    from studio.generation import GenerateOptions, generate_video, parse_lora
+    from studio.registry import LoadOptions
+
+    given = {"prompt": args.prompt, "negative_prompt": args.negative_prompt, "seed": args.seed, "steps": args.steps,
+             "guidance_scale": args.guidance, "width": args.width, "height": args.height, "frames": args.frames,
+             "fps": args.fps, "model": args.model, "dtype": args.dtype, "offload": args.offload,
+             "duration_s": args.duration, "scheduler": args.scheduler, "image": args.image, "attention": args.attention,
+             "compile": args.compile or None}  # fmt: skip
+    values = {**_sidecar(args.from_sidecar), **{k: v for k, v in given.items() if v is not None}}
+    if args.lora:
+        values["loras"] = tuple(parse_lora(text) for text in args.lora)
+    if args.duration is not None:
+        values.pop("frames", None)  # a duration given here wins over a sidecar's frame count
+    if not values.get("prompt"):
+        raise InputError("give a prompt (or --from a sidecar JSON of an earlier video)")
+    choices = ("negative_prompt", "seed", "steps", "guidance_scale", "width", "height", "frames", "fps", "loras",
+               "duration_s", "scheduler", "image")  # fmt: skip
+    options = GenerateOptions(**{name: values[name] for name in choices if name in values})
+    load = LoadOptions(dtype=values.get("dtype"), offload=values.get("offload") or "none",
+                       attention=values.get("attention"), compile=bool(values.get("compile")))  # fmt: skip
+    with command_progress("generate") as progress:
+        result = generate_video(values["prompt"], args.output, model=values.get("model"), options=options, load=load,
+                                progress=progress)  # fmt: skip
+    _print_json(result.to_dict())
+    made = f" ({result.frames} made at {result.model_fps} fps, interpolated)" if result.fps != result.model_fps else ""
+    print(f"{result.video_frames} frames{made} {result.width}x{result.height} at {result.fps} fps, seed {result.seed}, "
+          f"{result.processing_s:.1f} s -> {result.path}", file=sys.stderr)  # fmt: skip
+    return 0
+
+
+def _sidecar(path: str | None) -> dict[str, Any]:
+    """The settings of an earlier generated video, from its JSON sidecar."""
+    if path is None:
+        return {}
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise InputError(f"{path}: not a readable sidecar JSON ({exc})") from None
+    if not isinstance(data, dict) or "prompt" not in data or "seed" not in data:
+        raise InputError(f"{path}: not the sidecar of a generated video (no prompt and seed)")
+    names = ("prompt", "negative_prompt", "seed", "steps", "guidance_scale", "width", "height", "frames", "fps",
+             "model", "dtype", "offload", "scheduler", "image", "attention", "compile")  # fmt: skip
+    found = {name: data[name] for name in names if data.get(name) not in (None, "")}
+    if data.get("loras"):
+        found["loras"] = tuple((str(path), float(scale)) for path, scale in data["loras"])
+    return found
+
+
+def cmd_story(args: argparse.Namespace) -> int:
+    import dataclasses
+
+    from studio.core import check_outputs
+    from studio.generation import make_story, read_story, story_outputs
+    from studio.registry import LoadOptions
+
+    check_outputs([args.script], story_outputs(args.output))  # the script is never overwritten
+    story = read_story(args.script)
+    given = {"model": args.model, "seed": args.seed, "subtitles": args.subtitles, "transition": args.transition}
+    story = dataclasses.replace(story, **{key: value for key, value in given.items() if value is not None})
+    load = LoadOptions(dtype=args.dtype, offload=args.offload or "none", attention=args.attention,
+                       compile=args.compile)  # fmt: skip
+    with command_progress("story") as progress:
+        film = make_story(story, args.output, load=load, progress=progress)
+    _print_json(film.to_dict())
+    reused = sum(shot.reused for shot in film.shots)
+    print(f"{len(film.shots)} shots ({reused} re-used), {film.frames} frames at {film.fps} fps "
+          f"({film.duration_s:.2f} s), seed {film.seed}, {film.processing_s:.1f} s -> {film.path}",
+          file=sys.stderr)  # fmt: skip
+    return 0
+
+
+def add_generation_commands(commands: Any) -> None:
+    """The ``generate`` and ``story`` subcommands on ``commands`` (the CLI's subparsers)."""
+    gen = commands.add_parser("generate", help="text to video with a text-to-video model (an MP4 and its JSON)")
+    gen.add_argument("prompt", nargs="?", help="what the video shows")
+    gen.add_argument("--from", dest="from_sidecar", metavar="SIDECAR",
+                     help="make an earlier video again from its JSON sidecar (flags given here win)")  # fmt: skip
+    gen.add_argument("--output", "-o", required=True, help="the video: .mp4, .m4v, .mov or .mkv")
+    gen.add_argument("--model", help="a text-to-video model from `studio models list` (default: best installed)")
+    gen.add_argument("--negative-prompt", help="what the video should not show")
+    gen.add_argument("--seed", type=int, help="same seed, same video (default: a random one, printed)")
+    for flag in ("steps", "width", "height", "frames", "fps"):
+        gen.add_argument(f"--{flag}", type=int, help="default: the model's own")
+    gen.add_argument(
+        "--image", help="image-to-video: a picture as the first frame (models that can: studio models list)"
+    )
+    gen.add_argument("--duration", type=float, help="seconds, instead of --frames (the nearest count the model makes)")
+    gen.add_argument("--scheduler", help="a diffusers scheduler class the model can use, e.g. UniPCMultistepScheduler")
+    gen.add_argument("--lora", action="append", default=[], metavar="FILE[:SCALE]",
+                     help="a LoRA .safetensors file and its scale (default 1.0); repeat for more")  # fmt: skip
+    gen.add_argument("--guidance", type=float, help="classifier-free guidance scale (default: the model's own)")
+    gen.add_argument("--dtype", choices=GENERATION_DTYPES, help="default: bfloat16 on CUDA")
+    gen.add_argument("--offload", choices=OFFLOADS,
+                     help="CPU offload: model (less GPU memory), sequential (least, slowest)")  # fmt: skip
+    gen.add_argument("--attention", metavar="BACKEND",
+                     help="attention backend (diffusers): native (default), flash, _native_cudnn, sage")  # fmt: skip
+    gen.add_argument("--compile", action="store_true",
+                     help="torch.compile the denoiser (a slow first call, faster steps)")  # fmt: skip
+    gen.set_defaults(handler=cmd_generate)
+
+    story = commands.add_parser("story", help="a script of shots -> one narrated, subtitled film (MP4, SRT, JSON)")
+    story.add_argument("script", help="the story script (YAML or JSON); start images are found beside it")
+    story.add_argument("--output", "-o", required=True, help="the film: .mp4, .m4v, .mov or .mkv")
+    story.add_argument("--model", help="a text-to-video model (default: the script's, else the best installed)")
+    story.add_argument("--seed", type=int, help="the story's seed: shot k uses seed + k (default: the script's)")
+    story.add_argument("--subtitles", choices=("track", "burn", "both", "none"), help="default: the script's (track)")
+    story.add_argument("--transition", choices=("cut", "crossfade"), help="default: the script's (cut)")
+    story.add_argument("--dtype", choices=GENERATION_DTYPES, help="default: bfloat16 on CUDA")
+    story.add_argument("--offload", choices=OFFLOADS, help="CPU offload: model (less GPU memory), sequential (least)")
+    story.add_argument("--attention", metavar="BACKEND", help="attention backend (diffusers), as for generate")
+    story.add_argument("--compile", action="store_true", help="torch.compile the denoiser, as for generate")
+    story.set_defaults(handler=cmd_story)

@@ -1,0 +1,77 @@
+"""``studio analyze``: detections, tracks, poses and motion events on one timeline."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from studio.cli.output import emit
+from studio.cli.progress import command_progress
+from studio.core import check_outputs, json_bytes, write_bytes
+
+__all__ = ["add_vision_commands", "cmd_analyze"]
+
+
+def cmd_analyze(args: argparse.Namespace) -> int:
+    from studio import media, vision
+    from studio.media import check_video_suffix
+    from studio.vision import AnalyzeOptions, parse_lines, parse_zones
+
+    if args.annotate:
+        check_video_suffix(args.annotate)
+    check_outputs([args.video], [args.output, args.annotate])
+    options = AnalyzeOptions(
+        fps=args.fps,
+        tasks=tuple(t.strip() for t in args.tasks.split(",") if t.strip()),
+        detector=args.detector,
+        min_score=args.min_score,
+        track_start_score=args.track_start_score,
+        labels=tuple(x.strip() for x in args.labels.split(",") if x.strip()) if args.labels else (),
+        queries=tuple(args.query),
+        detect_every=args.detect_every,
+        max_side=args.max_side,
+        zones=parse_zones(args.zone),
+        lines=parse_lines(args.line),
+        loiter_s=args.loiter_seconds,
+        sensitivity=args.sensitivity,
+    )
+    with command_progress("analyze", media.probe(args.video, strict=False).duration_s, "s") as progress:
+        timeline = vision.analyze(args.video, options, annotate_to=args.annotate, progress=progress)
+    if args.output:
+        write_bytes(args.output, json_bytes(timeline.to_dict()))
+    else:
+        emit(json_bytes(timeline.to_dict()))
+    labels = ", ".join(f"#{t.id} {t.label} {t.first_s:.1f}-{t.last_s:.1f} s" for t in timeline.tracks[:8])
+    print(f"{len(timeline.sample_times_s)} frames analysed, {len(timeline.tracks)} tracks ({labels}), "
+          f"{len(timeline.events)} events", file=sys.stderr)  # fmt: skip
+    for warning in timeline.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    if args.annotate:
+        print(f"annotated video -> {args.annotate}", file=sys.stderr)
+    return 0
+
+
+def add_vision_commands(commands: argparse._SubParsersAction) -> None:
+    scan = commands.add_parser("analyze", help="detect, track, pose and motion events on a video's timeline")
+    scan.add_argument("video")
+    scan.add_argument("--fps", default="5", help="analysis samples per second (independent of the source fps)")
+    tasks_help = "comma-separated: detect,track,pose,motion and any plug-in stage (entry points media_studio.stages)"
+    scan.add_argument("--tasks", default="detect,track,pose,motion", help=tasks_help)
+    scan.add_argument("--output", "-o", help="timeline JSON here instead of standard output")
+    scan.add_argument("--annotate", help="write an annotated video: .mp4, .m4v, .mov or .mkv (source fps and audio)")
+    scan.add_argument("--detector", help="a detect model from `studio models list` (default: best installed)")
+    scan.add_argument("--min-score", type=float, default=0.35, help="detections below this only extend tracks")
+    scan.add_argument(
+        "--track-start-score", type=float, default=0.5, help="a new track needs a detection this confident"
+    )
+    scan.add_argument("--labels", help="keep only these labels, e.g. person,car")
+    scan.add_argument(
+        "--query", action="append", default=[], help="open-vocabulary text query (owlv2-base), repeatable"
+    )
+    scan.add_argument("--detect-every", type=int, default=1, help="detect on every N-th sample, track in between")
+    scan.add_argument("--max-side", type=int, default=640, help="models see frames at most this many pixels wide")
+    scan.add_argument("--zone", action="append", default=[], help="name:x1,y1,x2,y2,x3,y3,... (source pixels)")
+    scan.add_argument("--line", action="append", default=[], help="name:x1,y1,x2,y2 counting line (source pixels)")
+    scan.add_argument("--loiter-seconds", type=float, default=10.0)
+    scan.add_argument("--sensitivity", type=float, default=6.0, help="unusual-movement z-score; lower fires more")
+    scan.set_defaults(handler=cmd_analyze)

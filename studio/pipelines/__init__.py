@@ -1,1 +1,0 @@
-"""Pipelines: composition of registry models into one result (no model code here)."""

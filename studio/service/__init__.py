@@ -1,0 +1,26 @@
+"""The service: durable jobs (:class:`JobRunner`), their SQLite store, and the kinds of job it runs.
+
+- :mod:`~studio.service.jobs`: the runner (device slot, bounded queue, restart recovery, retention);
+- :mod:`~studio.service.store`: the job store (SQLite, WAL);
+- :mod:`~studio.service.kinds`: analyze, transcribe, generate, story and install as jobs.
+"""
+
+from studio.service.jobs import FINISHED, INTERRUPTED, Job, JobContext, JobKind, JobOutcome, JobRunner
+from studio.service.kinds import GENERATE_TASK, SPEECH, SUBTITLE_FORMATS, default_job_kinds
+from studio.service.store import JobRow, JobStore
+
+__all__ = [
+    "FINISHED",
+    "GENERATE_TASK",
+    "INTERRUPTED",
+    "SPEECH",
+    "SUBTITLE_FORMATS",
+    "Job",
+    "JobContext",
+    "JobKind",
+    "JobOutcome",
+    "JobRow",
+    "JobRunner",
+    "JobStore",
+    "default_job_kinds",
+]

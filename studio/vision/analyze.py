@@ -1,0 +1,272 @@
+"""Video in, :class:`~studio.core.results.Timeline` out: detection, tracking, pose and motion.
+
+One pass over the file. Frames are sampled at the analysis FPS by timestamp; models see a
+copy no larger than ``max_side`` pixels and every box is mapped back to source pixels.
+With ``annotate_to`` the same pass decodes every frame, draws the latest analysis state on
+it and writes an H.264 MP4 at the source frame rate with the source's audio copied in.
+A file that breaks mid-way is analysed as far as it decodes; the timeline says where it
+stopped. Nothing here knows a concrete model: they come from the registry.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import replace
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from studio import media
+from studio.core import (
+    CancelFlag,
+    Cancelled,
+    CorruptMedia,
+    Event,
+    InputError,
+    Progress,
+    Timeline,
+    VideoInfo,
+    check_cancel,
+    check_outputs,
+    fraction_to_str,
+)
+from studio.registry import ModelCache, ModelSpec, default_cache
+from studio.vision.annotate import FrameAnnotator, FrameState
+from studio.vision.builtin_stages import (
+    CutStage,
+    DetectStage,
+    MotionStage,
+    PoseStage,
+    TrackRecordStage,
+    TrackStage,
+    ZoneStage,
+)
+from studio.vision.contracts import DetectorModel, PoseModel, TextQueryDetector
+from studio.vision.options import ANALYSIS_TASKS, AnalyzeOptions
+from studio.vision.stages import Findings, Sample, Stage, make_plugin_stage, order_stages
+from studio.vision.tracking import Tracker
+
+__all__ = ["analyze"]
+
+
+def _check_vocabulary(cache: ModelCache, spec: ModelSpec, options: AnalyzeOptions) -> None:
+    """Text queries need an open-vocabulary detector, and such a detector needs queries."""
+    open_vocabulary = spec.can("open-vocabulary")
+    if options.queries and not open_vocabulary:
+        able = " or ".join(s.name for s in cache.registry.specs("detect") if s.can("open-vocabulary"))
+        raise InputError(f"{spec.name} detects a fixed set of labels and cannot look for text queries; "
+                         f"use an open-vocabulary detector: --detector {able or '(none registered)'}")  # fmt: skip
+    if open_vocabulary and not options.queries:
+        raise InputError(f"{spec.name} is an open-vocabulary detector: say what to look for, e.g. --query 'a red car'")
+
+
+def _stages(
+    options: AnalyzeOptions,
+    info: VideoInfo,
+    detector: DetectorModel | TextQueryDetector | None,
+    pose: PoseModel | None,
+    cache: ModelCache,
+) -> list[Stage]:
+    """The stages the options ask for (built-in ones, then plug-ins), in the order they run."""
+    tasks = set(options.tasks)
+    tracking = "track" in tasks
+    stages: list[Stage] = []
+    if tracking or "motion" in tasks:
+        stages.append(CutStage())
+    if detector is not None:
+        rate = float(media.as_fps(options.fps))
+        tracker = Tracker(rate, options.lost_s, options.min_score, options.track_start_score) if tracking else None
+        stages += [DetectStage(detector, options, tracking), TrackStage(tracker),
+                   TrackRecordStage(options.min_track_samples if tracking else 1)]  # fmt: skip
+        if options.zones or options.lines:
+            stages.append(ZoneStage(options.zones, options.lines, options.loiter_s, (info.width, info.height)))
+    if pose is not None:
+        stages.append(PoseStage(pose))
+    if "motion" in tasks:
+        stages.append(MotionStage(options))
+    stages += [make_plugin_stage(task, options, cache) for task in options.tasks if task not in ANALYSIS_TASKS]
+    return order_stages(stages)
+
+
+class _Analysis:
+    """Runs the stages on each sample and keeps what the annotator draws."""
+
+    def __init__(self, info: VideoInfo, options: AnalyzeOptions, stages: list[Stage]) -> None:
+        self.info, self.options, self.stages = info, options, stages
+        self.events: list[Event] = []  # every event so far, by start time; refreshed per sample
+        self.sample_times: list[float] = []
+        self.state = FrameState()
+        self.stage_s: dict[str, float] = defaultdict(float)  # where the time goes
+
+    def add_time(self, stage: str, started: float) -> None:
+        self.stage_s[stage] += time.perf_counter() - started
+
+    def _model_view(self, image: np.ndarray) -> tuple[np.ndarray, float, float]:
+        """The frame as models see it, and the factors from its pixels to source pixels."""
+        import cv2
+
+        height, width = image.shape[:2]
+        longest = max(height, width)
+        if longest > self.options.max_side:
+            scale = self.options.max_side / longest
+            image = cv2.resize(image, (max(2, round(width * scale)), max(2, round(height * scale))),
+                               interpolation=cv2.INTER_AREA)  # fmt: skip
+        return image, self.info.width / image.shape[1], self.info.height / image.shape[0]
+
+    def sample(self, number: int, image: np.ndarray, time_s: float) -> None:
+        self.sample_times.append(time_s)
+        view, sx, sy = self._model_view(image)
+        sample = Sample(number, time_s, view, (sx, sy))
+        for stage in self.stages:
+            clock = time.perf_counter()
+            stage.process(sample)
+            self.add_time(stage.name, clock)
+        self.state = FrameState(sample.tracked, sample.keypoints)
+        events = [event for stage in self.stages for event in stage.events()]
+        self.events = sorted(events, key=lambda e: (e.start_s, e.kind))
+
+    def findings(self) -> Findings:
+        findings = Findings()
+        for stage in self.stages:
+            stage.finish(findings)
+        return findings
+
+
+def _frames(
+    path: str | os.PathLike[str], info: VideoInfo, options: AnalyzeOptions, annotate: bool
+) -> Iterator[media.Frame]:
+    """Samples shrunk by FFmpeg to at most ``max_side``; when annotating, every frame at full
+    size too, with the samples' ``view`` made the same way, so tracks do not change."""
+    size = options.max_side if max(info.width, info.height) > options.max_side else None
+    if annotate:
+        return media.iter_frames(path, fps=options.fps, every_frame=True, sample_size=size)
+    return media.iter_frames(path, fps=options.fps, size=size)
+
+
+def _analysis_rate(options: AnalyzeOptions, info: VideoInfo, warnings: list[str]) -> AnalyzeOptions:
+    """Options with the analysis rate clamped to the source's: a faster one only repeats frames."""
+    wanted = media.as_fps(options.fps)
+    if info.fps <= 0 or wanted <= info.fps:  # a file that declares no rate is sampled as asked
+        return options
+    warnings.append(
+        f"analysis fps {fraction_to_str(wanted)} is above the source's {fraction_to_str(info.fps)}; "
+        "every frame was analysed at the source rate instead"
+    )
+    return replace(options, fps=info.fps)
+
+
+def analyze(
+    path: str | Path,
+    options: AnalyzeOptions | None = None,
+    *,
+    annotate_to: str | Path | None = None,
+    cache: ModelCache | None = None,
+    device: str | None = None,
+    progress: Progress | None = None,
+    cancel: CancelFlag | None = None,
+) -> Timeline:
+    """Analyse a video; optionally write the annotated video (atomically: it appears only
+    when complete). Cancelling raises :class:`~studio.core.errors.Cancelled` whose ``partial`` is
+    the timeline so far, and leaves no annotated file behind."""
+    options = options or AnalyzeOptions()
+    cache = cache or default_cache()
+    if annotate_to is not None:
+        media.check_video_suffix(annotate_to)
+        check_outputs([path], [annotate_to])
+    info = media.probe(path, strict=False)
+    warnings = list(info.warnings)
+    requested_fps = media.as_fps(options.fps)
+    options = _analysis_rate(options, info, warnings)
+    detector_spec = (
+        cache.registry.choose("detect", options.detector, cache.settings) if "detect" in options.tasks else None
+    )
+    if detector_spec is not None:
+        _check_vocabulary(cache, detector_spec, options)
+    pose_spec = cache.registry.choose("pose", options.pose_model, cache.settings) if "pose" in options.tasks else None
+    detector: DetectorModel | TextQueryDetector | None = None
+    if detector_spec is not None:
+        if detector_spec.can("open-vocabulary"):
+            detector = cache.get(detector_spec.name, device, kind=TextQueryDetector)
+        else:
+            detector = cache.get(detector_spec.name, device, kind=DetectorModel)
+    pose = cache.get(pose_spec.name, device, kind=PoseModel) if pose_spec else None
+    work = _Analysis(info, options, _stages(options, info, detector, pose, cache))
+    started = time.perf_counter()
+    writer: media.VideoWriter | None = None
+    annotator = FrameAnnotator() if annotate_to is not None else None
+    try:
+        if annotate_to is not None:  # inside the try: an interrupt from here on removes its temporary file
+            time_base = Fraction(1, 90000) if info.is_vfr else 1 / info.fps
+            writer = media.VideoWriter(annotate_to, fps=info.fps, audio_from=path, time_base=time_base)
+        samples = 0
+        for frame in _frames(path, info, options, annotate=writer is not None):
+            check_cancel(cancel, "analysis")
+            if frame.sampled:
+                work.sample(samples, frame.view if frame.view is not None else frame.image, frame.time_s)
+                samples += 1
+                if progress is not None and info.duration_s > 0:
+                    progress(min(1.0, frame.time_s / info.duration_s), f"analysed {frame.time_s:.1f} s")
+            if writer is not None and annotator is not None:
+                clock = time.perf_counter()
+                writer.write(annotator.draw(frame.image, work.state, work.events, frame.time_s), time_s=frame.time_s)
+                work.add_time("annotate+encode", clock)
+    except CorruptMedia as damage:
+        until = f"{damage.decoded_until_s:.3f} s" if damage.decoded_until_s is not None else "the start"
+        warnings.append(f"decoding stopped at {until}: {damage.reason}; analysed what decoded before it")
+    except Cancelled as stopped:
+        if writer is not None:
+            writer.discard()
+        raise Cancelled(
+            str(stopped), partial=_timeline(info, options, work, warnings, detector_spec, pose_spec, started)
+        ) from None
+    except BaseException:
+        if writer is not None:
+            writer.discard()  # an error, Ctrl-C or SIGTERM: no half-written video
+        raise
+    if not work.sample_times:
+        if writer is not None:
+            writer.discard()
+        raise CorruptMedia(os.fsdecode(path), "no frame could be decoded for analysis")
+    if writer is not None:
+        writer.close()  # the decoded part is a whole video: kept, like the partial timeline
+    timeline = _timeline(info, options, work, warnings, detector_spec, pose_spec, started)
+    if requested_fps != media.as_fps(options.fps):
+        timeline.metadata["requested_fps"] = fraction_to_str(requested_fps)
+    return timeline
+
+
+def _timeline(info: VideoInfo, options: AnalyzeOptions, work: _Analysis, warnings: list[str],
+              detector_spec: ModelSpec | None, pose_spec: ModelSpec | None, started: float) -> Timeline:  # fmt: skip
+    total = time.perf_counter() - started
+    stages = {name: round(seconds, 3) for name, seconds in work.stage_s.items()}
+    stages["decode+other"] = round(max(0.0, total - sum(work.stage_s.values())), 3)
+    metadata: dict[str, Any] = {
+        "analysis_fps": fraction_to_str(media.as_fps(options.fps)),
+        "tasks": list(options.tasks),
+        "frames_analyzed": len(work.sample_times),
+        "processing_s": round(total, 3),
+        "stage_s": stages,
+        "detect_every": options.detect_every,
+    }
+    if detector_spec is not None:
+        metadata["detector"] = {"name": detector_spec.name, "license": detector_spec.license}
+    if pose_spec is not None:
+        metadata["pose_model"] = {"name": pose_spec.name, "license": pose_spec.license}
+    findings = work.findings()
+    metadata["stages"] = [stage.name for stage in work.stages]
+    metadata.update(findings.metadata)
+    events = sorted([*work.events, *findings.events], key=lambda e: (e.start_s, e.kind))
+    return Timeline(
+        video=info,
+        sample_times_s=tuple(work.sample_times),
+        tracks=tuple(findings.tracks),
+        events=tuple(events),
+        counts=findings.counts,
+        warnings=tuple(warnings),
+        metadata=metadata,
+    )

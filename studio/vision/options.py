@@ -1,0 +1,67 @@
+"""What an analysis is asked to do: :class:`AnalyzeOptions`, checked when made, so every door
+(CLI, API, job) refuses a bad request before a frame is decoded."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+import numpy as np
+
+from studio import media
+from studio.core import InputError
+from studio.vision.stages import plugin_stage_names
+
+__all__ = ["ANALYSIS_TASKS", "AnalyzeOptions"]
+
+ANALYSIS_TASKS = ("detect", "track", "pose", "motion")  # what `studio analyze --tasks` takes
+
+
+@dataclass(frozen=True)
+class AnalyzeOptions:
+    fps: Fraction | int | float | str = 5  # analysis samples per second, independent of the source
+    tasks: tuple[str, ...] = ANALYSIS_TASKS
+    detector: str | None = None  # a registry name; None: the best installed
+    pose_model: str | None = None
+    min_score: float = 0.35  # a detection counts from here; weaker ones only keep tracks alive
+    track_start_score: float = 0.5  # a new track needs one detection this confident
+    labels: tuple[str, ...] = ()  # keep only these labels; empty keeps all
+    queries: tuple[str, ...] = ()  # open-vocabulary detectors (OWLv2): what to look for, in words
+    detect_every: int = 1  # run the detector on every N-th sample, track in between
+    max_side: int = 640  # models see frames at most this big; boxes come back in source pixels
+    zones: dict[str, np.ndarray] = field(default_factory=dict, compare=False)
+    lines: dict[str, tuple[float, float, float, float]] = field(default_factory=dict)
+    loiter_s: float = 10.0
+    sensitivity: float = 6.0  # robust z-score for unusual movement; lower fires more
+    motion_grid: tuple[int, int] = (3, 3)
+    lost_s: float = 2.0  # a track survives this long without detections
+    min_track_samples: int = 3  # shorter tracks are detector flicker, dropped from the timeline
+
+    def __post_init__(self) -> None:
+        unknown = [t for t in self.tasks if t not in ANALYSIS_TASKS]
+        known = (*ANALYSIS_TASKS, *plugin_stage_names()) if unknown else ANALYSIS_TASKS
+        unknown = [t for t in unknown if t not in known]
+        if unknown or not self.tasks:
+            named = ", ".join(map(repr, unknown)) or "(none)"
+            raise InputError(f"unknown task {named}; expected some of {', '.join(known)}")
+        if {"track", "pose"} & set(self.tasks) and "detect" not in self.tasks:
+            raise InputError("tasks track and pose need detect as well")
+        checks = (
+            (self.detect_every >= 1, "detect_every (--detect-every) >= 1", self.detect_every),
+            (self.max_side >= 64, "max_side (--max-side) >= 64", self.max_side),
+            (0 < self.min_score < 1, "0 < min_score (--min-score) < 1", self.min_score),
+            (self.min_track_samples >= 1, "min_track_samples >= 1", self.min_track_samples),
+        )
+        for ok, expected, got in checks:
+            if not ok:
+                raise InputError(f"expected {expected}, got {got}")
+        if not 0 < self.track_start_score <= 1:
+            raise InputError(f"expected 0 < track_start_score <= 1, got {self.track_start_score}")
+        if not 0 < self.sensitivity < math.inf:
+            raise InputError(f"expected a positive sensitivity (a z-score, e.g. 6), got {self.sensitivity}")
+        if not 0 <= self.loiter_s < math.inf:
+            raise InputError(f"expected loiter seconds >= 0, got {self.loiter_s}")
+        if not 0 < self.lost_s < math.inf:
+            raise InputError(f"expected lost_s > 0, got {self.lost_s}")
+        media.as_fps(self.fps)
