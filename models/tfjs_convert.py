@@ -71,8 +71,11 @@ def _fetch(work: Path, name: str) -> Path:
     wanted = {f"package/models/{graph}.{ext}" for graph in CONVERTED for ext in ("json", "bin")}
     wanted.add("package/package.json")
     with tarfile.open(tarball) as archive:
-        members = [m for m in archive.getmembers() if m.name in wanted]
-        archive.extractall(work, members=members, filter="data")
+        members = [m for m in archive.getmembers() if m.name in wanted and m.isfile()]
+        if hasattr(tarfile, "data_filter"):
+            archive.extractall(work, members=members, filter="data")
+        else:  # Python before 3.11.4 / 3.10.12 (Debian bookworm's 3.11.2): regular files by fixed names only
+            archive.extractall(work, members=members)
     tarball.unlink()
     return work / "package"
 

@@ -27,6 +27,10 @@ _REQUIRES = ("faster_whisper", "ctranslate2")
 # less accurate on benchmarks/asr.py's corpus; 8 is faster-whisper's documented batch size.
 BATCH_SIZE = 8
 WHISPER_WINDOW_S = 30.0  # what Whisper hears at once
+# Whisper's own silence rule: a window it thinks holds no speech, decoded improbably, is dropped.
+# faster-whisper applies it only when decoding sequentially; the batched path returns such
+# windows ("you.", "Thank you." on music the VAD let through), so it is applied here to both.
+NO_SPEECH_THRESHOLD, LOG_PROB_THRESHOLD = 0.6, -1.0
 
 
 def _hub(
@@ -145,7 +149,10 @@ class FasterWhisperASR:
         return Decoding(info.language, float(info.language_probability), self._segments(pieces, audio, options))
 
     def _segments(self, pieces: Iterator[Any], audio: np.ndarray, options: TranscribeOptions) -> Iterator[Segment]:
-        for index, piece in enumerate(pieces):  # a lazy generator: decoding happens as we iterate
+        index = 0
+        for piece in pieces:  # a lazy generator: decoding happens as we iterate
+            if piece.no_speech_prob > NO_SPEECH_THRESHOLD and piece.avg_logprob < LOG_PROB_THRESHOLD:
+                continue
             language = None
             if options.per_segment_language:  # code-switching: ask the detector about this stretch alone
                 clip = audio[int(piece.start * ASR_SAMPLE_RATE) : int(piece.end * ASR_SAMPLE_RATE)]
@@ -162,3 +169,4 @@ class FasterWhisperASR:
                 words=_words(piece.words),
                 language=language,
             )
+            index += 1

@@ -3,7 +3,8 @@
 It runs the same weights as the faster-whisper entries: ``studio models install
 whisper-base-openai`` converts the CTranslate2 checkpoint into openai-whisper's layout
 (:mod:`models.whisper_weights`). Voice-activity filtering uses the Silero VAD that
-faster-whisper ships, so both backends hear the same speech.
+faster-whisper ships, so both backends hear the same speech. Hotwords go into the prompt of
+every window, as faster-whisper puts them.
 """
 
 from __future__ import annotations
@@ -39,6 +40,14 @@ SPECS = [
     _converted("whisper-base-openai", "whisper-base", 600, 145, priority=2, english_only=False),
     _converted("whisper-tiny.en-openai", "whisper-tiny.en", 350, 76, priority=1, english_only=True),
 ]
+
+
+def _prompt(options: TranscribeOptions) -> str | None:
+    """The decoder's prompt: spelling hints, then the hotwords. openai-whisper has no hotwords of
+    its own; faster-whisper's are this same thing, text put in the prompt of every window."""
+    return (
+        " ".join(part.strip() for part in (options.initial_prompt, options.hotwords) if part and part.strip()) or None
+    )
 
 
 class OpenAIWhisperASR:
@@ -101,7 +110,8 @@ class OpenAIWhisperASR:
             task=options.task,
             temperature=options.temperatures,
             beam_size=options.beam_size,  # used at temperature 0; sampling above it
-            initial_prompt=options.initial_prompt,
+            initial_prompt=_prompt(options),
+            carry_initial_prompt=bool(options.hotwords),  # hotwords favour every window, as in faster-whisper
             word_timestamps=bool(options.word_timestamps),  # changes the windows: only when asked
             condition_on_previous_text=options.condition_on_previous_text,
             fp16=self.device.startswith("cuda"),

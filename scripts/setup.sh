@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Install everything Media Studio needs on a fresh Debian/Ubuntu machine, once:
-#   Debian packages (ffmpeg, espeak-ng, libgl1), a virtual environment in .venv with the CPU
+#   Debian packages (ffmpeg, espeak-ng, libgl1, gcc), a virtual environment in .venv with the CPU
 #   build of torch and every extra, and the offline model weights.
 # Re-running is cheap: a stamp keyed on the dependency files skips work already done.
 # --browser also installs Debian's chromium and chromium-driver (the UI's browser test).
@@ -27,6 +27,7 @@ fi
 command -v ffmpeg >/dev/null || need_apt+=(ffmpeg)
 command -v espeak-ng >/dev/null || need_apt+=(espeak-ng)
 dpkg -s libgl1 >/dev/null 2>&1 || need_apt+=(libgl1)   # opencv-python needs libGL
+command -v gcc >/dev/null || need_apt+=(gcc)   # torch.compile on a CPU builds its kernels with it
 if [ ${#need_apt[@]} -gt 0 ]; then
     SUDO=""
     [ "$(id -u)" -eq 0 ] || SUDO="sudo"

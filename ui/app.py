@@ -225,11 +225,17 @@ def _jobs_tab(service: StudioService) -> None:
 
 
 def _models_tab(service: StudioService) -> None:
-    headers = ["name", "task", "license", "non_commercial", "size_mb", "installed", "offline", "install"]
+    headers = ["name", "task", "license", "non_commercial", "size_mb", "installed", "offline", "install", "problem"]
 
     def table() -> list[list[Any]]:
         return [[row[h] for h in headers] for row in service.models()]
 
+    broken = [problem.message for problem in service.cache.registry.problems]
+    gr.Markdown(
+        "\n".join(f"- **{message}**" for message in broken),
+        visible=bool(broken),
+        elem_id="models-problems",
+    )
     registry = gr.Dataframe(table(), headers=headers, label="Registered models", interactive=False)
     with gr.Row():
         install = gr.Button("Install the offline defaults")
@@ -260,7 +266,8 @@ def _models_tab(service: StudioService) -> None:
 
     @readable_errors
     def models() -> list[dict[str, Any]]:
-        """Every registered model: task, licence, size, installed, offline."""
+        """Every registered model: task, licence, size, installed, offline, and what is wrong
+        (broken weights; plug-ins that failed to load are listed too, with task "")."""
         return service.models()
 
     gr.api(models, api_name="models", queue=False)

@@ -17,7 +17,7 @@ from typing import Any, ParamSpec, TypeVar
 
 import gradio as gr
 
-from studio.core import InputError, Settings, StudioError, one_line
+from studio.core import InputError, ModelLoadError, Settings, StudioError, one_line
 from studio.registry import ModelCache, default_cache
 from studio.service import Job, JobRunner, default_job_kinds
 from ui.zerogpu import on_gpu
@@ -151,27 +151,49 @@ class StudioService:
 
     # -- models -----------------------------------------------------------------------------
     def models(self) -> list[dict[str, Any]]:
-        return [
-            {
-                "name": s.name,
-                "task": s.task,
-                "license": s.license,
-                "non_commercial": s.non_commercial,
-                "size_mb": s.size_mb,
-                "installed": s.is_installed(self.settings),
-                "offline": s.offline,
-                "install": s.install_command,
-            }
-            for s in self.cache.registry.specs()
-        ]
+        """Every registered model, then every plug-in that failed to load; ``problem`` says
+        what is wrong (broken weights, a broken plug-in), ``""`` when nothing is."""
+        rows = []
+        for spec in self.cache.registry.specs():
+            found = spec.find_weights(self.settings)
+            rows.append(
+                {
+                    "name": spec.name,
+                    "task": spec.task,
+                    "license": spec.license,
+                    "non_commercial": spec.non_commercial,
+                    "size_mb": spec.size_mb,
+                    "installed": found.path is not None and not spec.missing_requirements(),
+                    "offline": spec.offline,
+                    "install": spec.install_command,
+                    "problem": found.problem,
+                }
+            )
+        for broken in self.cache.registry.problems:
+            rows.append(
+                {
+                    "name": broken.entry_point,
+                    "task": "",
+                    "license": "",
+                    "non_commercial": False,
+                    "size_mb": None,
+                    "installed": False,
+                    "offline": False,
+                    "install": "",
+                    "problem": broken.message,
+                }
+            )
+        return rows
 
     def model_names(self, task: str) -> list[str]:
         return [spec.name for spec in self.cache.registry.specs(task)]
 
     def load(self, name: str) -> list[dict[str, Any]]:
-        if not name:
-            raise InputError("pick a model to load")
-        self.cache.get(name)
+        """Load ``name`` as a job in the device slot (after the heavy jobs before it, never
+        beside one), and wait for it."""
+        job = self.runner.wait(self.runner.submit("load", {"model": name}, {}).id)
+        if job.status != "done":
+            raise ModelLoadError(job.error or f"loading {name} ended {job.status}")
         return self.cache.resident()
 
     def unload(self, name: str) -> list[dict[str, Any]]:

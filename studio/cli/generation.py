@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
-from pathlib import Path
 from typing import Any
 
 from studio.cli.progress import command_progress
@@ -15,6 +13,10 @@ from studio.registry import OFFLOADS
 __all__ = ["add_generation_commands", "cmd_generate", "cmd_story"]
 
 GENERATION_DTYPES = ("float32", "float16", "bfloat16")  # what the diffusers adapter loads in
+MAX_SIDECAR_BYTES = 1_000_000  # a sidecar is a few kB; a prompt is at most a few thousand characters
+SIDECAR_FIELDS = {"prompt": str, "negative_prompt": str, "seed": int, "steps": int, "guidance_scale": float,
+                  "width": int, "height": int, "frames": int, "fps": int, "model": str, "dtype": str, "offload": str,
+                  "scheduler": str, "image": str, "attention": str, "compile": bool}  # fmt: skip
 
 
 def _print_json(data: Any) -> None:
@@ -55,21 +57,33 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 
 def _sidecar(path: str | None) -> dict[str, Any]:
-    """The settings of an earlier generated video, from its JSON sidecar."""
+    """The settings of an earlier generated video, from its JSON sidecar: a regular file of at
+    most :data:`MAX_SIDECAR_BYTES`, read by the media rules, each field checked for its type."""
+    from studio import media
+
     if path is None:
         return {}
-    try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise InputError(f"{path}: not a readable sidecar JSON ({exc})") from None
+    data = media.read_json(path, max_bytes=MAX_SIDECAR_BYTES, what="a sidecar JSON")
     if not isinstance(data, dict) or "prompt" not in data or "seed" not in data:
         raise InputError(f"{path}: not the sidecar of a generated video (no prompt and seed)")
-    names = ("prompt", "negative_prompt", "seed", "steps", "guidance_scale", "width", "height", "frames", "fps",
-             "model", "dtype", "offload", "scheduler", "image", "attention", "compile")  # fmt: skip
-    found = {name: data[name] for name in names if data.get(name) not in (None, "")}
-    if data.get("loras"):
-        found["loras"] = tuple((str(path), float(scale)) for path, scale in data["loras"])
+    try:
+        found = {name: media.expect_type(name, data[name], kind)
+                 for name, kind in SIDECAR_FIELDS.items() if data.get(name) not in (None, "")}  # fmt: skip
+        if data.get("loras"):
+            found["loras"] = tuple(_lora(index, item) for index, item in
+                                   enumerate(media.expect_type("loras", data["loras"], list)))  # fmt: skip
+    except InputError as exc:
+        raise InputError(f"{path}: {exc}") from None
     return found
+
+
+def _lora(index: int, item: Any) -> tuple[str, float]:
+    """One ``[file, scale]`` pair of a sidecar's ``loras``."""
+    from studio import media
+
+    name = f"loras[{index}]"
+    media.expect_type(name, item, list, length=2)
+    return media.expect_type(f"{name}[0]", item[0], str), media.expect_type(f"{name}[1]", item[1], float)
 
 
 def cmd_story(args: argparse.Namespace) -> int:

@@ -30,7 +30,9 @@ def cmd_transcribe(args: argparse.Namespace) -> int:
     style = SubtitleStyle(max_chars=args.max_line_width, max_lines=args.max_line_count)
     check_outputs([args.file], [args.output])
     with command_progress("transcribe", media.audio_duration(args.file), "s") as progress:
-        transcript = speech.transcribe(args.file, model=args.model, backend=args.backend, options=options, progress=progress)
+        transcript = speech.transcribe(
+            args.file, model=args.model, backend=args.backend, options=options, progress=progress
+        )
     text = export(transcript, args.format, style, word_timing=args.word_cues)
     if args.output:
         write_text(args.output, text)
@@ -56,7 +58,7 @@ def add_speech_commands(commands: argparse._SubParsersAction) -> None:
     asr.add_argument("--batch-size", type=int,
                      help="faster-whisper: chunks decoded together (default 8); 1 decodes sequentially")  # fmt: skip
     asr.add_argument("--initial-prompt", help="text that primes spelling: names, jargon")
-    asr.add_argument("--hotwords", help="words to favour (faster-whisper)")
+    asr.add_argument("--hotwords", help="words and names to favour, e.g. 'Siobhan Kowalczyk' (both backends)")
     asr.add_argument("--no-vad", action="store_true", help="keep silence and music (VAD is on by default)")
     asr.add_argument("--per-segment-language", action="store_true", help="detect the language of each segment")
     asr.add_argument("--words", action=argparse.BooleanOptionalAction,

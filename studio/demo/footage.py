@@ -109,14 +109,36 @@ def make_demo_media(
     narration: bool = True,
     progress: Callable[[float, str], None] | None = None,
 ) -> DemoMedia:
-    """Write ``demo.mp4`` and ``demo.json`` (ground truth) into ``out_dir``."""
-    from PIL import Image
-
+    """Write ``demo.mp4`` and ``demo.json`` (ground truth) into ``out_dir``, made if missing
+    (and removed again if the build fails)."""
     rate = as_fps(fps)
     if not 0 < shot_s <= 3600 or not shots:
         raise InputError(f"expected 0 < shot_s <= 3600 and at least one shot, got {shot_s} and {len(shots)} shots")
     out = Path(out_dir)
+    made = [folder for folder in (out, *out.parents) if not folder.exists()]  # deepest first
     out.mkdir(parents=True, exist_ok=True)
+    try:
+        return _build(out, size, rate, shot_s, shots, narration, progress)
+    except BaseException:
+        for folder in made:  # a failed build leaves no folder it made for itself
+            try:
+                folder.rmdir()
+            except OSError:
+                break  # not empty: something else is in it
+        raise
+
+
+def _build(
+    out: Path,
+    size: tuple[int, int],
+    rate: Fraction,
+    shot_s: float,
+    shots: tuple[DemoShot, ...],
+    narration: bool,
+    progress: Callable[[float, str], None] | None,
+) -> DemoMedia:
+    from PIL import Image
+
     frames_per_shot = max(1, round(shot_s * rate))
     total_frames = frames_per_shot * len(shots)
     audio_rate = 22050

@@ -24,6 +24,7 @@ import numpy as np
 from studio import media
 from studio.core import (
     CancelFlag,
+    CorruptMedia,
     InputError,
     ModelLoadError,
     Progress,
@@ -110,21 +111,22 @@ def generate_video(
 
 
 def check_image(image: str, spec: ModelSpec, cache: ModelCache) -> None:
-    """A start image needs a model that takes one, and must be a picture; a model that makes
-    video only from an image needs one. Checked before any weights load."""
+    """A start image needs a model that takes one, and must be a picture within the media
+    limits (:func:`studio.media.open_picture`); a model that makes video only from an image
+    needs one. Checked before any weights load."""
     able = [s.name for s in cache.registry.specs(TASK) if s.can("image-to-video")]
     if image and not spec.can("image-to-video"):
         raise InputError(f"{spec.name} makes video from text only; for a start image use one of: {', '.join(able)}")
     if not image and spec.params.get("image_only"):
         raise InputError(f"{spec.name} makes video from a start image: give one (--image)")
     if image:
-        from PIL import Image, UnidentifiedImageError
-
-        try:
-            with Image.open(image) as picture:
+        try:  # a regular file, its size held to MEDIA_STUDIO_MAX_PIXELS from its header (RefusedMedia)
+            with media.open_picture(image) as picture:
                 picture.verify()
-        except (OSError, UnidentifiedImageError):
+        except CorruptMedia:
             raise InputError(f"{image}: not a picture the start image can be made from") from None
+        except (OSError, SyntaxError, ValueError, EOFError):  # what Pillow's verify says of damage
+            raise InputError(f"{image}: not a picture the start image can be made from (it is damaged)") from None
 
 
 def sidecar_path(video: str | os.PathLike[str]) -> Path:

@@ -43,7 +43,7 @@ from typing import Any
 
 from studio.core import OutOfMemory, Settings
 from studio.generation.options import GenerationRequest
-from studio.registry import OFFLOADS, LoadOptions, ModelSpec
+from studio.registry import OFFLOADS, LoadOptions, ModelCache, ModelSpec
 
 __all__ = ["GenerationMemory", "MemoryEstimate", "available_mb", "check_fits", "default_dtype"]
 
@@ -245,7 +245,9 @@ def available_mb(device: str, settings: Settings) -> float:
         return math.inf  # nothing says how much there is: do not refuse
 
 
-def check_fits(spec: ModelSpec, request: GenerationRequest, device: str, load: LoadOptions | None, cache: Any) -> None:
+def check_fits(
+    spec: ModelSpec, request: GenerationRequest, device: str, load: LoadOptions | None, cache: ModelCache
+) -> None:
     """Raise :class:`~studio.core.errors.OutOfMemory` (one line: the estimate, what is available,
     settings that would fit) when ``request`` cannot fit on ``device``; nothing is loaded.
     ``cache`` is the :class:`~studio.registry.ModelCache`: a model already loaded there with

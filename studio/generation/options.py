@@ -15,7 +15,8 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
-from studio.core import InputError
+from studio import media
+from studio.core import InputError, MediaError
 
 __all__ = [
     "MAX_DURATION_S",
@@ -32,6 +33,16 @@ MAX_FRAMES = 1025
 MAX_STEPS = 500
 MAX_DURATION_S = 120.0
 MAX_LORA_SCALE = 8.0  # far past any useful strength; beyond it a typo, not a choice
+
+
+def _check_local(path: str, what: str) -> None:
+    """``path`` is a regular local file (:func:`studio.media.check_local_file`), or an
+    :class:`InputError` that says what it is instead."""
+    try:
+        media.check_local_file(path)
+    except MediaError as exc:
+        reason = f"no such picture for {what}" if exc.reason.startswith("no such file") else exc.reason
+        raise InputError(f"{path}: {reason}") from None
 
 
 @dataclass(frozen=True)
@@ -52,8 +63,8 @@ class GenerateOptions:
     image: str | None = None  # image-to-video: a local picture, the video's first frame
 
     def __post_init__(self) -> None:
-        if self.image is not None and not os.path.isfile(self.image):
-            raise InputError(f"{self.image}: no such picture for the start image")
+        if self.image is not None:
+            _check_local(self.image, "the start image")
         if self.duration_s is not None:
             if self.frames is not None:
                 raise InputError("give frames or a duration, not both")
@@ -62,8 +73,13 @@ class GenerateOptions:
                     f"expected 0 < duration (--duration) <= {MAX_DURATION_S} seconds, got {self.duration_s}"
                 )
         for path, scale in self.loras:
-            if not str(path).endswith(".safetensors") or not os.path.isfile(path):
+            if not str(path).endswith(".safetensors"):
                 raise InputError(f"expected a LoRA .safetensors file on this machine, got {path!r}")
+            try:
+                media.check_local_file(path)
+            except MediaError as exc:
+                raise InputError(f"expected a LoRA .safetensors file on this machine, got {path!r} "
+                                 f"({exc.reason})") from None  # fmt: skip
             if not -MAX_LORA_SCALE <= scale <= MAX_LORA_SCALE:
                 raise InputError(f"expected a LoRA scale between -{MAX_LORA_SCALE} and {MAX_LORA_SCALE}, got {scale}")
         checks = (

@@ -1,7 +1,11 @@
 """Media I/O on PyAV: the only place that opens, decodes, encodes or converts colours.
 
 - :func:`open_media` (``inputs``) opens a local file as a file: no protocol, playlist or
-  list of other files is ever followed, and size limits are checked before decoding.
+  list of other files is ever followed, and size limits are checked before decoding;
+  :func:`check_local_file` is its first rule (a regular file, never a FIFO or a device).
+- :func:`open_picture` opens a picture held to the pixel limit from its header;
+  :func:`read_document` / :func:`read_json` read scripts and sidecars by the same rules,
+  bounded in size (``documents``), and :func:`expect_type` checks their fields by name.
 - :func:`probe` reads a file's header and every packet's timestamp (no decoding) to report
   the exact declared FPS, the real frame timing, variable frame rate, rotation and
   truncation in any container.
@@ -19,9 +23,11 @@ every failure to write an :class:`~studio.core.errors.OutputError`.
 """
 
 from studio.media.audio import ASR_SAMPLE_RATE, audio_duration, iter_audio, read_audio, write_audio
+from studio.media.documents import LargeNumber, expect_type, read_document, read_json, whole_number
 from studio.media.frames import Frame, iter_frames
-from studio.media.inputs import MediaLimits, open_media
+from studio.media.inputs import MediaLimits, check_local_file, open_media
 from studio.media.overlay import burn_caption, title_card
+from studio.media.pictures import open_picture
 from studio.media.probe import probe
 from studio.media.rates import as_fps
 from studio.media.retime import interpolated_count, retime
@@ -32,21 +38,28 @@ __all__ = [
     "ASR_SAMPLE_RATE",
     "VIDEO_SUFFIXES",
     "Frame",
+    "LargeNumber",
     "MediaLimits",
     "TextCue",
     "VideoWriter",
     "as_fps",
     "audio_duration",
     "burn_caption",
+    "check_local_file",
     "check_video_suffix",
+    "expect_type",
     "interpolated_count",
     "iter_audio",
     "iter_frames",
     "open_media",
+    "open_picture",
     "probe",
     "read_audio",
+    "read_document",
+    "read_json",
     "read_text_track",
     "retime",
     "title_card",
+    "whole_number",
     "write_audio",
 ]

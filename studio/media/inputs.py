@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import os
+import re
 import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -27,7 +28,7 @@ import av.error
 
 from studio.core import CorruptMedia, EmptyMedia, MediaError, MediaNotFound, RefusedMedia, Settings
 
-__all__ = ["MediaLimits", "declared_end_s", "ffmpeg_reason", "file_url", "open_media"]
+__all__ = ["MediaLimits", "check_local_file", "declared_end_s", "ffmpeg_reason", "file_url", "open_local", "open_media"]
 
 # Demuxers that open other files, URLs or devices, or run scripts. Every demuxer FFmpeg
 # flags as "no file" (devices, RTSP/RTP/SAP, image2 sequences) is refused besides these.
@@ -47,6 +48,7 @@ _SIGNATURES = (
     (b"v=0\r\n", "an SDP session description (it opens network streams)"),
 )
 _SNIFF_BYTES = 4096
+_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:/")  # what a URL looks like, even after Path folds its "//"
 
 
 @dataclass(frozen=True)
@@ -99,33 +101,71 @@ def _sniffed_kind(head: bytes) -> str | None:
     return None
 
 
-def _open_local(path: str | os.PathLike[str], shown: str, limits: MediaLimits) -> Any:
-    """The file opened for reading by the OS, after checking it is a regular, non-empty file."""
+def check_local_file(path: str | os.PathLike[str]) -> None:
+    """Refuse ``path`` unless it names a regular local file, from its ``stat`` alone: a FIFO,
+    device or socket is never opened (opening one can block, or read without end). Every file
+    the studio reads goes through this: media, pictures, sidecars, scripts, LoRA weights."""
+    shown = os.fsdecode(path)
     try:
-        # O_NONBLOCK: opening a FIFO must not hang waiting for a writer (it is refused below)
+        info = os.stat(path)
+    except (FileNotFoundError, NotADirectoryError):
+        hint = " (a local file is needed; URLs are never fetched)" if _URL.match(shown) else ""
+        raise MediaNotFound(shown, f"no such file{hint}") from None
+    except ValueError:  # a NUL in the name
+        raise MediaNotFound(shown, "no such file (the name holds a NUL character)") from None
+    except OSError as exc:
+        raise MediaError(shown, f"cannot be opened ({exc.strerror or exc})") from None
+    if stat.S_ISDIR(info.st_mode):
+        raise MediaNotFound(shown, "is a folder, not a regular file")
+    if not stat.S_ISREG(info.st_mode):
+        raise MediaNotFound(shown, "is a pipe, socket or device, not a regular file")
+
+
+def open_local(path: str | os.PathLike[str], shown: str, max_bytes: int, limit: str) -> Any:
+    """The regular file ``path`` opened for reading by the OS, refused when empty or over
+    ``max_bytes`` (``limit`` says which limit, for the message)."""
+    check_local_file(path)
+    try:
+        # O_NONBLOCK: were it swapped for a FIFO since the check, opening must not hang (refused below)
         handle = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
     except FileNotFoundError:
         raise MediaNotFound(shown, "no such file") from None
-    except IsADirectoryError:
-        raise MediaNotFound(shown, "is a folder, not a regular file") from None
     except OSError as exc:
         raise MediaError(shown, f"cannot be opened ({exc.strerror or exc})") from None
     info = os.fstat(handle)
     if not stat.S_ISREG(info.st_mode):
         os.close(handle)
         kind = "a folder" if stat.S_ISDIR(info.st_mode) else "a pipe, socket or device"
-        raise MediaNotFound(shown, f"is {kind}, not a regular file; Media Studio reads media files only")
+        raise MediaNotFound(shown, f"is {kind}, not a regular file")
     if info.st_size == 0:
         os.close(handle)
         raise EmptyMedia(shown, "the file is empty (0 bytes)")
-    if info.st_size > limits.max_file_mb * 1024 * 1024:
+    if info.st_size > max_bytes:
         os.close(handle)
-        raise RefusedMedia(
-            shown,
-            f"the file has {info.st_size / 2**20:.0f} MB, over the limit of {limits.max_file_mb} MB "
-            "(MEDIA_STUDIO_MAX_FILE_MB)",
-        )
+        raise RefusedMedia(shown, f"the file has {info.st_size / 2**20:.0f} MB, over the limit of {limit}")
     return os.fdopen(handle, "rb")
+
+
+def _open_local(path: str | os.PathLike[str], shown: str, limits: MediaLimits) -> Any:
+    """The file opened for reading by the OS, after checking it is a regular, non-empty file."""
+    return open_local(path, shown, limits.max_file_mb * 1024 * 1024,
+                      f"{limits.max_file_mb} MB (MEDIA_STUDIO_MAX_FILE_MB)")  # fmt: skip
+
+
+def _check_y4m_size(head: bytes, shown: str, limits: MediaLimits) -> None:
+    """A y4m header's frame size, read before FFmpeg: its demuxer reports a size too big to
+    allocate as EBUSY ("Device or resource busy") instead of refusing it."""
+    if not head.startswith(b"YUV4MPEG2 "):
+        return
+    fields = {token[:1]: token[1:] for token in head.split(b"\n", 1)[0].split()[1:]}
+    if fields.get(b"W", b"").isdigit() and fields.get(b"H", b"").isdigit():
+        width, height = int(fields[b"W"]), int(fields[b"H"])
+        if width * height > limits.max_pixels:
+            raise RefusedMedia(
+                shown,
+                f"its frames are {width}×{height} = {width * height:,} pixels, over the limit of "
+                f"{limits.max_pixels:,} (MEDIA_STUDIO_MAX_PIXELS)",
+            )
 
 
 def _check_limits(container: Any, shown: str, limits: MediaLimits) -> None:
@@ -171,6 +211,7 @@ def open_media(path: str | os.PathLike[str], limits: MediaLimits | None = None) 
         if kind is not None:
             raise RefusedMedia(shown, f"is {kind}; Media Studio opens single local media files and follows no "
                                       "playlist or list of other files")  # fmt: skip
+        _check_y4m_size(head, shown, limits)
         options = {
             "format_whitelist": _allowed_demuxers(),
             "protocol_whitelist": "none",  # no demuxer may open a nested file or URL

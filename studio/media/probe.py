@@ -77,13 +77,21 @@ def _scan(container: Any, video: Any) -> _Scan:
 
 def _truncation(container: Any, video: Any, scan: _Scan, header_frames: int, fps: Fraction | None) -> str | None:
     """Why the file looks cut short, or ``None``. Works in any container: the header's frame
-    count (MP4), the stream's declared duration (MP4, Matroska's DURATION tag) and the
-    container's duration (Matroska, WebM, FLV, ...) are each compared with what is there."""
+    count (MP4; AVI's counts frame slots, dropped frames too), the stream's declared duration
+    (MP4, Matroska's DURATION tag) and the container's duration (Matroska, WebM, FLV, ...)
+    are each compared with what is there."""
     slack = truncation_slack_s(fps)
     if scan.damage:
         return f"truncated or damaged: {scan.damage}"
     if header_frames > len(scan.pts):
-        return f"truncated: the header lists {header_frames} frames but only {len(scan.pts)} can be read"
+        if container.format.name != "avi":
+            return f"truncated: the header lists {header_frames} frames but only {len(scan.pts)} can be read"
+        # AVI's header counts frame slots (one tick each), the empty chunk FFmpeg writes for a
+        # dropped frame among them; no packet comes of that chunk, so compare times instead
+        listed_s = float(header_frames * Fraction(video.time_base))
+        if scan.video_end_s < listed_s - slack:
+            return (f"truncated: the header lists {header_frames} frames ({listed_s:.3f} s) "
+                    f"but frames stop at {scan.video_end_s:.3f} s")  # fmt: skip
     declared = declared_end_s(container, video)
     if declared and scan.video_end_s < declared - slack:
         return f"truncated: frames stop at {scan.video_end_s:.3f} s but the stream should last {declared:.3f} s"

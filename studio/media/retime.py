@@ -13,6 +13,12 @@ with ``a`` the fraction of the way from ``i`` to ``i + 1`` (the in-between flows
 SloMo, Jiang et al. 2018). A moving edge lands in one place
 at the in-between time instead of showing twice at half strength (what a cross-fade does).
 Each pair's flows are computed once, however many output frames fall between them.
+
+The last source frame covers a frame interval like the others, so output times fall after
+it (9 frames 8 -> 16 fps: 18 frames, the last at 8.5 source frames). Those are the last frame
+moved on along the motion it arrived with (the last pair's flow, splatted forward), never
+the last frame again: no output frame repeats another of a moving scene. A single source
+frame has no motion and stays a single frame.
 """
 
 from __future__ import annotations
@@ -28,7 +34,10 @@ __all__ = ["interpolated_count", "retime"]
 
 
 def interpolated_count(frames: int, source_fps: Fraction | int, target_fps: Fraction | int) -> int:
-    """How many frames ``frames`` at ``source_fps`` become at ``target_fps`` (same duration)."""
+    """How many frames ``frames`` at ``source_fps`` become at ``target_fps`` (same duration).
+    One frame stays one frame: a still has no motion to show at other times."""
+    if frames <= 1:
+        return 1
     return max(1, round(Fraction(frames) * Fraction(target_fps) / Fraction(source_fps)))
 
 
@@ -49,7 +58,7 @@ def _warp(cv2: object, image: np.ndarray, flow: np.ndarray, grid: np.ndarray) ->
 def retime(frames: np.ndarray, source_fps: Fraction | int, target_fps: Fraction | int) -> Iterator[np.ndarray]:
     """``frames`` (T×H×W×3 uint8 RGB at ``source_fps``) as frames at ``target_fps``,
     :func:`interpolated_count` of them, streamed."""
-    if frames.ndim != 4 or frames.shape[-1] != 3 or frames.dtype != np.uint8:
+    if frames.ndim != 4 or frames.shape[-1] != 3 or frames.dtype != np.uint8 or len(frames) == 0:
         raise InputError(f"expected T×H×W×3 uint8 frames, got {frames.dtype} {frames.shape}")
     source, target = Fraction(source_fps), Fraction(target_fps)
     if source <= 0 or target <= 0:
@@ -67,12 +76,17 @@ def retime(frames: np.ndarray, source_fps: Fraction | int, target_fps: Fraction 
     for j in range(interpolated_count(len(frames), source, target)):
         position = Fraction(j) * source / target  # in source frames
         i, a = int(position), float(position - int(position))
-        if i >= last or a == 0:
-            yield frames[min(i, last)]
+        if a == 0:
+            yield frames[i]
             continue
-        if pair is None or pair[0] != i:
-            pair = (i, _flow(cv2, frames[i], frames[i + 1]), _flow(cv2, frames[i + 1], frames[i]))
+        pair_index = min(i, last - 1)  # past the last frame, the last pair's motion carries on
+        if pair is None or pair[0] != pair_index:
+            early_frame, late_frame = frames[pair_index], frames[pair_index + 1]
+            pair = (pair_index, _flow(cv2, early_frame, late_frame), _flow(cv2, late_frame, early_frame))
         _, forward, backward = pair
+        if i == last:
+            yield _extrapolated(cv2, frames[last], backward, a, grid)
+            continue
         # the flows from the in-between time to each frame, from the two flows between them
         # (Jiang et al., Super SloMo, 2018): exact for steady motion, and where one flow sees
         # plain background the other still carries the moving object
@@ -81,3 +95,37 @@ def retime(frames: np.ndarray, source_fps: Fraction | int, target_fps: Fraction 
         early = _warp(cv2, frames[i], to_early, grid).astype(np.float32)
         late = _warp(cv2, frames[i + 1], to_late, grid).astype(np.float32)
         yield np.clip((1 - a) * early + a * late + 0.5, 0, 255).astype(np.uint8)
+
+
+def _extrapolated(cv2: object, image: np.ndarray, to_previous: np.ndarray, a: float, grid: np.ndarray) -> np.ndarray:
+    """The last frame ``a`` of a frame interval after it, its pixels moved on at the speed they
+    arrived with (``-to_previous``, the flow back to the frame before).
+
+    The flow to the last frame from that later time is splatted forward from each pixel to
+    where it goes, the faster pixel winning where two land together (a moving object passes in
+    front of a still background). A place nothing lands on is background a moving object has
+    uncovered: it takes the flow of the fastest pixel beside it, which samples the background
+    just behind the object rather than stretching the object over it.
+    """
+    height, width = image.shape[:2]
+    step = -a * to_previous  # where each pixel goes
+    target = np.rint(grid + step).astype(np.int64)
+    inside = (target[..., 0] >= 0) & (target[..., 0] < width) & (target[..., 1] >= 0) & (target[..., 1] < height)
+    speed = np.hypot(step[..., 0], step[..., 1])[inside]
+    order = np.argsort(speed, kind="stable")  # slowest first: the fastest is written last and stays
+    at = (target[..., 1] * width + target[..., 0])[inside][order]
+    flow = np.zeros((height * width, 2), np.float32)
+    reached = np.full(height * width, -1.0, np.float32)  # the speed of what landed; -1: nothing did
+    flow[at] = -step[inside][order]
+    reached[at] = speed[order]
+    flow, reached = flow.reshape(height, width, 2), reached.reshape(height, width)
+    while (reached < 0).any():  # grow the flow into the gaps, the fastest neighbour first
+        grown, grown_speed = flow.copy(), reached.copy()
+        for axis, shift in ((0, 1), (0, -1), (1, 1), (1, -1)):
+            neighbour, neighbour_speed = np.roll(flow, shift, axis), np.roll(reached, shift, axis)
+            edge = (0 if shift > 0 else -1, slice(None)) if axis == 0 else (slice(None), 0 if shift > 0 else -1)
+            neighbour_speed[edge] = -1.0  # np.roll wraps around; nothing comes from the far side
+            take = (reached < 0) & (neighbour_speed > grown_speed)
+            grown[take], grown_speed[take] = neighbour[take], neighbour_speed[take]
+        flow, reached = grown, grown_speed
+    return _warp(cv2, image, flow, grid)

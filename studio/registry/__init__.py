@@ -11,9 +11,9 @@ and the cache that loads each once.
 
 from studio.registry.cache import CacheStats, ModelCache, default_cache
 from studio.registry.installer import install_model, pip_install
-from studio.registry.registry import ENTRY_POINT_GROUP, Registry, default_registry, load_model
+from studio.registry.registry import ENTRY_POINT_GROUP, PluginProblem, Registry, default_registry, load_model
 from studio.registry.specs import CAPABILITIES, DTYPES, MODEL_TASKS, OFFLOADS, LoadOptions, ModelAdapter, ModelSpec
-from studio.registry.weights import SOURCE_KINDS, locate, split_source
+from studio.registry.weights import SOURCE_KINDS, FoundWeights, find_weights, locate, split_source
 
 __all__ = [
     "CAPABILITIES",
@@ -23,13 +23,16 @@ __all__ = [
     "OFFLOADS",
     "SOURCE_KINDS",
     "CacheStats",
+    "FoundWeights",
     "LoadOptions",
     "ModelAdapter",
     "ModelCache",
     "ModelSpec",
+    "PluginProblem",
     "Registry",
     "default_cache",
     "default_registry",
+    "find_weights",
     "install_model",
     "load_model",
     "locate",

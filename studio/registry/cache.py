@@ -1,5 +1,10 @@
 """The model cache: each ``(name, device, load options)`` loaded once, kept under a memory
-budget by evicting the least recently used, safe to call from many threads."""
+budget by evicting the least recently used, safe to call from many threads.
+
+A job runs inside :meth:`ModelCache.in_use`: every model it gets is held until the job ends.
+A held model is never evicted (over the budget, idle, or by an unload from the Models tab)
+and is never idle; its idle time counts from the end of the last job that held it.
+"""
 
 from __future__ import annotations
 
@@ -7,12 +12,13 @@ import sys
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, TypeVar, overload
 
-from studio.core import ModelLoadError, Settings
+from studio.core import Busy, ModelLoadError, Settings
 from studio.registry.registry import Registry, default_registry, load_model
 from studio.registry.specs import LoadOptions, ModelSpec
 
@@ -32,7 +38,12 @@ class CacheStats:
 class _Entry:
     model: Any
     memory_mb: int
-    last_used: float
+    last_used: float  # when it was last got or, if held, last let go
+    holders: int = 0  # open in_use() blocks that got it
+
+    @property
+    def held(self) -> bool:
+        return self.holders > 0
 
 
 Key = tuple[str, str, LoadOptions]  # (name, device, load options)
@@ -62,6 +73,34 @@ class ModelCache:
         self._lock = threading.Lock()
         self._entries: OrderedDict[Key, _Entry] = OrderedDict()
         self._key_locks: dict[Key, threading.Lock] = {}
+        self._local = threading.local()  # per thread: the keys each open in_use() block holds
+
+    @contextmanager
+    def in_use(self) -> Iterator[None]:
+        """Hold every model this thread gets inside the block until the block ends (a job
+        computes with it): it is not evicted, unloaded or idle meanwhile."""
+        blocks: list[set[Key]] = self._local.__dict__.setdefault("blocks", [])
+        held: set[Key] = set()
+        blocks.append(held)
+        try:
+            yield
+        finally:
+            blocks.pop()  # blocks nest within a thread: this one is the innermost
+            now = self._clock()
+            with self._lock:
+                for key in held:
+                    entry = self._entries.get(key)
+                    if entry is not None:
+                        entry.holders -= 1
+                        entry.last_used = now
+                        self._entries.move_to_end(key)
+
+    def _hold(self, key: Key, entry: _Entry) -> None:
+        """Under ``_lock``: the innermost open in_use() block of this thread holds ``key``."""
+        blocks: list[set[Key]] = self._local.__dict__.get("blocks", [])
+        if blocks and key not in blocks[-1]:
+            blocks[-1].add(key)
+            entry.holders += 1
 
     @overload
     def get(self, name: str, device: str | None = None, options: LoadOptions | None = None) -> Any: ...
@@ -95,7 +134,8 @@ class ModelCache:
             model = self._loader(spec, key[1], self.settings, key[2])
             memory_mb = int(getattr(model, "memory_mb", spec.memory_mb))
             with self._lock:
-                self._entries[key] = _Entry(model, memory_mb, self._clock())
+                self._entries[key] = entry = _Entry(model, memory_mb, self._clock())
+                self._hold(key, entry)
                 self.stats.loads += 1
                 evicted = self._evict_over_budget(keep=key)
         for old in evicted:
@@ -109,13 +149,14 @@ class ModelCache:
                 return None
             self._entries.move_to_end(key)
             entry.last_used = self._clock()
+            self._hold(key, entry)
             self.stats.hits += 1
             return entry.model
 
     def _evict_over_budget(self, keep: Key) -> list[Any]:
         evicted = []
-        while self.used_mb() > self.budget_mb:
-            oldest = next((k for k in self._entries if k != keep), None)
+        while self.used_mb() > self.budget_mb:  # models in use stay, even over the budget
+            oldest = next((k for k, e in self._entries.items() if k != keep and not e.held), None)
             if oldest is None:
                 break
             evicted.append(self._entries.pop(oldest).model)
@@ -131,17 +172,22 @@ class ModelCache:
             return list(self._entries)
 
     def resident(self) -> list[dict[str, Any]]:
-        """What is loaded: name, device, load options, memory and seconds since last use."""
+        """What is loaded: name, device, load options, memory, whether a job is using it and
+        seconds since last use (0 while in use)."""
         now = self._clock()
         with self._lock:
             return [{"name": name, "device": device, "dtype": options.dtype, "offload": options.offload,
-                     "memory_mb": entry.memory_mb, "idle_s": round(now - entry.last_used, 1)}
+                     "memory_mb": entry.memory_mb, "in_use": entry.held,
+                     "idle_s": 0.0 if entry.held else round(now - entry.last_used, 1)}
                     for (name, device, options), entry in self._entries.items()]  # fmt: skip
 
     def unload(self, name: str) -> list[Key]:
-        """Drop every loaded copy of ``name`` (any device or load options)."""
+        """Drop every loaded copy of ``name`` (any device or load options); refused (Busy)
+        while a running job uses one."""
         with self._lock:
             keys = [key for key in self._entries if key[0] == name]
+            if any(self._entries[key].held for key in keys):
+                raise Busy(f"{name} is in use by a running job; unload it once the job has ended")
             models = [self._entries.pop(key).model for key in keys]
             self.stats.evictions += len(keys)
         for model in models:
@@ -149,10 +195,11 @@ class ModelCache:
         return keys
 
     def unload_idle(self, max_idle_s: float) -> list[Key]:
-        """Drop models unused for ``max_idle_s`` seconds (frees GPU memory between jobs)."""
+        """Drop models unused for ``max_idle_s`` seconds (frees GPU memory between jobs);
+        a model a running job holds is never idle."""
         now = self._clock()
         with self._lock:
-            idle = [k for k, e in self._entries.items() if now - e.last_used >= max_idle_s]
+            idle = [k for k, e in self._entries.items() if not e.held and now - e.last_used >= max_idle_s]
             models = [self._entries.pop(k).model for k in idle]
             self.stats.evictions += len(idle)
         for model in models:

@@ -18,18 +18,37 @@ from __future__ import annotations
 import importlib
 import logging
 from collections.abc import Iterable
+from dataclasses import dataclass
 from functools import lru_cache
 from importlib.metadata import entry_points
 from typing import Any
 
-from studio.core import InputError, ModelLoadError, ModelUnavailable, OutOfMemory, Settings, UnknownModel
+from studio.core import InputError, ModelLoadError, ModelUnavailable, OutOfMemory, Settings, UnknownModel, one_line
 from studio.registry.specs import MODEL_TASKS, LoadOptions, ModelSpec
 
-__all__ = ["ENTRY_POINT_GROUP", "Registry", "default_registry", "load_model"]
+__all__ = ["ENTRY_POINT_GROUP", "PluginProblem", "Registry", "default_registry", "load_model"]
 
 log = logging.getLogger(__name__)
 
 ENTRY_POINT_GROUP = "media_studio.models"
+
+
+@dataclass(frozen=True)
+class PluginProblem:
+    """An entry point of ``media_studio.models`` that failed to load: its name, its
+    ``module:attribute`` and the one-line reason. Printed, it is ``name (target): reason``."""
+
+    entry_point: str
+    target: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.entry_point} ({self.target}): {self.reason}"
+
+    @property
+    def message(self) -> str:
+        """What the Models tab and the ``/models`` API show for it."""
+        return f"the model plug-in {self.target} failed to load: {self.reason}"
 
 
 def _as_specs(value: Any, origin: str) -> list[ModelSpec]:
@@ -47,7 +66,7 @@ class Registry:
 
     def __init__(self, specs: Iterable[ModelSpec] = ()) -> None:
         self._specs: dict[str, ModelSpec] = {}
-        self.problems: list[str] = []  # entry points that failed to load, for `studio models list`
+        self.problems: list[PluginProblem] = []  # entry points that failed to load, shown wherever models are listed
         for spec in specs:
             self.add(spec)
 
@@ -58,7 +77,8 @@ class Registry:
             try:
                 specs = _as_specs(point.load(), point.value)
             except Exception as exc:  # one broken plug-in must not hide the others
-                registry.problems.append(f"{point.name} ({point.value}): {exc}")
+                reason = one_line(str(exc)) or type(exc).__name__
+                registry.problems.append(PluginProblem(point.name, point.value, reason))
                 log.warning("skipping model entry point %s: %s", point.value, exc)
                 continue
             for spec in specs:
@@ -128,9 +148,11 @@ def load_model(spec: ModelSpec, device: str, settings: Settings, options: LoadOp
     if missing:
         reason = f"python package {', '.join(missing)} is not installed"
         raise ModelUnavailable(spec.name, reason, spec.extra_command)
-    weights = spec.weights_path(settings)
+    found = spec.find_weights(settings)
+    weights = found.path
     if weights is None:
-        raise ModelUnavailable(spec.name, f"its weights ({spec.source}) are not installed", spec.install_command)
+        reason = found.problem or f"its weights ({spec.source}) are not installed"
+        raise ModelUnavailable(spec.name, reason, spec.install_command)
     try:
         adapter = _import_object(spec.adapter)
     except ImportError as exc:

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from studio.core import InputError, Settings
-from studio.registry.weights import locate, split_source
+from studio.registry.weights import FoundWeights, find_weights, split_source
 
 __all__ = ["CAPABILITIES", "DTYPES", "MODEL_TASKS", "OFFLOADS", "LoadOptions", "ModelAdapter", "ModelSpec"]
 
@@ -138,8 +138,16 @@ class ModelSpec:
     def missing_requirements(self) -> list[str]:
         return [name for name in self.requires if importlib.util.find_spec(name) is None]
 
+    def find_weights(self, settings: Settings) -> FoundWeights:
+        """Where the weights are, and what is wrong when they are there but broken."""
+        return find_weights(self.source, settings, self.revision)
+
     def weights_path(self, settings: Settings) -> Path | None:
-        return locate(self.source, settings, self.revision)
+        return self.find_weights(settings).path
+
+    def weights_problem(self, settings: Settings) -> str:
+        """What is wrong with weights that are there but cannot be used; ``""`` otherwise."""
+        return self.find_weights(settings).problem
 
     def is_installed(self, settings: Settings) -> bool:
         return not self.missing_requirements() and self.weights_path(settings) is not None

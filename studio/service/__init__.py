@@ -6,7 +6,7 @@
 """
 
 from studio.service.jobs import FINISHED, INTERRUPTED, Job, JobContext, JobKind, JobOutcome, JobRunner
-from studio.service.kinds import GENERATE_TASK, SPEECH, SUBTITLE_FORMATS, default_job_kinds
+from studio.service.kinds import GENERATE_TASK, SPEECH, SUBTITLE_FORMATS, StudioJobs, default_job_kinds
 from studio.service.store import JobRow, JobStore
 
 __all__ = [
@@ -22,5 +22,6 @@ __all__ = [
     "JobRow",
     "JobRunner",
     "JobStore",
+    "StudioJobs",
     "default_job_kinds",
 ]

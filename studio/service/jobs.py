@@ -7,8 +7,9 @@ once on one GPU, while light work (status, listing) is never queued behind them.
 
 Statuses: ``queued`` → ``running`` (progress 0..1 and a stage) → ``done`` | ``failed`` (with
 the error's one-line message) | ``cancelled``. A job that was running when the server stopped
-is ``failed`` with an "interrupted" message on the next start; queued jobs run then. Finished
-jobs and their folders are deleted after ``retention_s``.
+is ``failed`` with an "interrupted" message on the next start, and the partial files its
+writes left in its folder (a killed process cannot clean up) are removed; queued jobs run
+then. Finished jobs and their folders are deleted after ``retention_s``.
 """
 
 from __future__ import annotations
@@ -48,6 +49,8 @@ FINISHED = ("done", "failed", "cancelled")
 INTERRUPTED = "interrupted: the server stopped while this job ran; submit it again"
 PROGRESS_EVERY_S = 0.25  # progress is written at most this often (and on every stage change)
 _SUFFIX = re.compile(r"^\.[A-Za-z0-9]{1,8}$")
+# what studio.core.atomic_path writes beside a target until it is complete: .name.XXXXXXXX.partial.ext
+_PARTIAL = re.compile(r"^\..+\.[A-Za-z0-9_]{8}\.partial(\.[^.]*)?$")
 
 
 @dataclass(frozen=True)
@@ -157,6 +160,7 @@ class JobRunner:
         the ones still waiting, and start the workers."""
         for row in self.store.rows(statuses=("running",), limit=10**6):
             self.store.update(row["id"], status="failed", error=INTERRUPTED, finished_at=self._clock())
+            self._remove_partials(Path(row["folder"]))
         self.purge_expired()
         for row in self.store.rows(statuses=("queued",), limit=10**6, oldest_first=True):
             self._enqueue(row["id"], row["kind"])
@@ -279,6 +283,17 @@ class JobRunner:
             self.store.delete(row["id"])
             removed.append(row["id"])
         return removed
+
+    def _remove_partials(self, folder: Path) -> None:
+        """Remove the half-written files an interrupted job left in its own folder."""
+        if folder.parent != self.folders:  # never outside the runner's own folders
+            return
+        for path in folder.rglob(".*"):
+            if _PARTIAL.match(path.name) and path.is_file():
+                try:
+                    path.unlink()
+                except OSError as exc:
+                    log.warning("job folder %s: cannot remove %s (%s)", folder, path.name, os_reason(exc))
 
     # -- workers ----------------------------------------------------------------------------
     def _notify(self) -> None:

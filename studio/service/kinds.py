@@ -14,11 +14,11 @@ from pathlib import Path
 from typing import Any
 
 from studio import media
-from studio.core import InputError, json_bytes, write_bytes, write_text
+from studio.core import Cancelled, InputError, json_bytes, write_bytes, write_text
 from studio.registry import ModelCache, default_cache
 from studio.service.jobs import JobContext, JobKind, JobOutcome
 
-__all__ = ["GENERATE_TASK", "SPEECH", "SUBTITLE_FORMATS", "default_job_kinds"]
+__all__ = ["GENERATE_TASK", "SPEECH", "SUBTITLE_FORMATS", "StudioJobs", "default_job_kinds"]
 
 SUBTITLE_FORMATS = ("srt", "vtt", "txt", "json")
 SPEECH = "speech"  # an analysis task of the service: the video's speech on the same timeline
@@ -102,9 +102,9 @@ class StudioJobs:
         from studio import vision
 
         options = self._analyze_options(job.settings)
-        speech = SPEECH in _texts(job.settings.get("tasks"))
+        with_speech = SPEECH in _texts(job.settings.get("tasks"))
         annotated = job.folder / "annotated.mp4" if job.settings.get("annotate", True) else None
-        share = SPEECH_SHARE if speech else 0.0
+        share = SPEECH_SHARE if with_speech else 0.0
         timeline = vision.analyze(
             job.inputs["video"],
             options,
@@ -113,7 +113,7 @@ class StudioJobs:
             progress=lambda done, stage: job.progress(done * (1 - share), stage),
             cancel=job.cancel,
         )
-        if speech:
+        if with_speech:
             from studio import speech
 
             transcript = speech.transcribe(
@@ -184,7 +184,8 @@ class StudioJobs:
         outputs = {}
         for fmt in SUBTITLE_FORMATS:
             name = f"transcript.{fmt}"
-            write_text(job.folder / name, speech.export(transcript, fmt, word_timing=bool(job.settings.get("word_cues"))))
+            cues = speech.export(transcript, fmt, word_timing=bool(job.settings.get("word_cues")))
+            write_text(job.folder / name, cues)
             outputs[fmt] = name
         summary = {
             "language": transcript.language,
@@ -296,21 +297,48 @@ class StudioJobs:
         from studio.registry import install_model
 
         names: Sequence[str] = job.settings["names"]
-        installed = {}
+        installed: dict[str, str] = {}
         for number, name in enumerate(names):
+            if job.cancel.is_set():  # between models: the ones installed stay installed
+                done = f"; installed {', '.join(installed)}" if installed else ""
+                raise Cancelled(f"install cancelled before {name}{done}", partial=installed)
             job.progress(number / len(names), f"installing {name}")
             installed[name] = str(install_model(self.cache.registry.get(name), self.cache.settings))
-            if job.cancel.is_set():
-                break
         return JobOutcome({}, {"installed": installed})
 
+    # -- load (the Models tab): in the device slot, so it never computes beside a running job --
+    def check_load(self, settings: dict[str, Any], inputs: dict[str, Path]) -> dict[str, Any]:
+        name = str(settings.get("model") or "").strip()
+        if not name:
+            raise InputError("pick a model to load")
+        self.cache.registry.get(name)  # an unknown name is refused here, with the names there are
+        return {**settings, "model": name}
+
+    def run_load(self, job: JobContext) -> JobOutcome:
+        name = job.settings["model"]
+        job.progress(0.0, f"loading {name}")
+        self.cache.get(name)
+        return JobOutcome({}, {"loaded": name})
+
+    def _holding(self, run: Callable[[JobContext], JobOutcome]) -> Callable[[JobContext], JobOutcome]:
+        """``run`` with every model it gets from the cache held in use until it returns: not
+        evicted, unloaded or counted idle while the job computes with it."""
+
+        def held(job: JobContext) -> JobOutcome:
+            with self.cache.in_use():
+                return run(job)
+
+        return held
+
     def kinds(self) -> dict[str, JobKind]:
+        hold = self._holding
         return {
-            "analyze": JobKind("analyze", self.run_analyze, self.check_analyze),
-            "transcribe": JobKind("transcribe", self.run_transcribe, self.check_transcribe),
-            "generate": JobKind("generate", self.run_generate, self.check_generate),
-            "story": JobKind("story", self.run_story, self.check_story),
+            "analyze": JobKind("analyze", hold(self.run_analyze), self.check_analyze),
+            "transcribe": JobKind("transcribe", hold(self.run_transcribe), self.check_transcribe),
+            "generate": JobKind("generate", hold(self.run_generate), self.check_generate),
+            "story": JobKind("story", hold(self.run_story), self.check_story),
             "install": JobKind("install", self.run_install, self.check_install, heavy=False),
+            "load": JobKind("load", self.run_load, self.check_load),
         }
 
 

@@ -46,7 +46,7 @@ class TranscribeOptions:
     # repeats itself (compression ratio) or is improbable (average log-probability).
     temperatures: tuple[float, ...] = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
     initial_prompt: str | None = None  # spelling hints: names, jargon
-    hotwords: str | None = None  # faster-whisper only: words to favour
+    hotwords: str | None = None  # words to favour (names, jargon), prompted in every window
     vad: bool = True  # Silero voice-activity filter; stops hallucinations on silence and music
     # None: time words where it costs no accuracy (batched decoding aligns them after the
     # text is decoded); True: always (sequential decoding then moves its windows by them);

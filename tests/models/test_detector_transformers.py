@@ -13,14 +13,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
 from models.detector_transformers import SPECS
 from studio.core import InputError, Settings
 from studio.registry import ModelCache, Registry
 from studio.vision import Detections, DetectorModel, TextQueryDetector
-
-torch = pytest.importorskip("torch")
-transformers = pytest.importorskip("transformers")
 
 LABELS = {0: "person", 1: "cup", 2: "cat"}
 

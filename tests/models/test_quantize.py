@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
+import onnx
 import pytest
 
 from evaluations.detection_accuracy import evaluate_detector
@@ -12,10 +13,6 @@ from evaluations.synthetic_scenes import labelled_scenes
 from models.detector_nanodet import NanoDetDetector, quantize_nanodet
 from models.onnx_runtime import open_session
 from studio.registry import default_cache
-
-onnx = pytest.importorskip("onnx")
-pytest.importorskip("onnxruntime")
-pytest.importorskip("skimage")
 
 MAX_F1_DROP = 0.02
 MEMORY_MB = 200

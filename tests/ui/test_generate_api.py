@@ -10,9 +10,6 @@ from typing import Any
 
 import numpy as np
 import pytest
-
-pytest.importorskip("gradio")
-pytest.importorskip("diffusers")
 from gradio_client import Client, handle_file
 from PIL import Image
 

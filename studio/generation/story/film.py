@@ -13,7 +13,6 @@ every shot's settings.
 
 from __future__ import annotations
 
-import json
 import os
 import secrets
 import time
@@ -25,6 +24,7 @@ from studio import media
 from studio.core import (
     SCHEMA_VERSION,
     CancelFlag,
+    InputError,
     JsonResult,
     OutputError,
     Progress,
@@ -47,6 +47,7 @@ from studio.speech import to_srt
 __all__ = ["StoryFilm", "StoryShot", "check_story", "make_story", "shots_folder", "story_outputs"]
 
 GENERATE_SHARE = 0.9  # of the progress bar: making the shots; the rest is joining and encoding
+SEED_FILE_BYTES = 1_000_000  # as every document the studio reads; {"seed": N} is 20 bytes
 
 
 @dataclass(frozen=True)
@@ -108,19 +109,55 @@ def story_outputs(film: str | os.PathLike[str]) -> list[Path]:
 def _base_seed(story: Story, folder: Path) -> int:
     """The script's seed; without one, the seed drawn when these shots were first made (kept
     in the shots folder, so a run after a crash or a cancel continues the same film), or a new
-    one."""
+    one when none was kept. A kept seed that cannot be read stops the run: a new seed would
+    make every shot again, silently."""
     if story.seed is not None:
         return story.seed
     kept = folder / "seed.json"
+    if not os.path.lexists(kept):
+        seed = secrets.randbelow(MAX_SEED + 1)
+        write_json(kept, {"seed": seed})
+        return seed
     try:
-        seed = json.loads(kept.read_text(encoding="utf-8"))["seed"]
-        if isinstance(seed, int) and 0 <= seed <= MAX_SEED:
-            return seed
-    except (OSError, ValueError, KeyError, TypeError):
-        pass
-    seed = secrets.randbelow(MAX_SEED + 1)
-    write_json(kept, {"seed": seed})
-    return seed
+        data = media.read_json(kept, max_bytes=SEED_FILE_BYTES, what="the story's seed file")
+        if not isinstance(data, dict):
+            raise InputError(f"{kept}: expected an object with the story's seed, got {_json_kind(data)}")
+        try:
+            seed = media.expect_type("seed", data.get("seed"), int)
+        except InputError as exc:
+            raise InputError(f"{kept}: {exc}") from None
+        if not 0 <= seed <= MAX_SEED:
+            raise InputError(f"{kept}: the seed must be between 0 and {MAX_SEED}, got {seed}")
+        return int(seed)
+    except InputError as exc:
+        raise InputError(f"{exc}; {_seed_hint(story, folder)}") from None
+
+
+def _json_kind(data: Any) -> str:
+    kinds = {list: "a list", str: "text", bool: "true or false", int: "a number", float: "a number"}
+    return next((name for kind, name in kinds.items() if isinstance(data, kind)), "null")
+
+
+def _seed_hint(story: Story, folder: Path) -> str:
+    """What to do about a seed file that cannot be read: the seed the kept shots were made
+    with (from the first one whose seed came from the story's), or how to start again."""
+    for index, shot in enumerate(story.shots):
+        if shot.seed is not None:
+            continue
+        try:
+            made = media.read_json(folder / f"shot-{index + 1:02d}.json", max_bytes=SEED_FILE_BYTES,
+                                   what="a shot's sidecar")  # fmt: skip
+        except InputError:
+            continue
+        seed = made.get("seed") if isinstance(made, dict) else None
+        if isinstance(seed, int) and not isinstance(seed, bool) and 0 <= seed <= MAX_SEED:
+            base = (seed - index) % (MAX_SEED + 1)
+            return (f"the shots there were made with seed {base}: give the story that seed (seed: {base} in the "
+                    f"script, or --seed {base}) to keep them, or delete seed.json to make them all again")  # fmt: skip
+    return (
+        "no shot there says which seed made it: give the story a seed (seed: N in the script, or --seed N), "
+        "or delete seed.json to make every shot again"
+    )
 
 
 def make_story(

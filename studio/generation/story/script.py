@@ -30,7 +30,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from studio.core import InputError
+from studio import media
+from studio.core import InputError, MediaError
 from studio.generation.options import MAX_DURATION_S, MAX_SEED
 
 __all__ = ["SUBTITLE_MODES", "TRANSITIONS", "Shot", "Story", "parse_story", "read_story"]
@@ -112,6 +113,9 @@ _FIELDS = {"title_seconds": "title_s", "guidance": "guidance_scale", "crossfade_
 
 
 def _typed(where: str, key: str, value: Any, kind: type) -> Any:
+    if isinstance(value, media.LargeNumber):
+        line = f" (line {value.line})" if value.line else ""
+        raise InputError(f"{where}: '{key}'{line} is {value}, far past anything a story uses")
     if kind is float and isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
         return float(value)
     if kind is str and isinstance(value, (str, int, float)) and not isinstance(value, bool):
@@ -133,18 +137,24 @@ def _checked(where: str, data: Any, keys: dict[str, type]) -> dict[str, Any]:
 
 
 def _start_image(where: str, name: str, folder: Path | None, uploads: Mapping[str, str]) -> str:
-    """A shot's start image: an uploaded file of that name, else a path relative to ``folder``
-    (with no folder, as on the server, only uploads: a script never reads the server's files)."""
+    """A shot's start image: an uploaded file of that name, else a file inside ``folder`` (the
+    script's), named relative to it; with no folder, as on the server, only uploads: a script
+    never reads a file from anywhere else."""
     if name in uploads:
         return uploads[name]
     if folder is None:
         raise InputError(f"{where}: no start image named {name!r} was uploaded with the script")
-    image = Path(name).expanduser()
-    image = image if image.is_absolute() else folder / image
-    if not image.is_file():
-        why = "is not a picture file" if image.exists() else "does not exist"
-        raise InputError(f"{where}: the start image {os.fsdecode(image)!r} {why}")
-    return os.fsdecode(image.resolve())
+    inside = folder.resolve()
+    image = (inside / Path(name).expanduser()).resolve()  # links followed: a link out is outside
+    if not image.is_relative_to(inside):
+        raise InputError(f"{where}: the start image {name!r} is outside the script's folder {folder}; "
+                         "start images are read only from there")  # fmt: skip
+    try:
+        media.check_local_file(image)
+    except MediaError as exc:
+        why = f"does not exist in {folder}" if exc.reason.startswith("no such file") else exc.reason
+        raise InputError(f"{where}: the start image {name!r} {why}") from None
+    return os.fsdecode(image)
 
 
 def _shot(index: int, data: Any, folder: Path | None, uploads: Mapping[str, str]) -> Shot:
@@ -181,7 +191,33 @@ def _loader() -> type:
                 seen.add(key)
             return super().construct_mapping(node, deep=deep)
 
+        def construct_yaml_int(self, node: Any) -> int | media.LargeNumber:
+            return _yaml_int(str(self.construct_scalar(node)), node.start_mark.line + 1)
+
+    StoryLoader.add_constructor("tag:yaml.org,2002:int", StoryLoader.construct_yaml_int)
     return StoryLoader
+
+
+def _yaml_int(text: str, line: int) -> int | media.LargeNumber:
+    """A YAML 1.1 integer (``0x``, ``0b``, ``0`` octal, ``1:30`` base 60), as PyYAML reads it,
+    but one past any story's numbers becomes a :class:`~studio.media.LargeNumber` that
+    remembers its line: PyYAML would turn 100,000 digits into an error with no line, and 5,000
+    hex digits into a number no float holds."""
+    value = text.replace("_", "")
+    sign = -1 if value.startswith("-") else 1
+    value = value.lstrip("+-")
+    if ":" in value:  # base 60: each part after the first is below 60
+        first, *rest = value.split(":")
+        number = media.whole_number(first, line=line)
+        for part in rest:
+            if isinstance(number, media.LargeNumber):
+                return number
+            number = media.whole_number(str(number * 60 + int(part)), line=line)
+        return sign * number if isinstance(number, int) else number
+    bases = {"0b": 2, "0x": 16}
+    base = bases.get(value[:2], 8 if value.startswith("0") and value != "0" else 10)
+    number = media.whole_number(value[2:] if base in (2, 16) else value, base, line)
+    return sign * number if isinstance(number, int) else number
 
 
 def parse_story(
@@ -208,21 +244,8 @@ def parse_story(
 
 
 def read_story(path: str | os.PathLike[str]) -> Story:
-    """The story script at ``path`` (YAML or JSON): a regular file of at most
-    :data:`MAX_SCRIPT_BYTES`."""
-    shown = os.fsdecode(path)
-    script = Path(path)
-    try:
-        if not script.is_file():
-            raise InputError(f"{shown}: not a story script file" if script.exists() else f"{shown}: no such file")
-        with open(script, "rb") as file:
-            data = file.read(MAX_SCRIPT_BYTES + 1)
-    except OSError as exc:
-        raise InputError(f"{shown}: cannot read the story script ({exc.strerror or exc})") from None
-    if len(data) > MAX_SCRIPT_BYTES:
-        raise InputError(f"{shown}: a story script is at most {MAX_SCRIPT_BYTES} bytes")
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError:
-        raise InputError(f"{shown}: a story script is UTF-8 text") from None
-    return parse_story(text, script.resolve().parent)
+    """The story script at ``path`` (YAML or JSON): a regular local file of at most
+    :data:`MAX_SCRIPT_BYTES`, read by the media rules (:func:`studio.media.read_document`).
+    Its start images are read only from the script's folder."""
+    text = media.read_document(path, max_bytes=MAX_SCRIPT_BYTES, what="a story script")
+    return parse_story(text, Path(path).resolve().parent)

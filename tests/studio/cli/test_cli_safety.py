@@ -82,12 +82,13 @@ def _start_analysis(folder: Path, **kwargs: object) -> subprocess.Popen[str]:
 
 
 def _wait_for_partial(folder: Path, process: subprocess.Popen[str]) -> None:
+    """Until the run is inside its encode loop: its partial video holds encoded frames (more
+    than the container's header), seen by polling the folder, the only signal a CLI run gives."""
     deadline = time.monotonic() + 60
-    while not _leftovers(folder):
+    while sum(p.stat().st_size for p in folder.rglob("*.partial*") if p.is_file()) < 20_000:
         assert process.poll() is None, process.communicate()
         assert time.monotonic() < deadline, "the run never started writing"
         time.sleep(0.01)
-    time.sleep(0.5)  # well inside the encode loop
 
 
 @pytest.mark.parametrize(("signals", "code", "name"), [
@@ -129,6 +130,16 @@ def test_a_full_disk_is_a_one_line_error_and_keeps_the_previous_output(folder: P
     assert "Traceback" not in result.stderr and "unexpected" not in result.stderr
     assert (folder / "out.mp4").read_bytes() == b"previous"
     assert not (folder / "out.json").exists() and _leftovers(folder) == []
+
+
+def test_demo_media_on_a_full_disk_says_what_could_not_be_written(tmp_path: Path) -> None:
+    """espeak-ng's audio set-up and the narration must not fail first and pass for a missing voice."""
+    result = studio("demo-media", "--out", "demo", "--shot-seconds", "0.5", cwd=tmp_path,
+                    preexec_fn=lambda: _file_size_limit(20_000))  # fmt: skip
+    assert result.returncode == 7, result.stderr
+    assert result.stderr.splitlines()[-1].startswith("error: demo/demo.mp4: could not be written ("), result.stderr
+    assert "Traceback" not in result.stderr and "voice" not in result.stderr
+    assert not (tmp_path / "demo").exists()  # the folder it made for the demo goes with it
 
 
 def test_two_runs_writing_one_output_leave_one_whole_video(folder: Path, walk: Path) -> None:

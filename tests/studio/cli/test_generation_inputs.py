@@ -132,7 +132,7 @@ def test_a_sidecar_nested_100000_deep_or_too_large_is_refused_cleanly(env: dict[
     deep.write_text('{"prompt": "a dog", "seed": 1, "versions": ' + "[" * 100_000 + "]" * 100_000 + "}")
     done = studio(env, "generate", "--from", deep, "-o", tmp_path / "x.mp4")
     assert done.returncode == 2
-    assert one_error(done) == f"error: {deep}: the sidecar JSON nests too deeply to be a sidecar"
+    assert one_error(done) == f"error: {deep}: nests too deeply to be a sidecar JSON"
     big = tmp_path / "big.json"
     big.write_text('{"prompt": "a dog", "seed": 1, "negative_prompt": "' + "x" * 2_000_000 + '"}')
     done = studio(env, "generate", "--from", big, "-o", tmp_path / "x.mp4")

@@ -24,6 +24,7 @@ from studio.core import (
     MediaNotFound,
     NoAudioTrack,
     NoVideoStream,
+    RefusedMedia,
     VideoInfo,
 )
 
@@ -215,6 +216,15 @@ def test_bad_input_raises_a_typed_media_error(
 
     assert caught.value.path == str(path)
     assert str(path) in str(caught.value)
+
+
+@pytest.mark.parametrize("operation", ["probe", "iter_frames", "read_audio"])
+def test_a_y4m_header_past_what_ffmpeg_can_size_is_refused_by_the_pixel_limit(tmp_path: Path, operation: str) -> None:
+    bomb = tmp_path / "huge.y4m"  # 60000×60000 overflows FFmpeg's own size check, not just ours
+    bomb.write_bytes(b"YUV4MPEG2 W60000 H60000 F25:1 Ip A1:1 C420jpeg\nFRAME\n" + bytes(4096))
+    call = {"probe": media.probe, "iter_frames": lambda p: list(media.iter_frames(p)), "read_audio": media.read_audio}
+    with pytest.raises(RefusedMedia, match=r"60000×60000 = 3,600,000,000 pixels, over the limit of .*MAX_PIXELS"):
+        call[operation](bomb)
 
 
 def test_truncated_video_yields_what_decodes_and_says_where_it_stopped(tmp_path: Path) -> None:

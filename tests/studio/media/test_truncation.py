@@ -79,3 +79,27 @@ def test_transcription_of_a_truncated_file_keeps_the_speech_before_the_cut(
     heard = [t["text"] for t in truth if t["end_s"] < until - 0.3]
     assert heard, (until, truth)
     assert word_error_rate(" ".join(heard), " ".join(transcript.text.split()[: len(" ".join(heard).split())])).wer < 0.3
+
+
+@pytest.fixture(scope="module")
+def avi_with_dropped_frames(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A whole MJPEG AVI whose 120 frames leave two gaps in time: FFmpeg writes an empty chunk
+    into each gap (AVI's "repeat the last frame"), so the header lists 122 frame slots."""
+    path = tmp_path_factory.mktemp("avi") / "drops.avi"
+    subprocess.run(["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", "testsrc=size=160x120:rate=30",
+                    "-frames:v", "120", "-vf", r"setpts=(N+gte(N\,40)+gte(N\,80))/(30*TB)",
+                    "-fps_mode", "passthrough", "-c:v", "mjpeg", str(path)], check=True)  # fmt: skip
+    return path
+
+
+def test_an_avi_whose_header_counts_dropped_frame_slots_is_whole(avi_with_dropped_frames: Path) -> None:
+    info = media.probe(avi_with_dropped_frames)
+    assert info.warnings == () and info.frame_count == 120
+    assert info.duration_s == pytest.approx(122 / 30)
+    assert len(list(media.iter_frames(avi_with_dropped_frames))) == 120
+
+
+def test_a_cut_avi_is_still_truncated(avi_with_dropped_frames: Path) -> None:
+    short = cut(avi_with_dropped_frames, 0.5)  # its index (at the end) is gone too
+    with pytest.raises(CorruptMedia, match="truncated"):
+        media.probe(short)

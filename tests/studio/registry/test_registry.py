@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from studio.core import InputError, ModelLoadError, ModelUnavailable, OutOfMemory, Settings, UnknownModel
+from studio.core import Busy, InputError, ModelLoadError, ModelUnavailable, OutOfMemory, Settings, UnknownModel
 from studio.registry import ENTRY_POINT_GROUP, LoadOptions, ModelCache, ModelSpec, Registry, load_model
 
 PLUGIN = '''
@@ -91,7 +91,10 @@ def test_entry_points_fill_the_registry_and_a_broken_plugin_is_reported(plugin: 
 
     assert {"echo-small", "echo-large", "echo-oom", "echo-broken"} <= set(registry.names())
     assert registry.get("echo-large").priority == 5
-    assert any("fake_plugin_missing_module" in problem for problem in registry.problems)
+    [problem] = registry.problems
+    assert problem.entry_point == "broken" and problem.target == "fake_plugin_missing_module:SPECS"
+    assert problem.reason == "No module named 'fake_plugin_missing_module'"
+    assert str(problem) == f"broken (fake_plugin_missing_module:SPECS): {problem.reason}"  # as the CLI prints it
 
 
 def test_unknown_name_lists_the_known_ones_and_suggests(plugin: Path) -> None:
@@ -317,3 +320,85 @@ def test_the_default_asr_model_is_one_that_can_serve_the_request(tmp_path: Path)
     assert resolve_asr_spec(registry, settings, None, None).name == "english"  # the best installed
     for options in (TranscribeOptions(task="translate"), TranscribeOptions(language="de")):
         assert resolve_asr_spec(registry, settings, None, None, options).name == "polyglot"
+
+
+def test_a_model_in_use_is_never_idle_and_idles_from_its_release(tmp_path: Path) -> None:
+    now = [100.0]
+    loader = CountingLoader()
+    cache = ModelCache(_registry(100, 100), _settings(tmp_path, 1000), loader=loader, clock=lambda: now[0])
+    with cache.in_use():
+        cache.get("m0")
+        now[0] += 1000.0  # a job longer than the idle limit
+        assert cache.unload_idle(20.0) == [] and loader.closed == []
+        assert cache.resident()[0]["in_use"] and cache.resident()[0]["idle_s"] == 0
+        with pytest.raises(Busy, match="m0 is in use by a running job; unload it once the job has ended"):
+            cache.unload("m0")
+        assert cache.loaded() == [("m0", "cpu", DEFAULT)]
+    now[0] += 19.0
+    assert cache.unload_idle(20.0) == []  # idle for 19 s since the job let it go
+    now[0] += 1.0
+    assert cache.unload_idle(20.0) == [("m0", "cpu", DEFAULT)] and loader.closed == ["m0"]
+
+
+def test_loading_beside_a_running_job_never_evicts_its_model(tmp_path: Path) -> None:
+    loader = CountingLoader()
+    cache = ModelCache(_registry(400, 400, 400), _settings(tmp_path, 500), loader=loader)
+    holding, done = threading.Event(), threading.Event()
+
+    def job() -> None:
+        with cache.in_use():
+            cache.get("m0")
+            holding.set()
+            assert done.wait(10)
+
+    worker = threading.Thread(target=job)
+    worker.start()
+    try:
+        assert holding.wait(10)
+        cache.get("m1")  # the Models tab loads another model: over the budget, but m0 is in use
+        assert cache.loaded() == [("m0", "cpu", DEFAULT), ("m1", "cpu", DEFAULT)] and loader.closed == []
+    finally:
+        done.set()
+        worker.join(10)
+    cache.get("m2")  # the job has ended: now the least recently used go
+    assert loader.closed == ["m1", "m0"] and cache.loaded() == [("m2", "cpu", DEFAULT)]
+
+
+def _hub_spec() -> ModelSpec:
+    return ModelSpec("tiny", "embed", "x:Y", "hub:org/tiny", "MIT", "dev", 1, False)
+
+
+def test_a_broken_hugging_face_cache_says_what_is_wrong(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from huggingface_hub import constants
+
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path / "hub"))
+    settings = _settings(tmp_path, 1000)
+    spec = _hub_spec()
+    assert spec.weights_path(settings) is None and spec.weights_problem(settings) == ""  # plainly not installed
+    with pytest.raises(ModelUnavailable, match=r"its weights \(hub:org/tiny\) are not installed"):
+        load_model(spec, "cpu", settings)
+
+    storage = tmp_path / "hub" / "models--org--tiny"
+    commit = "0123456789abcdef0123456789abcdef01234567"
+    (storage / "refs").mkdir(parents=True)
+    (storage / "refs" / "main").write_text(commit)
+    problem = spec.weights_problem(settings)
+    assert problem == (
+        f"the Hugging Face cache of org/tiny is broken: refs/main names commit {commit[:12]}, "
+        f"which has no snapshot in {storage}"
+    )
+    assert not spec.is_installed(settings)
+    with pytest.raises(ModelUnavailable, match="the Hugging Face cache of org/tiny is broken") as caught:
+        load_model(spec, "cpu", settings)
+    assert "not installed" not in str(caught.value)
+
+    (storage / "refs" / "main").unlink()
+    (storage / "refs" / "main").mkdir()  # a ref that cannot be read
+    assert spec.weights_problem(settings).startswith("the Hugging Face cache of org/tiny cannot be read (")
+    assert spec.weights_path(settings) is None and not spec.is_installed(settings)
+
+    (storage / "refs" / "main").rmdir()
+    (storage / "refs" / "main").write_text(commit)
+    (storage / "snapshots" / commit).mkdir(parents=True)
+    (storage / "snapshots" / commit / "config.json").write_text("{}")
+    assert spec.weights_path(settings) == storage / "snapshots" / commit and spec.weights_problem(settings) == ""

@@ -14,17 +14,28 @@ import webvtt
 from evaluations.asr_wer import word_error_rate
 from evaluations.synthetic_media import ENGLISH, GERMAN, MORE_ENGLISH, SPANISH, spoken_sentences, write_counter_video
 from studio import media
-from studio.core import Cancelled, CorruptMedia, InputError, NoAudioTrack, Timeline, Transcript, UnknownModel
+from studio.core import (
+    Cancelled,
+    CorruptMedia,
+    InputError,
+    NoAudioTrack,
+    StudioError,
+    Timeline,
+    Transcript,
+    UnknownModel,
+)
 from studio.demo import DemoMedia
 from studio.registry import default_cache
 from studio.speech import (
     SubtitleStyle,
     TranscribeOptions,
     build_cues,
+    speak,
     to_srt,
     to_vtt,
     transcribe,
     transcribe_video_to_timeline,
+    voices,
 )
 from studio.speech.transcribe import iter_windows
 
@@ -221,6 +232,27 @@ def test_batched_inference_with_hotwords(english: tuple[Path, list[dict]]) -> No
     transcript = transcribe(english[0], model="whisper-base", options=options)
     assert word_error_rate(" ".join(ENGLISH), transcript.text).wer <= 0.15
     assert all(segment.words for segment in transcript.segments)
+
+
+@pytest.fixture(scope="session")
+def a_name(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    samples, rate = speak("Please send the report to Siobhan Kowalczyk before Thursday.")
+    return media.write_audio(tmp_path_factory.mktemp("name") / "name.flac", samples, rate)
+
+
+def test_a_voice_list_that_fails_is_not_a_missing_voice() -> None:
+    with pytest.raises(StudioError, match="espeak-ng could not list its voices: exit status 1"):
+        voices("false")  # an espeak-ng that fails, as one killed by a file-size limit did
+
+
+@pytest.mark.parametrize("model", ["whisper-tiny.en", "whisper-tiny.en-openai"])
+def test_hotwords_spell_a_name_on_both_backends(a_name: Path, model: str) -> None:
+    assert default_cache().registry.get(model).is_installed(default_cache().settings), f"{model} is not installed"
+    unaided = transcribe(a_name, model=model).text
+    assert "Siobhan" not in unaided and "Kowalczyk" not in unaided  # the name is unknown to it: misspelled
+    aided = transcribe(a_name, model=model, options=TranscribeOptions(hotwords="Siobhan Kowalczyk")).text
+    assert "Siobhan Kowalczyk" in aided
+    assert word_error_rate("please send the report to siobhan kowalczyk before thursday", aided).wer == 0
 
 
 def test_bad_inputs(tmp_path: Path) -> None:
