@@ -109,7 +109,7 @@ nice podman build --quiet --isolation=chroot --network=host --format docker --la
 log "built in $(($(date +%s) - started)) s; $(podman image inspect --format '{{.Size}}' "$IMAGE" | awk '{printf "%.0f MB", $1/1e6}')"
 
 # --- 4. what the image is ----------------------------------------------------------------------
-config=$(buildah inspect --type image --format '{{json .Docker.Config}}' "$IMAGE")
+config=$(buildah inspect --type image "$IMAGE" | "$PY" -c 'import json, sys; print(json.dumps(json.load(sys.stdin)["Docker"]["config"]))')
 read_config() { "$PY" -c "import json, sys; c = json.loads(sys.argv[1]); print($1)" "$config"; }
 [ "$(read_config 'c.get("User") or ""')" = "10001:10001" ] || fail "the image does not run as user 10001"
 read_config '(c.get("Healthcheck") or {}).get("Test", [""])[0]' | grep -qx CMD ||
