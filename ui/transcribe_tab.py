@@ -1,0 +1,67 @@
+"""The Transcribe tab: an audio or video file (or a recording) in, a transcription job, its
+subtitles and files out."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import gradio as gr
+
+from ui.polling import submit_and_follow
+from ui.service import StudioService, readable_errors
+from ui.views import status_html, transcript_lines
+
+__all__ = ["AUDIO_TYPES", "LANGUAGES", "VIDEO_TYPES", "transcribe_tab"]
+
+LANGUAGES = ["auto", "en", "de", "fr", "es", "it", "pt", "nl", "pl", "ru", "uk", "tr", "ar", "hi", "ja", "ko", "zh"]
+VIDEO_TYPES = [".mp4", ".mov", ".mkv", ".webm", ".avi", ".m4v", ".ts", ".mpg", ".mpeg", ".wmv", ".flv"]
+AUDIO_TYPES = [".wav", ".mp3", ".m4a", ".aac", ".flac", ".ogg", ".opus", ".wma", ".webm"]
+
+
+def transcribe_tab(service: StudioService) -> None:
+    with gr.Row():
+        with gr.Column(scale=1):
+            upload = gr.File(label="Audio or video file", file_types=[*AUDIO_TYPES, *VIDEO_TYPES], type="filepath")
+            microphone = gr.Audio(label="…or record", sources=["microphone"], type="filepath")
+            model = gr.Dropdown(
+                ["auto", *service.model_names("asr")], value="auto", label="Model", allow_custom_value=True
+            )
+            backend = gr.Dropdown(["auto", "faster-whisper", "openai-whisper"], value="auto", label="Backend")
+            language = gr.Dropdown(LANGUAGES, value="auto", allow_custom_value=True, label="Language")
+            task = gr.Radio(["transcribe", "translate"], value="transcribe", label="Task")
+            vad = gr.Checkbox(True, label="Skip silence (voice activity detection)")
+            word_cues = gr.Checkbox(False, label="Word-by-word cues (word timestamps)")
+            run = gr.Button("Transcribe", variant="primary", elem_id="transcribe-run")
+        with gr.Column(scale=2):
+            status = gr.HTML(status_html(None), elem_id="transcribe-status")
+            job = gr.JSON(label="Job", visible=False)
+            text = gr.Textbox(label="Transcript (SRT)", lines=14, interactive=False, elem_id="transcribe-text")
+            files = gr.File(label="Downloads (SRT, VTT, TXT, JSON)", file_count="multiple")
+
+    @readable_errors
+    def transcribe(
+        media: str | None,
+        recording: str | None,
+        model: str,
+        backend: str,
+        language: str,
+        task: str,
+        vad: bool,
+        word_cues: bool,
+    ) -> dict[str, Any]:
+        """Queue a transcription of an audio or video file; returns the job."""
+        settings = {
+            "model": None if model in (None, "", "auto") else model,
+            "backend": None if backend in (None, "", "auto") else backend,
+            "language": language,
+            "task": task,
+            "vad": vad,
+            "word_cues": word_cues,
+        }
+        return service.submit("transcribe", settings, {"media": media or recording})
+
+    def render(job: Any) -> tuple[Any, ...]:
+        return transcript_lines(job), [str(p) for p in job.output_paths().values()]
+
+    inputs = [upload, microphone, model, backend, language, task, vad, word_cues]
+    submit_and_follow(service, "transcribe", run, transcribe, inputs, job, [status, text, files], render)
