@@ -9,9 +9,10 @@ import gradio as gr
 
 from studio.service import SPEECH
 from studio.vision import ANALYSIS_TASKS
+from ui.fields import NumberField
 from ui.polling import submit_and_follow
 from ui.service import StudioService, readable_errors
-from ui.views import TABLE_HEADERS, analysis_rows, job_timeline, status_html, timeline_picture
+from ui.views import TABLE_HEADERS, analysis_view, job_inputs, status_html
 
 __all__ = ["analyze_tab", "demo_video_path"]
 
@@ -27,12 +28,18 @@ def demo_video_path(service: StudioService) -> str:
 
 
 def analyze_tab(service: StudioService) -> None:
+    gr.Markdown(
+        "Finds, tracks and measures what is in a video, sampled at the FPS you choose, on one timeline: "
+        "boxes with stable ids, poses, motion, zone and line events. Needs a detector and a pose model "
+        "(*Install the offline defaults* on the Models tab); *speech* needs a Whisper model too.",
+        elem_classes="studio-intro",
+    )
     with gr.Row():
         with gr.Column(scale=1):
             video = gr.Video(label="Video", sources=["upload"], elem_id="analyze-video")
             use_demo = gr.Button("Use the demo video", size="sm")
             tasks = gr.CheckboxGroup([*ANALYSIS_TASKS, SPEECH], value=list(ANALYSIS_TASKS), label="Tasks")
-            fps = gr.Number(5, label="Analysis FPS (independent of the video's own rate)", minimum=0.1, maximum=240)
+            fps = NumberField(5, label="Analysis FPS (independent of the video's own rate)", minimum=0.1, maximum=240)
             detector = gr.Dropdown(
                 ["auto", *service.model_names("detect")], value="auto", label="Detector", allow_custom_value=True
             )
@@ -41,13 +48,17 @@ def analyze_tab(service: StudioService) -> None:
             with gr.Accordion("Zones, lines, sampling", open=False):
                 zones = gr.Textbox(lines=2, label="Zones, one per line: name:x1,y1,x2,y2,x3,y3,...")
                 lines = gr.Textbox(lines=2, label="Lines, one per line: name:x1,y1,x2,y2")
-                detect_every = gr.Number(1, precision=0, minimum=1, label="Detect on every N-th sample, track between")
+                detect_every = NumberField(
+                    1, precision=0, minimum=1, label="Detect on every N-th sample, track between"
+                )
             run = gr.Button("Analyze", variant="primary", elem_id="analyze-run")
         with gr.Column(scale=2):
-            status = gr.HTML(status_html(None), elem_id="analyze-status")
+            status = gr.HTML(status_html(None), elem_id="analyze-status", elem_classes="studio-status-box")
             job = gr.JSON(label="Job", visible=False)
             annotated = gr.Video(label="Annotated video", interactive=False, elem_id="analyze-annotated")
-            picture = gr.Image(label="Timeline", type="filepath", interactive=False, elem_id="analyze-timeline")
+            poster = gr.HTML("", elem_id="analyze-poster", padding=False)
+            picture = gr.Image(label="Timeline", type="filepath", interactive=False, elem_id="analyze-timeline",
+                               elem_classes="studio-wide-picture", buttons=["download", "fullscreen"])  # fmt: skip
             table = gr.Dataframe(
                 headers=TABLE_HEADERS, label="Tracks and events", interactive=False, elem_id="analyze-table"
             )
@@ -78,13 +89,19 @@ def analyze_tab(service: StudioService) -> None:
         }
         return service.submit("analyze", settings, {"video": video})
 
-    def render(job: Any) -> tuple[Any, ...]:
-        paths, timeline = job.output_paths(), job_timeline(job)  # the timeline JSON read once
+    def restore(job: Any) -> tuple[Any, ...]:
+        """The form as the job was submitted (after a reload while it runs)."""
+        given = job.settings
         return (
-            str(paths["annotated"]) if "annotated" in paths else None,
-            timeline_picture(job, timeline),
-            analysis_rows(timeline),
-            [str(p) for p in paths.values()],
+            job_inputs(job).get("video"),
+            list(given.get("tasks") or ANALYSIS_TASKS),
+            given.get("fps") or 5,
+            given.get("detector") or "auto",
+            _joined(given.get("labels"), ", "),
+            _joined(given.get("queries"), ", "),
+            _joined(given.get("zones"), "\n"),
+            _joined(given.get("lines"), "\n"),
+            given.get("detect_every") or 1,
         )
 
     @readable_errors
@@ -94,5 +111,13 @@ def analyze_tab(service: StudioService) -> None:
 
     use_demo.click(demo_video, None, video, api_name="demo_video")
     inputs = [video, tasks, fps, detector, labels, queries, zones, lines, detect_every]
-    outputs = [status, annotated, picture, table, files]
-    submit_and_follow(service, "analyze", run, analyze, inputs, job, outputs, render)
+    outputs = [status, annotated, poster, picture, table, files]
+    submit_and_follow(service, "analyze", run, analyze, inputs, job, outputs,
+                      lambda job: analysis_view(job, "analyze-annotated"), restore)  # fmt: skip
+
+
+def _joined(value: Any, separator: str) -> str:
+    """A setting the form holds as text: lists (from the API) joined, text as it was."""
+    if value is None:
+        return ""
+    return value if isinstance(value, str) else separator.join(str(item) for item in value)

@@ -12,9 +12,11 @@ import gradio as gr
 
 from studio.registry import DTYPES, OFFLOADS
 from studio.service import GENERATE_TASK
+from ui.fields import NumberField
 from ui.polling import POLL_S, every
 from ui.service import StudioService, readable_errors
 from ui.video_job import video_job_view
+from ui.views import job_inputs
 
 __all__ = ["ATTENTION_CHOICES", "generate_tab", "missing_model_notice"]
 
@@ -37,6 +39,12 @@ def missing_model_notice(service: StudioService) -> str:
 
 
 def generate_tab(service: StudioService) -> None:
+    gr.Markdown(
+        "Makes a video from a prompt (and optionally a start image) with a diffusers text-to-video model "
+        "(Wan, LTX-Video, CogVideoX); the seed used is reported so a result can be made again. Needs such "
+        "a model installed, and a GPU for real sizes.",
+        elem_classes="studio-intro",
+    )
     notice = gr.Markdown(missing_model_notice(service), elem_id="generate-notice")
     with gr.Row():
         with gr.Column(scale=1):
@@ -47,18 +55,18 @@ def generate_tab(service: StudioService) -> None:
             model = gr.Dropdown(["auto", *service.model_names(GENERATE_TASK)], value="auto", label="Model",
                                 allow_custom_value=True)  # fmt: skip
             with gr.Row():
-                seed = gr.Number(-1, precision=0, label="Seed (-1: random, reported)")
-                steps = gr.Number(0, precision=0, minimum=0, label="Steps (0: the model's own)")
-                guidance = gr.Number(-1, label="Guidance (-1: the model's own)")
+                seed = NumberField(-1, precision=0, label="Seed (-1: random, reported)")
+                steps = NumberField(0, precision=0, minimum=0, label="Steps (0: the model's own)")
+                guidance = NumberField(-1, label="Guidance (-1: the model's own)")
             gr.Markdown(
                 "Size, frames and FPS: 0 takes the model's own (Wan: 832×480, 81 frames at 16 FPS). "
                 "Another FPS is reached by motion-compensated interpolation; the duration stays."
             )
             with gr.Row():
-                width = gr.Number(0, precision=0, minimum=0, label="Width")
-                height = gr.Number(0, precision=0, minimum=0, label="Height")
-                frames = gr.Number(0, precision=0, minimum=0, label="Frames")
-                fps = gr.Number(0, precision=0, minimum=0, label="FPS")
+                width = NumberField(0, precision=0, minimum=0, label="Width")
+                height = NumberField(0, precision=0, minimum=0, label="Height")
+                frames = NumberField(0, precision=0, minimum=0, label="Frames")
+                fps = NumberField(0, precision=0, minimum=0, label="FPS")
             with gr.Accordion("GPU memory, LoRA", open=False):
                 dtype = gr.Dropdown(["auto", *DTYPES], value="auto", label="Weights dtype")
                 offload = gr.Radio(list(OFFLOADS), value="none", label="CPU offload")
@@ -93,5 +101,19 @@ def generate_tab(service: StudioService) -> None:
 
     inputs = [prompt, negative, model, seed, steps, guidance, width, height, frames, fps, dtype, offload, loras, image,
               attention, compile_]  # fmt: skip
-    view.wire(service, run, generate, inputs)
+
+    def restore(job: Any) -> tuple[Any, ...]:
+        """The form as the job was submitted (after a reload while it runs)."""
+        given = job.settings
+
+        def number(name: str, default: float) -> Any:
+            return default if given.get(name) in (None, "") else given[name]
+
+        return (given.get("prompt", ""), given.get("negative_prompt", ""), given.get("model") or "auto",
+                number("seed", -1), number("steps", 0), number("guidance_scale", -1), number("width", 0),
+                number("height", 0), number("frames", 0), number("fps", 0), given.get("dtype") or "auto",
+                given.get("offload") or "none", given.get("loras") or "", job_inputs(job).get("image"),
+                given.get("attention") or "auto", bool(given.get("compile")))  # fmt: skip
+
+    view.wire(service, run, generate, inputs, restore)
     every(10 * POLL_S, lambda: missing_model_notice(service), None, notice, "generate_notice")

@@ -10,6 +10,7 @@ import gradio as gr
 
 from studio.core import InputError, Settings
 from ui.app import build_demo
+from ui.page_assets import PAGE
 from ui.service import StudioService
 
 __all__ = ["ServeOptions", "launch", "parse_auth"]
@@ -70,6 +71,7 @@ def launch(
         quiet=not block,
         show_error=True,
         footer_links=["api", "settings"],
+        **PAGE,
         **kwargs,
     )
     if block:

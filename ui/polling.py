@@ -1,4 +1,10 @@
-"""How a tab follows its job: the job id kept in the browser, a timer that reads the job."""
+"""How a tab follows its job: the job id kept in the browser, a timer that reads the job.
+
+Each tab has two doors onto one submit function. Programs call ``/<name>`` (an unqueued event
+on a hidden button, so a refusal is their error at once). The page's button runs the same
+function queued, so a refusal shows where the user is looking: a toast and the tab's status
+line, with the previous job's results cleared so they cannot pass for this one's.
+"""
 
 from __future__ import annotations
 
@@ -9,9 +15,9 @@ import gradio as gr
 
 from studio.core import StudioError
 from ui.service import StudioService, readable_errors
-from ui.views import status_html
+from ui.views import refusal_html, status_html
 
-__all__ = ["POLL_S", "every", "job_id_of", "submit_and_follow", "watch_job"]
+__all__ = ["POLL_S", "every", "job_id_of", "on_page_load", "submit_and_follow", "watch_job"]
 
 POLL_S = 1.0  # how often an open page asks for its job's progress
 
@@ -21,12 +27,13 @@ def job_id_of(job: dict[str, Any]) -> str:
 
 
 def watch_job(service: StudioService, render: Any, outputs: int) -> Any:
-    """A timer handler: the status line while a job runs; its results once, when it ends."""
+    """A timer handler: the status line while a job runs; its results once, when it ends.
+    With no job it leaves the status line alone (it may be showing a refusal)."""
 
     @readable_errors
     def tick(job_id: str | None, shown: str | None) -> tuple[Any, ...]:
         if not job_id:
-            return (status_html(None), *[gr.skip()] * (outputs + 1))
+            return (gr.skip(), *[gr.skip()] * (outputs + 1))
         try:
             job = service.job(job_id)
         except StudioError:  # a job this server no longer keeps (retention) or never had
@@ -45,6 +52,14 @@ def every(seconds: float, function: Any, inputs: Any, outputs: Any, name: str) -
                            concurrency_limit=None, show_progress="hidden")  # fmt: skip
 
 
+def on_page_load(function: Any, inputs: Any, outputs: Any) -> None:
+    """Call ``function`` once when a page opens (or reloads), from wherever in the layout."""
+    root = gr.context.Context.root_block
+    if root is None:
+        raise RuntimeError("on_page_load is called while the app's gr.Blocks is being built")
+    root.load(function, inputs, outputs, api_visibility="private", queue=False, show_progress="hidden")
+
+
 def submit_and_follow(
     service: StudioService,
     name: str,
@@ -54,14 +69,46 @@ def submit_and_follow(
     job: Any,
     outputs: Sequence[Any],
     render: Callable[[Any], tuple[Any, ...]],
+    restore: Callable[[Any], Sequence[Any]] | None = None,
 ) -> None:
-    """A tab's job, one way for every tab: ``run`` queues ``submit(*inputs)`` as ``/<name>``
-    (unqueued: submitting is light, the job itself waits in the runner) into the hidden
-    ``job``; the page keeps the job id in the browser, so a reload finds it again, and a timer
-    shows its status in ``outputs[0]`` and, once it ends, ``render(job)`` in the rest."""
+    """A tab's job, one way for every tab: ``/<name>`` queues ``submit(*inputs)`` for programs
+    (into the hidden ``job``); the page's ``run`` button queues it too and keeps the job id in
+    the browser, so a reload finds it again, and a timer shows its status in ``outputs[0]`` and,
+    once it ends, ``render(job)`` in the rest. On a reload ``restore(job)`` refills ``inputs``
+    with what the job was submitted with (one value per input; ``gr.skip()`` leaves one)."""
     job_id = gr.BrowserState(None, storage_key=f"studio-{name}-job")
     shown = gr.State(None)
-    run.click(submit, list(inputs), job, api_name=name, queue=False).success(
-        job_id_of, job, job_id, api_name=f"remember_{name}_job", api_visibility="undocumented", queue=False
-    )
+    door = gr.Button(visible=False, elem_id=f"{name}-api")  # the programs' door: /<name>
+    door.click(submit, list(inputs), job, api_name=name, queue=False)
+    cleared = [None] * (len(outputs) - 1)
+
+    def from_page(*values: Any) -> tuple[Any, ...]:
+        try:
+            queued = submit(*values)
+        except gr.Error as refusal:
+            gr.Warning(str(refusal.message), title=f"{name.capitalize()} refused", duration=None)
+            return (None, None, refusal_html(name.capitalize(), str(refusal.message)), *cleared)
+        return (job_id_of(queued), None, status_html(service.job(job_id_of(queued))), *cleared)
+
+    run.click(from_page, list(inputs), [job_id, shown, *outputs], api_visibility="private",
+              concurrency_limit=None, show_progress="hidden")  # fmt: skip
     every(POLL_S, watch_job(service, render, len(outputs) - 1), [job_id, shown], [*outputs, shown], f"watch_{name}")
+    if restore is not None:
+        restore_form = readable_errors(_restorer(service, restore, len(inputs)))
+        on_page_load(restore_form, job_id, list(inputs))
+
+
+def _restorer(service: StudioService, restore: Callable[[Any], Sequence[Any]], count: int) -> Any:
+    def restore_form(job_id: str | None) -> tuple[Any, ...]:
+        if not job_id:
+            return tuple(gr.skip() for _ in range(count))
+        try:
+            job = service.job(job_id)
+        except StudioError:
+            return tuple(gr.skip() for _ in range(count))
+        values = tuple(restore(job))
+        if len(values) != count:
+            raise RuntimeError(f"restore gave {len(values)} values for {count} inputs")
+        return values
+
+    return restore_form

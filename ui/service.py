@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 import logging
-import time
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -22,7 +22,7 @@ from studio.registry import ModelCache, default_cache
 from studio.service import Job, JobRunner, default_job_kinds
 from ui.zerogpu import on_gpu
 
-__all__ = ["StudioService", "public_job", "readable_errors"]
+__all__ = ["StudioService", "public_job", "readable_errors", "user_facing"]
 
 log = logging.getLogger(__name__)
 MAX_WAIT_S = 600.0  # longest a /job_result call holds its connection waiting
@@ -41,13 +41,23 @@ def readable_errors(function: Callable[P, R]) -> Callable[P, R]:
         except gr.Error:
             raise
         except StudioError as exc:
-            raise gr.Error(one_line(str(exc)), print_exception=False) from None
+            raise gr.Error(user_facing(str(exc)), print_exception=False) from None
         except Exception as exc:
             log.exception("%s failed", function.__name__)
-            message = f"unexpected {type(exc).__name__}: {one_line(str(exc))} (details are in the server log)"
+            message = f"unexpected {type(exc).__name__}: {user_facing(str(exc))} (details are in the server log)"
             raise gr.Error(message, print_exception=False) from None
 
     return wrapper
+
+
+def user_facing(message: str) -> str:
+    """``message`` on one line, with the server's upload folders taken out of the file names in
+    it: the user reads "clip.mp4 has no audio track", the name they uploaded, not the path
+    Gradio saved it under."""
+    from gradio.utils import get_upload_folder
+
+    folder = re.escape(str(Path(get_upload_folder())))
+    return re.sub(folder + r"/(?:[^/\s]+/)*", "", one_line(message))
 
 
 def public_job(job: Job) -> dict[str, Any]:
@@ -132,21 +142,15 @@ class StudioService:
         return self.runner.get(_job_id(job_id))
 
     def jobs_table(self, limit: int = 50) -> list[list[Any]]:
+        """The Jobs tab's rows (``ui.jobs_tab.JOB_HEADERS``): what a person scans first (status,
+        progress, kind) on the left, so a phone shows it; the id last."""
+        from ui.views import duration, local_time
+
         rows = []
         for job in self.runner.jobs(limit):
             ran = job.to_dict()["run_s"]
-            rows.append(
-                [
-                    job.id,
-                    job.kind,
-                    job.status,
-                    f"{job.progress:.0%}",
-                    job.stage or job.error,
-                    _clock(job.created_at),
-                    "" if ran is None else f"{ran:.1f} s",
-                    job.error,
-                ]
-            )
+            rows.append([job.status, f"{job.progress:.0%}", job.kind, local_time(job.created_at), duration(ran),
+                         job.error or job.stage, job.id])  # fmt: skip
         return rows
 
     # -- models -----------------------------------------------------------------------------
@@ -201,7 +205,3 @@ class StudioService:
             raise InputError("pick a model to unload")
         self.cache.unload(name)
         return self.cache.resident()
-
-
-def _clock(seconds: float) -> str:
-    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(seconds))

@@ -14,6 +14,7 @@ import gradio as gr
 from studio.generation import SUBTITLE_MODES, TRANSITIONS
 from studio.registry import DTYPES, OFFLOADS
 from studio.service import GENERATE_TASK
+from ui.fields import NumberField
 from ui.generate_tab import missing_model_notice
 from ui.polling import POLL_S, every
 from ui.service import StudioService, readable_errors
@@ -35,10 +36,15 @@ shots:
 
 
 def story_tab(service: StudioService) -> None:
+    gr.Markdown(
+        "Makes a narrated film from a script of shots: each shot generated, joined with cuts or "
+        "crossfades, narrated by espeak-ng and subtitled. Needs a text-to-video model, like Generate.",
+        elem_classes="studio-intro",
+    )
     notice = gr.Markdown(missing_model_notice(service), elem_id="story-notice")
     with gr.Row():
         with gr.Column(scale=3):
-            script = gr.Code(EXAMPLE_SCRIPT, language="yaml", label="Story script (YAML)", lines=14)
+            script = gr.Code(EXAMPLE_SCRIPT, language="yaml", label="Story script (YAML)", lines=14, wrap_lines=True)
             gr.Markdown(
                 "Each shot: `prompt`, `duration` (seconds; default: its narration plus a pause), `narration` "
                 "(spoken by espeak-ng, and the subtitles), `negative_prompt`, `seed`, and `image` (an uploaded "
@@ -52,7 +58,7 @@ def story_tab(service: StudioService) -> None:
             model = gr.Dropdown(["auto", *service.model_names(GENERATE_TASK)], value="auto", label="Model",
                                 allow_custom_value=True)  # fmt: skip
             with gr.Row():
-                seed = gr.Number(-1, precision=0, label="Seed (-1: the script's, or random)")
+                seed = NumberField(-1, precision=0, label="Seed (-1: the script's, or random)")
                 subtitles = gr.Dropdown(["script", *SUBTITLE_MODES], value="script", label="Subtitles")
                 transition = gr.Dropdown(["script", *TRANSITIONS], value="script", label="Transition")
             with gr.Accordion("GPU memory", open=False):
@@ -81,5 +87,15 @@ def story_tab(service: StudioService) -> None:
         return service.submit("story", settings, uploads)
 
     inputs = [script, images, model, seed, subtitles, transition, dtype, offload]
-    view.wire(service, run, story, inputs)
+
+    def restore(job: Any) -> tuple[Any, ...]:
+        """The form as the job was submitted (after a reload while it runs)."""
+        given = job.settings
+        seed = -1 if given.get("seed") in (None, "") else given["seed"]
+        # the start images are kept under other names than the script gives them: upload them again
+        return (given.get("script", ""), gr.skip(), given.get("model") or "auto", seed,
+                given.get("subtitles") or "script", given.get("transition") or "script", given.get("dtype") or "auto",
+                given.get("offload") or "none")  # fmt: skip
+
+    view.wire(service, run, story, inputs, restore)
     every(10 * POLL_S, lambda: missing_model_notice(service), None, notice, "story_notice")

@@ -3,7 +3,7 @@ status, the video, its sidecar, the downloads) and the wiring that submits and f
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,18 +25,20 @@ class VideoJobView:
     sidecar: Any
     files: Any
 
-    def wire(self, service: StudioService, run: Any, submit: Callable[..., dict[str, Any]], inputs: list[Any]) -> None:
+    def wire(self, service: StudioService, run: Any, submit: Callable[..., dict[str, Any]], inputs: list[Any],
+             restore: Callable[[Any], Sequence[Any]] | None = None) -> None:  # fmt: skip
         """``run`` queues ``submit(*inputs)`` as ``/<name>``; the page keeps the job id in the
-        browser and shows the job's video, sidecar and files when it ends."""
+        browser and shows the job's video, sidecar and files when it ends; after a reload
+        ``restore(job)`` refills the form."""
         outputs = [self.status, self.video, self.sidecar, self.files]
-        submit_and_follow(service, self.name, run, submit, inputs, self.job, outputs, video_with_sidecar)
+        submit_and_follow(service, self.name, run, submit, inputs, self.job, outputs, video_with_sidecar, restore)
 
 
 def video_job_view(name: str, video_label: str, sidecar_label: str, files_label: str) -> VideoJobView:
     """The results column's components, made where it is called (inside a ``gr.Column``)."""
     return VideoJobView(
         name=name,
-        status=gr.HTML(status_html(None), elem_id=f"{name}-status"),
+        status=gr.HTML(status_html(None), elem_id=f"{name}-status", elem_classes="studio-status-box"),
         job=gr.JSON(label="Job", visible=False),
         video=gr.Video(label=video_label, interactive=False, elem_id=f"{name}-video"),
         sidecar=gr.JSON(label=sidecar_label),

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import html
 import json
+import time
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from studio.core import Timeline
 from studio.service import Job
@@ -15,7 +17,12 @@ from ui.timeline_picture import draw_timeline
 __all__ = [
     "TABLE_HEADERS",
     "analysis_rows",
+    "analysis_view",
+    "job_inputs",
+    "job_summary_html",
     "job_timeline",
+    "poster_html",
+    "refusal_html",
     "status_html",
     "timeline_picture",
     "transcript_lines",
@@ -38,6 +45,14 @@ def status_html(job: Job | None) -> str:
         f"<span style='color:{colour}'><b>{html.escape(job.status)}</b></span> "
         f"<progress value='{percent}' max='100' style='width:10em'></progress> {percent}% "
         f"<span>{html.escape(detail)}</span></div>"
+    )
+
+
+def refusal_html(what: str, message: str) -> str:
+    """The status line when the server refused a submit: what was refused and its one line."""
+    return (
+        f"<div class='studio-status studio-refused' data-status='refused' role='alert'>"
+        f"<b>{html.escape(what)}</b> refused: <span style='color:#b91c1c'>{html.escape(message)}</span></div>"
     )
 
 
@@ -102,3 +117,85 @@ def video_with_sidecar(job: Job) -> tuple[Any, ...]:
     paths = job.output_paths()
     sidecar = json.loads(paths["sidecar"].read_text(encoding="utf-8")) if "sidecar" in paths else job.summary
     return (str(paths["video"]) if "video" in paths else None, sidecar, [str(p) for p in paths.values()])
+
+
+def analysis_view(job: Job, video_id: str) -> tuple[Any, ...]:
+    """An analysis job as the Analyze tab shows it: the annotated video, its poster (for the
+    player ``#video_id``), the timeline picture, the table of tracks and events, every file."""
+    paths, timeline = job.output_paths(), job_timeline(job)  # the timeline JSON read once
+    return (
+        str(paths["annotated"]) if "annotated" in paths else None,
+        poster_html(paths.get("poster"), video_id),
+        timeline_picture(job, timeline),
+        analysis_rows(timeline),
+        [str(p) for name, p in paths.items() if name != "poster"],
+    )
+
+
+def poster_html(poster: Path | None, video_id: str) -> str:
+    """A marker the page's script (``ui.page_assets.HEAD``) reads to give the player
+    ``#video_id`` its poster: the frame with boxes, not the first frame, which has none yet.
+    The URL is relative, so it holds behind a proxy's path prefix too."""
+    if poster is None:
+        return ""
+    url = "gradio_api/file=" + quote(str(poster))
+    return f"<span class='studio-poster' data-for='{html.escape(video_id)}' data-src='{html.escape(url)}'></span>"
+
+
+def job_inputs(job: Job) -> dict[str, str]:
+    """The files a job was given (its own copies, in its folder), by what they are."""
+    files = job.settings.get("inputs") or {}
+    return {name: str(Path(job.folder) / "inputs" / file) for name, file in files.items()}
+
+
+def local_time(seconds: float | None) -> str:
+    """A Unix time as the server's local date and time, with its zone."""
+    if seconds is None:
+        return ""
+    return time.strftime("%Y-%m-%d %H:%M:%S %Z", time.localtime(seconds))
+
+
+def duration(seconds: float | None) -> str:
+    """Seconds as a person reads a duration: 0.4 s, 12.3 s, 4 min 05 s, 2 h 03 min."""
+    if seconds is None:
+        return ""
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    minutes, secs = divmod(round(seconds), 60)
+    if minutes < 60:
+        return f"{minutes} min {secs:02d} s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min"
+
+
+def job_summary_html(job: Job) -> str:
+    """A job re-opened: its status line, when it was made, how long it waited and ran, and the
+    settings it was submitted with."""
+    waited = (job.started_at or job.finished_at or time.time()) - job.created_at
+    ran = (job.finished_at or time.time()) - job.started_at if job.started_at else None
+    settings = {name: value for name, value in job.settings.items() if name not in ("inputs", "input_names")}
+    names = job.settings.get("input_names") or {}
+    if names:
+        settings = {"files": [f"{what}: {name}" for what, name in names.items()], **settings}
+    rows = "".join(
+        f"<tr><th>{html.escape(str(name))}</th><td>{html.escape(_shown(value))}</td></tr>"
+        for name, value in settings.items()
+        if value not in (None, "", [], {})
+    )
+    return (
+        f"{status_html(job)}<p class='studio-times'>Submitted {html.escape(local_time(job.created_at))}"
+        f" · waited {duration(max(waited, 0.0))}"
+        + ("" if ran is None else f" · ran {duration(ran)}")
+        + ("" if job.finished_at is None else f" · ended {html.escape(local_time(job.finished_at))}")
+        + f"</p><table class='studio-settings'>{rows}</table>"
+    )
+
+
+def _shown(value: Any, limit: int = 300) -> str:
+    if isinstance(value, (list, tuple)):
+        text = ", ".join(str(item) for item in value)
+    elif isinstance(value, bool):
+        text = "yes" if value else "no"
+    else:
+        text = str(value)
+    return text if len(text) <= limit else f"{text[:limit]}… ({len(text)} characters)"

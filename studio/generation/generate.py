@@ -80,6 +80,8 @@ def generate_video(
     device = device or cache.settings.resolve_device()
     check_cancel(cancel, "generation")
     check_fits(spec, request, device, load, cache)  # refuses what cannot fit, before any weights load
+    if progress is not None:
+        progress(0.0, f"loading {spec.name}")  # minutes for a cold multi-GB pipeline: said, not "starting"
     generator = cache.get(spec.name, device, load, kind=TextToVideoModel)
     started = time.perf_counter()
 

@@ -109,6 +109,7 @@ class StudioJobs:
             job.inputs["video"],
             options,
             annotate_to=annotated,
+            poster_to=None if annotated is None else job.folder / "poster.jpg",
             cache=self.cache,
             progress=lambda done, stage: job.progress(done * (1 - share), stage),
             cancel=job.cancel,
@@ -127,6 +128,8 @@ class StudioJobs:
         outputs = {"timeline": "timeline.json"}
         if annotated is not None and annotated.is_file():
             outputs["annotated"] = annotated.name
+            if (job.folder / "poster.jpg").is_file():
+                outputs["poster"] = "poster.jpg"
         labels: dict[str, int] = {}
         for track in timeline.tracks:
             labels[track.label] = labels.get(track.label, 0) + 1

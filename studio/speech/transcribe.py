@@ -174,7 +174,11 @@ def transcribe(
     spec = resolve_asr_spec(cache.registry, cache.settings, model, backend, options)
     check_request(spec, options, cache.registry)
     chunks, duration_s, source_name = _source_audio(source, options.window_s)
+    if progress is not None:
+        progress(0.0, f"loading {spec.name}")  # seconds on a cold cache: say so, not "starting"
     asr = cache.get(spec.name, device, kind=ASRModel)
+    if progress is not None:
+        progress(0.0, f"{spec.name} loaded; transcribing")
     segments: list[Segment] = []
     language, probability = options.language or "", 0.0
     window_options = options

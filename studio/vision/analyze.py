@@ -34,6 +34,7 @@ from studio.core import (
     check_cancel,
     check_outputs,
     fraction_to_str,
+    write_bytes,
 )
 from studio.registry import ModelCache, ModelSpec, default_cache
 from studio.vision.annotate import FrameAnnotator, FrameState
@@ -165,19 +166,24 @@ def analyze(
     options: AnalyzeOptions | None = None,
     *,
     annotate_to: str | Path | None = None,
+    poster_to: str | Path | None = None,
     cache: ModelCache | None = None,
     device: str | None = None,
     progress: Progress | None = None,
     cancel: CancelFlag | None = None,
 ) -> Timeline:
     """Analyse a video; optionally write the annotated video (atomically: it appears only
-    when complete). Cancelling raises :class:`~studio.core.errors.Cancelled` whose ``partial`` is
-    the timeline so far, and leaves no annotated file behind."""
+    when complete) and, with ``poster_to``, a JPEG of its frame showing the most tracked boxes
+    (the earliest such), for a player to show before it plays. Cancelling raises
+    :class:`~studio.core.errors.Cancelled` whose ``partial`` is the timeline so far, and leaves
+    no annotated file behind."""
     options = options or AnalyzeOptions()
     cache = cache or default_cache()
+    if poster_to is not None and annotate_to is None:
+        raise InputError("a poster is a frame of the annotated video: give annotate_to too")
     if annotate_to is not None:
         media.check_video_suffix(annotate_to)
-        check_outputs([path], [annotate_to])
+        check_outputs([path], [annotate_to, *([poster_to] if poster_to is not None else [])])
     info = media.probe(path, strict=False)
     warnings = list(info.warnings)
     requested_fps = media.as_fps(options.fps)
@@ -189,6 +195,9 @@ def analyze(
         _check_vocabulary(cache, detector_spec, options)
     pose_spec = cache.registry.choose("pose", options.pose_model, cache.settings) if "pose" in options.tasks else None
     detector: DetectorModel | TextQueryDetector | None = None
+    if progress is not None and (detector_spec or pose_spec):
+        names = " and ".join(spec.name for spec in (detector_spec, pose_spec) if spec is not None)
+        progress(0.0, f"loading {names}")
     if detector_spec is not None:
         if detector_spec.can("open-vocabulary"):
             detector = cache.get(detector_spec.name, device, kind=TextQueryDetector)
@@ -199,6 +208,9 @@ def analyze(
     started = time.perf_counter()
     writer: media.VideoWriter | None = None
     annotator = FrameAnnotator() if annotate_to is not None else None
+    poster: tuple[int, np.ndarray] | None = None  # (boxes of kept tracks drawn, the frame): one frame held
+    samples_seen: dict[int, int] = defaultdict(int)  # track id -> samples so far (short tracks are dropped)
+    keeps = options.min_track_samples if "track" in options.tasks else 1
     try:
         if annotate_to is not None:  # inside the try: an interrupt from here on removes its temporary file
             time_base = Fraction(1, 90000) if info.is_vfr else 1 / info.fps
@@ -209,11 +221,17 @@ def analyze(
             if frame.sampled:
                 work.sample(samples, frame.view if frame.view is not None else frame.image, frame.time_s)
                 samples += 1
+                for track_id in _ids(work.state.tracked):
+                    samples_seen[track_id] += 1
                 if progress is not None and info.duration_s > 0:
                     progress(min(1.0, frame.time_s / info.duration_s), f"analysed {frame.time_s:.1f} s")
             if writer is not None and annotator is not None:
                 clock = time.perf_counter()
-                writer.write(annotator.draw(frame.image, work.state, work.events, frame.time_s), time_s=frame.time_s)
+                drawn = annotator.draw(frame.image, work.state, work.events, frame.time_s)
+                writer.write(drawn, time_s=frame.time_s)
+                shown = sum(samples_seen[track_id] >= keeps for track_id in _ids(work.state.tracked))
+                if poster_to is not None and (poster is None or shown > poster[0]):
+                    poster = (shown, drawn.copy())
                 work.add_time("annotate+encode", clock)
     except CorruptMedia as damage:
         until = f"{damage.decoded_until_s:.3f} s" if damage.decoded_until_s is not None else "the start"
@@ -234,10 +252,26 @@ def analyze(
         raise CorruptMedia(os.fsdecode(path), "no frame could be decoded for analysis")
     if writer is not None:
         writer.close()  # the decoded part is a whole video: kept, like the partial timeline
+    if poster_to is not None and poster is not None:
+        _write_poster(poster_to, poster[1])
     timeline = _timeline(info, options, work, warnings, detector_spec, pose_spec, started)
     if requested_fps != media.as_fps(options.fps):
         timeline.metadata["requested_fps"] = fraction_to_str(requested_fps)
     return timeline
+
+
+def _ids(tracked: Any) -> list[int]:
+    return [] if tracked.tracker_id is None else [int(track_id) for track_id in tracked.tracker_id]
+
+
+def _write_poster(target: str | Path, image: np.ndarray) -> None:
+    import io
+
+    from PIL import Image
+
+    data = io.BytesIO()
+    Image.fromarray(image).save(data, format="JPEG", quality=88)
+    write_bytes(target, data.getvalue())
 
 
 def _timeline(info: VideoInfo, options: AnalyzeOptions, work: _Analysis, warnings: list[str],

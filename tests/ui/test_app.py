@@ -75,7 +75,7 @@ def test_analyze_the_demo_through_the_api(app: App, demo: DemoMedia) -> None:
     assert seen[-1] == "done" and "running" in seen and set(seen) <= {"queued", "running", "done"}
     status, files = app.client.predict(job["id"], 0, api_name="/job_result")
     by_name = {Path(f).name: Path(f) for f in files}
-    assert set(by_name) == {"timeline.json", "annotated.mp4"}
+    assert set(by_name) == {"timeline.json", "annotated.mp4", "poster.jpg"}
     timeline = json.loads(by_name["timeline.json"].read_text())
     shots = demo.truth["shots"]
 
@@ -239,7 +239,11 @@ def test_jobs_survive_a_restart_and_a_killed_one_is_interrupted(tmp_path: Path, 
         killed = again.client.predict(slow["id"], api_name="/job_status")
         assert killed["status"] == "failed" and killed["error"] == INTERRUPTED
         kept, files = again.client.predict(quick["id"], 0, api_name="/job_result")
-        assert kept["status"] == "done" and {Path(f).name for f in files} == {"timeline.json", "annotated.mp4"}
+        assert kept["status"] == "done" and {Path(f).name for f in files} == {
+            "timeline.json",
+            "annotated.mp4",
+            "poster.jpg",
+        }
     finally:
         again.close()
 

@@ -60,6 +60,6 @@ def test_a_broken_plugin_is_listed_by_the_models_api_and_tab(service: StudioServ
     [table] = [block for block in demo.blocks.values() if getattr(block, "label", None) == "Registered models"]
     shown = table.value
     problems = dict(zip((row[0] for row in shown["data"]), (row[-1] for row in shown["data"]), strict=True))
-    assert "problem" in shown["headers"] and problems["broken"] == broken["problem"] and problems["echo"] == ""
+    assert "Problem" in shown["headers"] and problems["broken"] == broken["problem"] and problems["echo"] == ""
     [note] = [block for block in demo.blocks.values() if getattr(block, "elem_id", None) == "models-problems"]
     assert note.visible and note.value == f"- **{broken['problem']}**"  # above the table, not only in a cell

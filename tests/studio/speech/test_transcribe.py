@@ -217,12 +217,20 @@ def test_silence_gives_an_empty_transcript(tmp_path: Path) -> None:
 @pytest.mark.parametrize("backend", ["faster-whisper", "openai-whisper"])
 def test_progress_and_cancel_behave_the_same_on_every_backend(english: tuple[Path, list[dict]], backend: str) -> None:
     """Both live in the pipeline: progress after each segment, cancel checked between them."""
-    reported: list[float] = []
-    transcribe(english[0], model="whisper-tiny.en", backend=backend, progress=lambda f, _: reported.append(f))
-    assert reported == sorted(reported) and reported[-1] == 1.0 and len(reported) >= 4
+    reported: list[tuple[float, str]] = []
+    transcribe(english[0], model="whisper-tiny.en", backend=backend, progress=lambda f, s: reported.append((f, s)))
+    fractions = [fraction for fraction, _ in reported]
+    assert fractions == sorted(fractions) and fractions[-1] == 1.0 and len(fractions) >= 6
+    name = "whisper-tiny.en" if backend == "faster-whisper" else "whisper-tiny.en-openai"
+    assert [stage for _, stage in reported[:2]] == [f"loading {name}", f"{name} loaded; transcribing"]
     stop = threading.Event()
+
+    def stop_after_a_segment(fraction: float, stage: str) -> None:
+        if "transcribed" in stage:
+            stop.set()
+
     with pytest.raises(Cancelled) as caught:
-        transcribe(english[0], model="whisper-tiny.en", backend=backend, progress=lambda f, _: stop.set(), cancel=stop)
+        transcribe(english[0], model="whisper-tiny.en", backend=backend, progress=stop_after_a_segment, cancel=stop)
     partial = caught.value.partial
     assert isinstance(partial, Transcript) and len(partial.segments) == 1  # cancelled right after the first
 

@@ -172,11 +172,36 @@ def test_demo_video_finds_the_person_and_the_cup(demo: DemoMedia, tmp_path: Path
     assert timeline.metadata["detector"] == {"name": "nanodet-coco-int8", "license": "Apache-2.0"}  # the CPU default
 
 
-def test_annotated_demo_keeps_its_audio(demo: DemoMedia, tmp_path: Path) -> None:
-    out = tmp_path / "demo_annotated.mp4"
-    analyze(demo.video, AnalyzeOptions(fps=2, tasks=("detect", "track", "motion")), annotate_to=out)
-    info, source = media.probe(out), media.probe(demo.video)
-    assert info.has_audio and info.frame_count == source.frame_count and info.fps == source.fps
+def test_annotated_demo_keeps_its_audio_and_its_poster_shows_the_most_boxes(demo: DemoMedia, tmp_path: Path) -> None:
+    """The poster is the annotated frame drawn from the sample with the most tracks (the
+    first frame has none: a track is confirmed by its second sample)."""
+    import av
+    from PIL import Image
+
+    out, poster = tmp_path / "demo_annotated.mp4", tmp_path / "poster.jpg"
+    timeline = analyze(demo.video, AnalyzeOptions(fps=2, tasks=("detect", "track", "motion")), annotate_to=out,
+                       poster_to=poster)  # fmt: skip
+    picture = np.asarray(Image.open(poster).convert("RGB"), dtype=np.int16)
+    with av.open(str(out)) as annotated, av.open(str(demo.video)) as source:
+        pairs = zip(annotated.decode(video=0), source.decode(video=0), strict=True)
+        differences = [(float(np.abs(a.to_ndarray(format="rgb24").astype(np.int16) - picture).mean()), float(a.time),
+                        float(np.abs(a.to_ndarray(format="rgb24").astype(np.int16)
+                                     - s.to_ndarray(format="rgb24").astype(np.int16)).mean()))
+                       for a, s in pairs]  # fmt: skip
+    closest, time_s, drawn = min(differences)
+    assert closest < 3.0  # the poster is that frame (JPEG's loss aside)
+    assert drawn > 2.0  # and boxes are drawn on it: it differs from the source frame
+    first = differences[0]
+    assert first[2] < drawn  # the first frame, which the browser would show, has fewer drawings
+
+    def tracks_at(sample_s: float) -> int:
+        # points keep times to the millisecond; the poster counts only the tracks the timeline keeps
+        return sum(any(abs(point.time_s - sample_s) < 1e-3 for point in track.points) for track in timeline.tracks)
+
+    shown_sample = max(t for t in timeline.sample_times_s if t <= time_s + 1e-3)
+    assert tracks_at(shown_sample) == max(tracks_at(t) for t in timeline.sample_times_s) > 0
+    info, source_info = media.probe(out), media.probe(demo.video)
+    assert info.has_audio and info.frame_count == source_info.frame_count and info.fps == source_info.fps
     assert media.read_audio(out).size == media.read_audio(demo.video).size
 
 
