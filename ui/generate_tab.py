@@ -48,9 +48,15 @@ def generate_tab(service: StudioService) -> None:
     notice = gr.Markdown(missing_model_notice(service), elem_id="generate-notice")
     with gr.Row():
         with gr.Column(scale=1):
-            prompt = gr.Textbox(label="Prompt", lines=3, placeholder="a red car driving along a beach at sunset")
+            prompt = gr.Textbox(
+                label="Prompt",
+                lines=3,
+                elem_id="generate-prompt",
+                placeholder="a red car driving along a beach at sunset",
+            )
             negative = gr.Textbox(label="Negative prompt", lines=1)
             image = gr.Image(label="Start image (image-to-video models only; empty: from text)", type="filepath",
+                             elem_id="generate-image",
                              sources=["upload"], height=160)  # fmt: skip
             model = gr.Dropdown(["auto", *service.model_names(GENERATE_TASK)], value="auto", label="Model",
                                 allow_custom_value=True)  # fmt: skip

@@ -44,7 +44,14 @@ def story_tab(service: StudioService) -> None:
     notice = gr.Markdown(missing_model_notice(service), elem_id="story-notice")
     with gr.Row():
         with gr.Column(scale=3):
-            script = gr.Code(EXAMPLE_SCRIPT, language="yaml", label="Story script (YAML)", lines=14, wrap_lines=True)
+            script = gr.Code(
+                EXAMPLE_SCRIPT,
+                language="yaml",
+                label="Story script (YAML)",
+                lines=14,
+                wrap_lines=True,
+                elem_id="story-script",
+            )
             gr.Markdown(
                 "Each shot: `prompt`, `duration` (seconds; default: its narration plus a pause), `narration` "
                 "(spoken by espeak-ng, and the subtitles), `negative_prompt`, `seed`, and `image` (an uploaded "
@@ -54,6 +61,7 @@ def story_tab(service: StudioService) -> None:
                 "`transition` (cut, crossfade), `crossfade_seconds`, `subtitles` (track, burn, both, none)."
             )
             images = gr.File(label="Start images named in the script", file_count="multiple", type="filepath",
+                             elem_id="story-images",
                              file_types=["image"])  # fmt: skip
             model = gr.Dropdown(["auto", *service.model_names(GENERATE_TASK)], value="auto", label="Model",
                                 allow_custom_value=True)  # fmt: skip

@@ -26,7 +26,12 @@ def transcribe_tab(service: StudioService) -> None:
     )
     with gr.Row():
         with gr.Column(scale=1):
-            upload = gr.File(label="Audio or video file", file_types=[*AUDIO_TYPES, *VIDEO_TYPES], type="filepath")
+            upload = gr.File(
+                label="Audio or video file",
+                file_types=[*AUDIO_TYPES, *VIDEO_TYPES],
+                type="filepath",
+                elem_id="transcribe-file",
+            )
             microphone = gr.Audio(label="…or record", sources=["microphone"], type="filepath")
             model = gr.Dropdown(
                 ["auto", *service.model_names("asr")], value="auto", label="Model", allow_custom_value=True

@@ -19,6 +19,7 @@ import pytest
 from selenium import webdriver
 from selenium.common.exceptions import StaleElementReferenceException, TimeoutException
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support import expected_conditions
@@ -214,3 +215,126 @@ def test_a_story_from_the_example_script_plays_in_the_browser(tmp_path: Path) ->
         driver.quit()
         demo.close()
         service.close()
+
+
+# -- refusals, where the user is looking ------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def bad_media(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """A corrupt video, a corrupt recording, a corrupt picture and a real video with no audio
+    track, each under a name of its own (the messages must quote these names)."""
+    import numpy as np
+
+    from studio import media
+
+    folder = tmp_path_factory.mktemp("bad")
+    noise = np.random.default_rng(7).integers(0, 256, 50_000, dtype=np.uint8).tobytes()
+    (folder / "broken clip.mp4").write_bytes(noise)
+    (folder / "broken talk.wav").write_bytes(b"RIFF" + noise)
+    (folder / "broken start.png").write_bytes(noise)
+    with media.VideoWriter(folder / "silent film.mp4", fps=10) as writer:
+        for index in range(20):
+            writer.write(np.full((64, 96, 3), index * 10, np.uint8))
+    return {"video": folder / "broken clip.mp4", "audio": folder / "broken talk.wav",
+            "picture": folder / "broken start.png", "silent": folder / "silent film.mp4"}  # fmt: skip
+
+
+ON_SCREEN = """const r = arguments[0].getBoundingClientRect();
+return r.width > 0 && r.height > 0 && r.bottom > 0 && r.right > 0
+    && r.top < window.innerHeight && r.left < window.innerWidth;"""
+
+
+def _on_screen(driver: WebDriver, element: WebElement) -> bool:
+    """Whether ``element`` is drawn inside the window (selenium's is_displayed misses toasts
+    while they animate in)."""
+    return bool(driver.execute_script(ON_SCREEN, element))
+
+
+def _toasts(driver: WebDriver) -> list[WebElement]:
+    return [toast for toast in driver.find_elements(By.CSS_SELECTOR, ".toast-body") if _on_screen(driver, toast)]
+
+
+def _refused(driver: WebDriver, tab: str, expected: str) -> str:
+    """The tab's status line shows the refusal, and so does a toast on screen; both say
+    ``expected``. The toast is closed for the next one."""
+    line = _wait(driver, f"#{tab}-status [data-status='refused']", 30, lambda found: expected in _text(found[0]))[0]
+    shown = _until(driver, f"no toast said {expected!r}", 30,
+                   lambda page: [t for t in _toasts(page) if expected in _text(t)])  # fmt: skip
+    for toast in shown:  # type: ignore[attr-defined]
+        toast.find_element(By.CSS_SELECTOR, ".toast-close").click()
+    _until(driver, "the toasts did not close", 30, lambda page: not _toasts(page))
+    return _text(line)
+
+
+def _upload(driver: WebDriver, css: str, path: Path) -> None:
+    """Put ``path`` in the file field ``css`` and wait until the page holds the server's copy."""
+    _wait(driver, f"{css} input[type='file']", 30)[0].send_keys(str(path))
+
+    def uploaded(page: WebDriver) -> bool:
+        field = page.find_element(By.CSS_SELECTOR, css)
+        previews = field.find_elements(By.CSS_SELECTOR, "video[src*='file='], img[src*='file=']")
+        return path.name in (field.get_attribute("innerHTML") or "") or bool(previews)
+
+    _until(driver, f"{path.name} was not uploaded", 60, uploaded)
+
+
+def _clear(driver: WebDriver, css: str) -> None:
+    """Empty a file field with its own clear button."""
+    for button in driver.find_elements(By.CSS_SELECTOR, f"{css} button[aria-label='Clear']"):
+        if button.is_displayed():
+            button.click()
+    held = f"{css} video, {css} img, {css} .file-name"
+    _until(driver, f"{css} was not cleared", 30, lambda page: not page.find_elements(By.CSS_SELECTOR, held))
+
+
+def _tick(driver: WebDriver, label: str) -> None:
+    boxes = driver.find_elements(By.XPATH, f"//label[normalize-space(.)='{label}']//input[@type='checkbox']")
+    assert boxes, f"no checkbox {label!r}"
+    boxes[0].click()
+
+
+def test_every_tab_shows_its_refusals(page: tuple[WebDriver, str], bad_media: dict[str, Path]) -> None:
+    """An empty form, a corrupt file and a video without sound on each tab: the one-line
+    message, with the user's own file name, in the tab's status line and a toast."""
+    driver, url = page
+    driver.get(url)
+    _wait(driver, "#analyze-run", 60)
+    driver.find_element(By.CSS_SELECTOR, "#analyze-run").click()
+    assert "no video given" in _refused(driver, "analyze", "no video given")
+    _upload(driver, "#analyze-video", bad_media["video"])
+    driver.find_element(By.CSS_SELECTOR, "#analyze-run").click()
+    line = _refused(driver, "analyze", "broken clip.mp4")
+    assert "/tmp" not in line and "gradio" not in line  # the user's name, not the server's upload path
+    _clear(driver, "#analyze-video")
+    _upload(driver, "#analyze-video", bad_media["silent"])
+    _tick(driver, "speech")
+    driver.find_element(By.CSS_SELECTOR, "#analyze-run").click()
+    assert "silent film.mp4 has no audio track" in _refused(driver, "analyze", "silent film.mp4 has no audio track")
+
+    _tab(driver, "Transcribe")
+    driver.find_element(By.CSS_SELECTOR, "#transcribe-run").click()
+    _refused(driver, "transcribe", "no ")
+    _upload(driver, "#transcribe-file", bad_media["audio"])
+    driver.find_element(By.CSS_SELECTOR, "#transcribe-run").click()
+    _refused(driver, "transcribe", "broken talk.wav")
+    _clear(driver, "#transcribe-file")
+    _upload(driver, "#transcribe-file", bad_media["silent"])
+    driver.find_element(By.CSS_SELECTOR, "#transcribe-run").click()
+    _refused(driver, "transcribe", "silent film.mp4")
+    transcript = driver.find_element(By.CSS_SELECTOR, "#transcribe-text textarea")
+    assert transcript.get_attribute("value") == ""  # no earlier transcript left to pass for this one
+
+    _tab(driver, "Generate")  # no text-to-video weights here: every submit says what to install
+    driver.find_element(By.CSS_SELECTOR, "#generate-run").click()
+    _refused(driver, "generate", "studio models install")
+
+    _tab(driver, "Story")
+    script = driver.find_element(By.CSS_SELECTOR, "#story-script .cm-content")
+    script.click()
+    script.send_keys(Keys.CONTROL, "a")
+    script.send_keys(Keys.DELETE)
+    driver.find_element(By.CSS_SELECTOR, "#story-run").click()
+    _refused(driver, "story", "")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    driver.save_screenshot(str(ARTIFACTS / "refused-story.png"))
