@@ -7,6 +7,7 @@ from typing import Any
 
 import gradio as gr
 
+from ui.named_api import typed_api
 from ui.polling import POLL_S, every
 from ui.service import StudioService, readable_errors
 
@@ -20,13 +21,19 @@ def jobs_tab(service: StudioService) -> None:
         job_id = gr.Textbox(label="Job id", scale=3, elem_id="jobs-id")
         open_job = gr.Button("Open result", scale=1, elem_id="jobs-open")
         stop = gr.Button("Cancel", variant="stop", scale=1)
-    wait_s = gr.Number(0, visible=False)  # API clients may wait for the job to finish
+    wait_s = gr.Number(0, visible=False, label="Wait up to this many seconds (at most 600) for the job to finish")
     details = gr.JSON(label="Job")
     files = gr.File(label="Outputs", file_count="multiple", elem_id="jobs-files")
 
     @readable_errors
     def job_status(job_id: str) -> dict[str, Any]:
-        """A job's status, progress, stage, timings, settings and output names."""
+        """A job's status, progress, stage, timings, settings and output names.
+
+        Args:
+            job_id: Job id
+        Returns:
+            The job: id, kind, status, progress, stage, error, timings, settings, summary, output names
+        """
         return service.status(job_id)
 
     @readable_errors
@@ -44,7 +51,7 @@ def jobs_tab(service: StudioService) -> None:
         row = event.row_value if event.row_value else []
         return str(row[0]) if row else ""
 
-    gr.api(job_status, api_name="job_status", queue=False)
+    typed_api(job_status, "job_status", returns="Job")
     open_job.click(job_result, [job_id, wait_s], [details, files], api_name="job_result", queue=False)
     stop.click(cancel, job_id, details, api_name="cancel", queue=False)
     table.select(pick, None, job_id, api_name="pick_job", api_visibility="undocumented")

@@ -7,6 +7,7 @@ from typing import Any
 
 import gradio as gr
 
+from ui.named_api import typed_api
 from ui.polling import POLL_S, every
 from ui.service import StudioService, readable_errors
 
@@ -50,16 +51,24 @@ def models_tab(service: StudioService) -> None:
         return service.unload(name)
 
     def loaded_models() -> list[dict[str, Any]]:
-        """What the model cache holds: name, device, memory, idle seconds."""
+        """What the model cache holds: name, device, memory, idle seconds.
+
+        Returns:
+            One row per loaded model: name, device, memory, idle seconds
+        """
         return service.cache.resident()
 
     @readable_errors
     def models() -> list[dict[str, Any]]:
         """Every registered model: task, licence, size, installed, offline, and what is wrong
-        (broken weights; plug-ins that failed to load are listed too, with task "")."""
+        (broken weights; plug-ins that failed to load are listed too, with task "").
+
+        Returns:
+            One row per model: name, task, license, non_commercial, size_mb, installed, offline, install, problem
+        """
         return service.models()
 
-    gr.api(models, api_name="models", queue=False)
+    typed_api(models, "models", returns="Models")
     install.click(
         install_offline_defaults,
         None,
@@ -75,7 +84,7 @@ def models_tab(service: StudioService) -> None:
         concurrency_limit=1,
     )
     unload.click(unload_model, name, resident, api_name="unload_model")
-    gr.api(loaded_models, api_name="loaded_models", queue=False)
+    typed_api(loaded_models, "loaded_models", returns="Loaded in the cache")
 
     def refresh() -> tuple[list[list[Any]], list[dict[str, Any]]]:
         return table(), service.cache.resident()
