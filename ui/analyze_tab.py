@@ -39,7 +39,13 @@ def analyze_tab(service: StudioService) -> None:
             video = gr.Video(label="Video", sources=["upload"], elem_id="analyze-video")
             use_demo = gr.Button("Use the demo video", size="sm")
             tasks = gr.CheckboxGroup([*ANALYSIS_TASKS, SPEECH], value=list(ANALYSIS_TASKS), label="Tasks")
-            fps = NumberField(5, label="Analysis FPS (independent of the video's own rate)", minimum=0.1, maximum=240)
+            fps = NumberField(
+                5,
+                label="Analysis FPS (independent of the video's own rate)",
+                minimum=0.1,
+                maximum=240,
+                elem_id="analyze-fps",
+            )
             detector = gr.Dropdown(
                 ["auto", *service.model_names("detect")], value="auto", label="Detector", allow_custom_value=True
             )

@@ -4,7 +4,8 @@ Tabs Analyze, Transcribe, Generate, Story, Jobs and Models. Every run is a job i
 closed tab does not stop it and the page shows it again after a reload (the job id is kept in
 the browser; a timer polls its status). Every event has an ``api_name``; the typed endpoints
 for programs are ``/analyze``, ``/transcribe``, ``/generate``, ``/story``, ``/job_status``, ``/job_result``, ``/cancel``
-and ``/models`` (see the README for a ``gradio_client`` example).
+and ``/models`` (see the README for a ``gradio_client`` example); the MCP tools are
+:mod:`ui.agent_tools`.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import gradio as gr
 
 from studio.core import Settings
+from ui.agent_tools import agent_tools
 from ui.analyze_tab import analyze_tab
 from ui.generate_tab import generate_tab
 from ui.jobs_tab import jobs_tab
@@ -45,5 +47,6 @@ def build_demo(settings: Settings | None = None, service: StudioService | None =
                 jobs_tab(service)
             with gr.Tab("Models", id="models"):
                 models_tab(service)
+        agent_tools(service, demo)  # the MCP tools, also /mcp_<tool> in the API
     demo.studio = service  # for the launcher to close the runner
     return demo

@@ -95,14 +95,14 @@ def generate_tab(service: StudioService) -> None:
     def generate(prompt: str, negative_prompt: str, model: str, seed: float | None, steps: float | None,
                  guidance_scale: float | None, width: float | None, height: float | None, frames: float | None,
                  fps: float | None, dtype: str, offload: str, loras: str, image: str | None,
-                 attention: str = "auto", compile_: bool = False) -> dict[str, Any]:  # fmt: skip
+                 attention: str = "auto", torch_compile: bool = False) -> dict[str, Any]:  # fmt: skip
         """Queue a text-to-video generation; returns the job (its result reports the seed used)."""
         settings = {"prompt": prompt, "negative_prompt": negative_prompt,
                     "model": None if model in (None, "", "auto") else model, "seed": seed, "steps": steps,
                     "guidance_scale": guidance_scale, "width": width, "height": height, "frames": frames, "fps": fps,
                     "dtype": None if dtype in (None, "", "auto") else dtype, "offload": offload,
                     "loras": loras, "attention": None if attention in (None, "", "auto") else attention,
-                    "compile": bool(compile_)}  # fmt: skip
+                    "compile": bool(torch_compile)}  # fmt: skip
         return service.submit("generate", settings, {"image": image})
 
     inputs = [prompt, negative, model, seed, steps, guidance, width, height, frames, fps, dtype, offload, loras, image,

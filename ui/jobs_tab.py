@@ -10,6 +10,7 @@ from typing import Any
 import gradio as gr
 
 from studio.service import Job
+from ui.named_api import typed_api
 from ui.polling import POLL_S, every
 from ui.service import StudioService, readable_errors
 from ui.views import TABLE_HEADERS, analysis_view, job_summary_html, transcript_lines, video_with_sidecar
@@ -47,16 +48,22 @@ def jobs_tab(service: StudioService) -> None:
     # the programs' doors: JSON in and out, no page components
     doors = gr.Column(visible=False)
     with doors:
-        api_id = gr.Textbox(label="job_id")
-        wait_s = gr.Number(0, label="wait_s")
-        details = gr.JSON(label="job")
-        api_files = gr.File(label="files", file_count="multiple")
+        api_id = gr.Textbox(label="Job id")
+        wait_s = gr.Number(0, label="Wait up to this many seconds (at most 600) for the job to finish")
+        details = gr.JSON(label="Job")
+        api_files = gr.File(label="Outputs", file_count="multiple")
         door_result = gr.Button(visible=False)
         door_cancel = gr.Button(visible=False)
 
     @readable_errors
     def job_status(job_id: str) -> dict[str, Any]:
-        """A job's status, progress, stage, timings, settings and output names."""
+        """A job's status, progress, stage, timings, settings and output names.
+
+        Args:
+            job_id: Job id
+        Returns:
+            The job: id, kind, status, progress, stage, error, timings, settings, summary, output names
+        """
         return service.status(job_id)
 
     @readable_errors
@@ -102,7 +109,7 @@ def jobs_tab(service: StudioService) -> None:
         return str(row[-1]) if row else ""
 
     view = [summary, stop, analysis, made, annotated, poster, picture, rows, transcript, video, sidecar, files]
-    gr.api(job_status, api_name="job_status", queue=False)
+    typed_api(job_status, "job_status", returns="Job")
     door_result.click(job_result, [api_id, wait_s], [details, api_files], api_name="job_result", queue=False)
     door_cancel.click(cancel, api_id, details, api_name="cancel", queue=False)
     for listener, function in ((open_job.click, open_on_page), (job_id.submit, open_on_page),

@@ -9,6 +9,8 @@ from typing import Any
 import gradio as gr
 
 from studio.core import InputError, Settings
+from ui.agent_files import upload_folder
+from ui.agent_tools import serve_only_agent_tools
 from ui.app import build_demo
 from ui.page_assets import PAGE
 from ui.service import StudioService
@@ -66,7 +68,7 @@ def launch(
         auth=options.auth,
         root_path=options.root_path,
         max_file_size=f"{options.max_upload_mb}mb",
-        allowed_paths=[str(service.runner.folders), str(service.settings.home / "demo")],
+        allowed_paths=[str(service.runner.folders), str(service.settings.home / "demo"), str(upload_folder(service))],
         prevent_thread_lock=True,
         quiet=not block,
         show_error=True,
@@ -74,6 +76,7 @@ def launch(
         **PAGE,
         **kwargs,
     )
+    serve_only_agent_tools(demo)  # with --mcp: the agent tools, not every page endpoint
     if block:
         try:
             demo.block_thread()

@@ -4,15 +4,17 @@ load and unload; and the ``/models`` and ``/loaded_models`` endpoints."""
 
 from __future__ import annotations
 
+import html
 from typing import Any
 
 import gradio as gr
 
+from ui.named_api import typed_api
 from ui.polling import POLL_S, every, submit_and_follow
 from ui.service import StudioService, readable_errors
 from ui.views import status_html
 
-__all__ = ["LOADED_HEADERS", "MODEL_HEADERS", "TASK_USES", "model_rows", "models_tab"]
+__all__ = ["LOADED_HEADERS", "MODEL_HEADERS", "TASK_USES", "model_rows", "models_html", "models_tab"]
 
 MODEL_HEADERS = ["Model", "Installed", "For", "Licence", "Size", "Install", "Problem"]
 LOADED_HEADERS = ["Model", "Device", "Weights", "Memory", "In use", "Idle"]
@@ -51,6 +53,19 @@ def model_rows(models: list[dict[str, Any]]) -> list[list[Any]]:
     return rows
 
 
+def models_html(rows: list[list[Any]]) -> str:
+    """The models as a table that reads on a desktop and, as one card per model, on a phone
+    (each cell carries its column's name for the phone's layout, ``ui.page_assets.CSS``)."""
+    head = "".join(f"<th>{html.escape(name)}</th>" for name in MODEL_HEADERS)
+    body = "".join(
+        "<tr>" + "".join(f"<td data-label='{html.escape(name)}'>{html.escape(str(cell))}</td>"
+                         for name, cell in zip(MODEL_HEADERS, row, strict=True) if name == "Model" or cell != "")
+        + "</tr>"
+        for row in rows
+    )  # fmt: skip
+    return f"<table class='studio-models'><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
 def _loaded_rows(resident: list[dict[str, Any]]) -> list[list[Any]]:
     return [[entry["name"], entry["device"], entry["dtype"] or "as saved", f"{entry['memory_mb']:,} MB",
              "yes" if entry["in_use"] else "no", f"{entry['idle_s']:.0f} s"] for entry in resident]  # fmt: skip
@@ -67,9 +82,8 @@ def models_tab(service: StudioService) -> None:
         visible=bool(broken),
         elem_id="models-problems",
     )
-    registry = gr.Dataframe(model_rows(service.models()), headers=MODEL_HEADERS, label="Registered models",
-                            interactive=False, wrap=True, elem_id="models-table",
-                            column_widths=["17%", "8%", "19%", "17%", "9%", "20%", "10%"])  # fmt: skip
+    registry = gr.HTML(models_html(model_rows(service.models())), label="Registered models",
+                       elem_id="models-table")  # fmt: skip
     with gr.Row(equal_height=True):
         install = gr.Button("Install the offline defaults", elem_id="models-install")
         with gr.Column(scale=2):
@@ -105,16 +119,24 @@ def models_tab(service: StudioService) -> None:
         return service.unload(name)
 
     def loaded_models() -> list[dict[str, Any]]:
-        """What the model cache holds: name, device, memory, idle seconds."""
+        """What the model cache holds: name, device, memory, idle seconds.
+
+        Returns:
+            One row per loaded model: name, device, memory, idle seconds
+        """
         return service.cache.resident()
 
     @readable_errors
     def models() -> list[dict[str, Any]]:
         """Every registered model: task, licence, size, installed, offline, and what is wrong
-        (broken weights; plug-ins that failed to load are listed too, with task "")."""
+        (broken weights; plug-ins that failed to load are listed too, with task "").
+
+        Returns:
+            One row per model: name, task, license, non_commercial, size_mb, installed, offline, install, problem
+        """
         return service.models()
 
-    gr.api(models, api_name="models", queue=False)
+    typed_api(models, "models", returns="Models")
     submit_and_follow(service, "install_offline_defaults", install, install_offline_defaults, [], job,
                       [installing, installed], installed_view)  # fmt: skip
     load_door, unload_door = gr.Button(visible=False), gr.Button(visible=False)
@@ -132,9 +154,9 @@ def models_tab(service: StudioService) -> None:
     load.click(on_page(service.load), name, resident, api_visibility="private", concurrency_id="device",
                concurrency_limit=1)  # fmt: skip
     unload.click(on_page(service.unload), name, resident, api_visibility="private")
-    gr.api(loaded_models, api_name="loaded_models", queue=False)
+    typed_api(loaded_models, "loaded_models", returns="Loaded in the cache")
 
-    def refresh() -> tuple[list[list[Any]], list[list[Any]]]:
-        return model_rows(service.models()), _loaded_rows(service.cache.resident())
+    def refresh() -> tuple[str, list[list[Any]]]:
+        return models_html(model_rows(service.models())), _loaded_rows(service.cache.resident())
 
     every(5 * POLL_S, refresh, None, [registry, resident], "models_table")

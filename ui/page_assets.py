@@ -23,13 +23,23 @@ CSS = """
 .studio-settings th, .studio-settings td { border: none !important; padding: .1em .8em .1em 0 !important; }
 .studio-settings th { text-align: left; padding-right: 1em; font-weight: 600; vertical-align: top; }
 .studio-settings td { overflow-wrap: anywhere; }
+.studio-models { width: 100%; border-collapse: collapse; font-size: .9em; }
+.studio-models th { text-align: left; border-bottom: 2px solid var(--border-color-primary); padding: .3em .5em; }
+.studio-models td { border-bottom: 1px solid var(--border-color-primary); padding: .3em .5em; vertical-align: top;
+                    overflow-wrap: anywhere; }
+.studio-models td[data-label='Install'] { font-family: var(--font-mono); font-size: .9em; }
 @media (max-width: 640px) {
+  /* one card per model: each value under its column's name */
+  .studio-models thead { display: none; }
+  .studio-models tr { display: block; border-bottom: 2px solid var(--border-color-primary); padding: .4em 0; }
+  .studio-models td { display: flex; gap: .6em; border: none; padding: .1em 0; }
+  .studio-models td::before { content: attr(data-label); flex: 0 0 5.5em; font-weight: 600; }
   /* the timeline picture keeps readable lane labels: it scrolls sideways instead of shrinking */
   .studio-wide-picture .image-container, .studio-wide-picture .image-frame { overflow-x: auto !important; }
+  .studio-wide-picture .image-frame { justify-content: flex-start !important; }
   .studio-wide-picture img { min-width: 760px !important; max-width: none !important; height: auto !important; }
   .studio-status { font-size: .95em; }
-  /* the models table scrolls sideways rather than crushing its columns into single letters */
-  #models-table table { min-width: 760px; }
+
 }
 """
 

@@ -22,12 +22,20 @@ from studio.registry import ModelCache, default_cache
 from studio.service import Job, JobRunner, default_job_kinds
 from ui.zerogpu import on_gpu
 
-__all__ = ["StudioService", "public_job", "readable_errors", "user_facing"]
+__all__ = ["OneLineError", "StudioService", "public_job", "readable_errors", "user_facing"]
 
 log = logging.getLogger(__name__)
 MAX_WAIT_S = 600.0  # longest a /job_result call holds its connection waiting
 P = ParamSpec("P")
 R = TypeVar("R")
+
+
+class OneLineError(gr.Error):
+    """A ``gr.Error`` whose text is the message itself: Gradio's own ``str()`` is its repr
+    (quoted), which is what an MCP client would read as the tool's error."""
+
+    def __str__(self) -> str:
+        return str(self.message)
 
 
 def readable_errors(function: Callable[P, R]) -> Callable[P, R]:
@@ -41,11 +49,11 @@ def readable_errors(function: Callable[P, R]) -> Callable[P, R]:
         except gr.Error:
             raise
         except StudioError as exc:
-            raise gr.Error(user_facing(str(exc)), print_exception=False) from None
+            raise OneLineError(user_facing(str(exc)), print_exception=False) from None
         except Exception as exc:
             log.exception("%s failed", function.__name__)
             message = f"unexpected {type(exc).__name__}: {user_facing(str(exc))} (details are in the server log)"
-            raise gr.Error(message, print_exception=False) from None
+            raise OneLineError(message, print_exception=False) from None
 
     return wrapper
 

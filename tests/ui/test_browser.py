@@ -36,7 +36,7 @@ ARTIFACTS = Path(os.environ.get("STUDIO_TEST_ARTIFACTS", "outputs/test-artifacts
 
 # what each tab shows once it is the one on screen (Gradio renders a tab's panel when first opened)
 TAB_SHOWS = {"Analyze": "#analyze-run", "Transcribe": "#transcribe-run", "Generate": "#generate-run",
-             "Story": "#story-run", "Jobs": "#jobs-open", "Models": "Registered models"}  # fmt: skip
+             "Story": "#story-run", "Jobs": "#jobs-open", "Models": "#models-install"}  # fmt: skip
 
 if not (BROWSER and DRIVER):
     pytest.fail("the browser test needs Debian's chromium and chromium-driver: run scripts/setup.sh --browser",
@@ -92,8 +92,11 @@ def _wait(
     return _until(driver, f"{css} did not appear", timeout_s, found)  # type: ignore[return-value]
 
 
-def _analyze_the_demo(driver: WebDriver, url: str, demo: DemoMedia) -> None:
-    """Open the page, upload the demo video in the Analyze tab and press Analyze."""
+def _analyze_the_demo(driver: WebDriver, url: str, demo: DemoMedia, fps: int | None = None) -> None:
+    """Open the page as a first visit, upload the demo video in the Analyze tab (with ``fps``
+    typed in, if given) and press Analyze."""
+    driver.get(url)
+    driver.execute_script("window.localStorage.clear()")  # no earlier job's form restored
     driver.get(url)
     upload = _wait(driver, "#analyze-video input[type='file']", 60)[0]
     upload.send_keys(str(demo.video))
@@ -101,6 +104,10 @@ def _analyze_the_demo(driver: WebDriver, url: str, demo: DemoMedia) -> None:
     _wait(driver, "#analyze-video video", 60,
           lambda found: "/file=" in (found[0].get_attribute("src") or "")
           and found[0].get_attribute("readyState") not in (None, "0"))  # fmt: skip
+    if fps is not None:
+        field = driver.find_element(By.CSS_SELECTOR, "#analyze-fps input")
+        field.clear()
+        field.send_keys(str(fps))
     run = _until(driver, "the Analyze button was not clickable", 30,
                  expected_conditions.element_to_be_clickable((By.CSS_SELECTOR, "#analyze-run")))  # fmt: skip
     run.click()  # type: ignore[attr-defined]
@@ -113,14 +120,19 @@ def _text(element: WebElement) -> str:
 
 def _tab(driver: WebDriver, name: str) -> None:
     """Open the tab ``name`` and wait until it is selected and its panel is on screen."""
-    buttons = [b for b in driver.find_elements(By.CSS_SELECTOR, "button[role='tab']") if b.text.strip() == name]
-    assert buttons, f"no tab {name!r}"
+    buttons = [b for b in driver.find_elements(By.CSS_SELECTOR, "button[role='tab']")
+               if b.text.strip() == name and b.is_displayed()]  # fmt: skip
+    if not buttons:  # a narrow window: the last tabs wait behind "More tabs"
+        driver.find_element(By.CSS_SELECTOR, "button[aria-label='More tabs']").click()
+        buttons = _until(driver, f"no tab {name!r} behind More tabs", 30,
+                         lambda page: [b for b in page.find_elements(By.CSS_SELECTOR, "button")
+                                       if b.text.strip() == name and b.is_displayed()])  # type: ignore[assignment]  # fmt: skip
     buttons[0].click()
     shows = TAB_SHOWS[name]
 
     def on_screen(page: WebDriver) -> bool:
         selected = [b for b in page.find_elements(By.CSS_SELECTOR, "button[role='tab']") if b.text.strip() == name]
-        if not selected or selected[0].get_attribute("aria-selected") != "true":
+        if not any(b.get_attribute("aria-selected") == "true" for b in selected):
             return False
         for panel in page.find_elements(By.CSS_SELECTOR, "[role='tabpanel']"):
             if not panel.is_displayed():
@@ -158,27 +170,56 @@ def test_analyze_the_demo_in_the_browser(page: tuple[WebDriver, str], demo: Demo
         driver.save_screenshot(str(ARTIFACTS / f"{name.lower()}.png"))
     jobs_text = _text(driver.find_element(By.CSS_SELECTOR, "#jobs-table"))
     assert "analyze" in jobs_text and "done" in jobs_text
-    _tab(driver, "Jobs")  # re-open a finished job's result: pick its row, then "Open result"
-    job_id = next(_text(c) for c in driver.find_elements(By.CSS_SELECTOR, "#jobs-table td") if _text(c)[:2] == "20")
-    cells = driver.find_elements(By.XPATH, f"//*[@id='jobs-table']//*[normalize-space(text())='{job_id}']")
-    cell = next((c for c in cells if c.is_displayed()), None)
-    assert cell is not None, [(c.tag_name, c.is_displayed()) for c in cells]
-    cell.click()
+    _open_the_newest_job(driver)
+    _the_job_shows_as_its_tab_shows_it(driver, url)
+    driver.save_screenshot(str(ARTIFACTS / "jobs-opened.png"))
+
+
+def _open_the_newest_job(driver: WebDriver) -> None:
+    """In the Jobs tab, pick the newest job's row (its kind cell): it opens below the table."""
+    _tab(driver, "Jobs")
+    kind = "//*[@id='jobs-table']//*[normalize-space(text())='analyze']"
+    cell = _until(
+        driver,
+        "no analyze job in the Jobs table",
+        30,
+        lambda page: next((c for c in page.find_elements(By.XPATH, kind) if c.is_displayed()), None),
+    )
+    cell.click()  # type: ignore[attr-defined]
     _wait(driver, "#jobs-id textarea, #jobs-id input", 30, lambda found: found[0].get_attribute("value"))
-    driver.find_element(By.CSS_SELECTOR, "#jobs-open").click()
+
+
+def _the_job_shows_as_its_tab_shows_it(driver: WebDriver, url: str) -> None:
+    """The re-opened analysis: its status line, dates and settings; the annotated video with a
+    poster that loads; the timeline picture; the table; the files; Cancel off (it has ended)."""
+    import urllib.request
+
+    summary = _wait(driver, "#jobs-summary [data-status='done']", 30)[0]
+    text = _text(driver.find_element(By.CSS_SELECTOR, "#jobs-summary"))
+    assert "Submitted 20" in text and " ran " in text and "files" in text and "demo.mp4" in text, text
+    video = _wait(driver, "#jobs-annotated video", 30,
+                  lambda found: "annotated" in (found[0].get_attribute("src") or "")
+                  and (found[0].get_attribute("poster") or "").endswith("poster.jpg"))[0]  # fmt: skip
+    poster = urllib.request.urlopen(str(video.get_attribute("poster")), timeout=30)
+    assert poster.status == 200 and poster.read(3) == b"\xff\xd8\xff"  # a JPEG
+    _wait(driver, "#jobs-timeline img", 30, lambda found: found[0].get_attribute("naturalWidth") not in (None, "0"))
+    _wait(driver, "#jobs-rows", 30, lambda found: "motorcycle" in _text(found[0]))
     _wait(driver, "#jobs-files [aria-label='timeline.json']", 30)
-    _wait(driver, "#jobs-files [aria-label='annotated.mp4']", 30)
+    assert not driver.find_element(By.CSS_SELECTOR, "#jobs-cancel").is_enabled()
+    assert summary.is_displayed()
 
 
 def test_the_page_shows_a_running_job_again_after_a_reload(page: tuple[WebDriver, str], demo: DemoMedia) -> None:
     driver, url = page
-    _analyze_the_demo(driver, url, demo)
+    _analyze_the_demo(driver, url, demo, fps=3)
     status = _wait(driver, "#analyze-status [data-status='queued'], #analyze-status [data-status='running']", 60)[0]
     job_text = _text(status)
-    driver.refresh()  # the job goes on in the server; the page finds it again
+    driver.refresh()  # the job goes on in the server; the page finds it again, and the form it came from
     again = _wait(driver, "#analyze-status [data-status]", 60)[0]
     job_id = job_text.split(" job ")[1].split(":")[0]
     assert job_id in _text(again)
+    _wait(driver, "#analyze-fps input", 30, lambda found: found[0].get_attribute("value") == "3")
+    _wait(driver, "#analyze-video video", 30, lambda found: "/file=" in (found[0].get_attribute("src") or ""))
     _wait(driver, "#analyze-status [data-status='done']", 180)
 
 
@@ -299,6 +340,8 @@ def test_every_tab_shows_its_refusals(page: tuple[WebDriver, str], bad_media: di
     message, with the user's own file name, in the tab's status line and a toast."""
     driver, url = page
     driver.get(url)
+    driver.execute_script("window.localStorage.clear()")  # a first visit: no earlier job's form restored
+    driver.get(url)
     _wait(driver, "#analyze-run", 60)
     driver.find_element(By.CSS_SELECTOR, "#analyze-run").click()
     assert "no video given" in _refused(driver, "analyze", "no video given")
@@ -338,3 +381,47 @@ def test_every_tab_shows_its_refusals(page: tuple[WebDriver, str], bad_media: di
     _refused(driver, "story", "")
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     driver.save_screenshot(str(ARTIFACTS / "refused-story.png"))
+
+
+SIZES = {"desktop": (1440, 900), "phone": (390, 844)}
+
+
+@pytest.mark.parametrize("size", list(SIZES))
+def test_every_tab_at_desktop_and_phone_sizes(page: tuple[WebDriver, str], demo: DemoMedia, size: str) -> None:
+    """A screenshot of every tab at 1440x900 and 390x844 (in ``$STUDIO_TEST_ARTIFACTS``); on both
+    the status line fits the window, the Jobs table shows each job's status and progress, a job
+    opens, and the offline install ends with its status line saying done."""
+    driver, url = page
+    width, height = SIZES[size]
+    driver.set_window_size(width, height)
+    try:
+        _analyze_the_demo(driver, url, demo)
+        status = _wait(driver, "#analyze-status [data-status='done']", 180)[0]
+        inner = int(driver.execute_script("return window.innerWidth"))
+        driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", status)
+        assert _on_screen(driver, status) and status.rect["x"] + status.rect["width"] <= inner + 1
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        driver.execute_script("window.scrollTo(0, 0)")
+        driver.save_screenshot(str(ARTIFACTS / f"{size}-analyze.png"))
+        for name in ("Transcribe", "Generate", "Story"):
+            _tab(driver, name)
+            driver.save_screenshot(str(ARTIFACTS / f"{size}-{name.lower()}.png"))
+        _tab(driver, "Jobs")
+        for header in ("status", "progress"):  # what a person follows, on screen at any width
+            cell = driver.find_element(By.XPATH, f"//*[@id='jobs-table']//th[.//*[normalize-space(text())='{header}']]")
+            driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", cell)
+            assert _on_screen(driver, cell) and cell.rect["x"] + cell.rect["width"] <= inner + 1, header
+        driver.save_screenshot(str(ARTIFACTS / f"{size}-jobs.png"))
+        _open_the_newest_job(driver)
+        _the_job_shows_as_its_tab_shows_it(driver, url)
+        summary = driver.find_element(By.CSS_SELECTOR, "#jobs-summary")
+        driver.execute_script("arguments[0].scrollIntoView()", summary)
+        driver.save_screenshot(str(ARTIFACTS / f"{size}-jobs-opened.png"))
+        _tab(driver, "Models")
+        driver.find_element(By.CSS_SELECTOR, "#models-install").click()
+        _wait(driver, "#models-install-status [data-status='done']", 120)
+        assert "Installed " in _text(driver.find_element(By.CSS_SELECTOR, "#models-installed"))
+        driver.execute_script("window.scrollTo(0, 0)")
+        driver.save_screenshot(str(ARTIFACTS / f"{size}-models.png"))
+    finally:
+        driver.set_window_size(1440, 1700)
