@@ -16,8 +16,7 @@ CSS = """
 .studio-refused { padding: .3em .6em; border-left: 4px solid #b91c1c; background: #fef2f2; }
 /* a timer's update must not dim or cover the status line (Gradio marks outputs "pending") */
 .studio-status-box, .studio-status-box * { opacity: 1 !important; }
-.studio-status-box .eta-bar, .studio-status-box .progress-text, .studio-status-box .meta-text,
-.studio-status-box .wrap.default { display: none !important; }
+.studio-status-box [data-testid='status-tracker'] { display: none !important; }
 .studio-times { margin: .2em 0; color: var(--body-text-color-subdued); }
 .studio-settings { border-collapse: collapse; font-size: .9em; }
 .studio-settings th, .studio-settings td { border: none !important; padding: .1em .8em .1em 0 !important; }
@@ -36,7 +35,7 @@ CSS = """
   .studio-models td::before { content: attr(data-label); flex: 0 0 5.5em; font-weight: 600; }
   /* the timeline picture keeps readable lane labels: it scrolls sideways instead of shrinking */
   .studio-wide-picture .image-container, .studio-wide-picture .image-frame { overflow-x: auto !important; }
-  .studio-wide-picture .image-frame { justify-content: flex-start !important; }
+  .studio-wide-picture .image-container * { justify-content: flex-start !important; }
   .studio-wide-picture img { min-width: 760px !important; max-width: none !important; height: auto !important; }
   .studio-status { font-size: .95em; }
 

@@ -154,6 +154,10 @@ def test_bad_requests_get_the_one_line_message(app: App, demo: DemoMedia, tmp_pa
     assert "Traceback" not in message and "\n" not in message.strip()
     message = _error_of(lambda: app.analyze(demo.video, ["detect"], detector="yolo-nope"))
     assert message.startswith("unknown model 'yolo-nope'") and "nanodet-coco" in message
+    fps = "Analysis FPS (independent of the video's own rate)"  # the form's label names the field
+    message = _error_of(lambda: app.analyze(demo.video, ["detect"], fps="fast"))  # type: ignore[arg-type]
+    assert message == f"{fps}: expected a number, got 'fast'"
+    assert _error_of(lambda: app.analyze(demo.video, ["detect"], fps=500)) == f"{fps}: expected at most 240, got 500"
     message = _error_of(lambda: app.analyze(demo.video, ["track"]))
     assert message == "tasks track and pose need detect as well"
     message = _error_of(lambda: app.client.predict("no-such-job", api_name="/job_status"))

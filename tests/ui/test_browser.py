@@ -214,6 +214,9 @@ def test_the_page_shows_a_running_job_again_after_a_reload(page: tuple[WebDriver
     _analyze_the_demo(driver, url, demo, fps=3)
     status = _wait(driver, "#analyze-status [data-status='queued'], #analyze-status [data-status='running']", 60)[0]
     job_text = _text(status)
+    trackers = "#analyze-status [data-testid='status-tracker']"  # Gradio's own timer text, over our line
+    hidden = "return [...document.querySelectorAll(arguments[0])].every(e => getComputedStyle(e).display === 'none')"
+    assert driver.execute_script(hidden, trackers)
     driver.refresh()  # the job goes on in the server; the page finds it again, and the form it came from
     again = _wait(driver, "#analyze-status [data-status]", 60)[0]
     job_id = job_text.split(" job ")[1].split(":")[0]
@@ -393,11 +396,14 @@ def test_every_tab_at_desktop_and_phone_sizes(page: tuple[WebDriver, str], demo:
     opens, and the offline install ends with its status line saying done."""
     driver, url = page
     width, height = SIZES[size]
-    driver.set_window_size(width, height)
+    # the device's own metrics: a headless window is never narrower than 500 px
+    metrics = {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": size == "phone"}
+    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", metrics)
     try:
         _analyze_the_demo(driver, url, demo)
         status = _wait(driver, "#analyze-status [data-status='done']", 180)[0]
         inner = int(driver.execute_script("return window.innerWidth"))
+        assert inner == width
         driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", status)
         assert _on_screen(driver, status) and status.rect["x"] + status.rect["width"] <= inner + 1
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
@@ -411,6 +417,7 @@ def test_every_tab_at_desktop_and_phone_sizes(page: tuple[WebDriver, str], demo:
             cell = driver.find_element(By.XPATH, f"//*[@id='jobs-table']//th[.//*[normalize-space(text())='{header}']]")
             driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", cell)
             assert _on_screen(driver, cell) and cell.rect["x"] + cell.rect["width"] <= inner + 1, header
+        _wait(driver, "#jobs-table td", 30, lambda found: any(_text(cell) == "done" for cell in found))
         driver.save_screenshot(str(ARTIFACTS / f"{size}-jobs.png"))
         _open_the_newest_job(driver)
         _the_job_shows_as_its_tab_shows_it(driver, url)
@@ -424,4 +431,4 @@ def test_every_tab_at_desktop_and_phone_sizes(page: tuple[WebDriver, str], demo:
         driver.execute_script("window.scrollTo(0, 0)")
         driver.save_screenshot(str(ARTIFACTS / f"{size}-models.png"))
     finally:
-        driver.set_window_size(1440, 1700)
+        driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
