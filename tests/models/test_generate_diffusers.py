@@ -51,7 +51,7 @@ def test_tiny_wan_makes_a_video_that_its_seed_makes_again(tiny_wan: Path, tmp_pa
                            options=GenerateOptions(seed=11), progress=lambda _, m: steps.append(m))  # fmt: skip
     info = media.probe(tmp_path / "a.mp4")
     assert (info.width, info.height, info.frame_count, float(info.fps)) == (32, 32, 9, 8.0)
-    assert steps[:3] == ["denoising step 1 of 3", "denoising step 2 of 3", "denoising step 3 of 3"]
+    assert steps[:4] == ["loading tiny-wan", "denoising step 1 of 3", "denoising step 2 of 3", "denoising step 3 of 3"]
     again = generate_video("a red car on the street", tmp_path / "b.mp4", cache=cache, options=GenerateOptions(seed=11))
     generate_video("a red car on the street", tmp_path / "c.mp4", cache=cache, options=GenerateOptions(seed=12))
     a, b, c = _frames(tmp_path / "a.mp4"), _frames(tmp_path / "b.mp4"), _frames(tmp_path / "c.mp4")
@@ -64,13 +64,14 @@ def test_cancel_stops_the_denoising_loop_and_writes_nothing(tiny_wan: Path, tmp_
     cache, stop = _cache(tiny_wan, tmp_path), threading.Event()
     seen: list[float] = []
 
-    def progress(fraction: float, _: str) -> None:
+    def progress(fraction: float, stage: str) -> None:
         seen.append(fraction)
-        stop.set()
+        if stage.startswith("denoising"):
+            stop.set()
 
     with pytest.raises(Cancelled):
         generate_video("a dog", tmp_path / "x.mp4", cache=cache, progress=progress, cancel=stop)
-    assert len(seen) == 1 and list(tmp_path.glob("*x*")) == []
+    assert len(seen) == 2 and list(tmp_path.glob("*x*")) == []  # the load, then the first step only
 
 
 def test_load_options_the_adapter_cannot_honour_are_refused(tiny_wan: Path, tmp_path: Path) -> None:
@@ -295,13 +296,14 @@ def test_the_deprecated_modelscope_family_through_its_older_callback(tmp_path: P
     made = generate_video("a red car", tmp_path / "a.mp4", cache=cache, options=GenerateOptions(seed=3),
                           progress=lambda _, m: steps.append(m))  # fmt: skip
     assert (made.frames, made.fps, made.width) == (8, 8, 32) and media.probe(tmp_path / "a.mp4").frame_count == 8
-    assert steps[:3] == ["denoising step 1 of 3", "denoising step 2 of 3", "denoising step 3 of 3"]
+    assert steps[:4] == ["loading tiny-ms", "denoising step 1 of 3", "denoising step 2 of 3", "denoising step 3 of 3"]
     generate_video("a red car", tmp_path / "b.mp4", cache=cache, options=GenerateOptions(seed=3))
     assert np.array_equal(_frames(tmp_path / "a.mp4"), _frames(tmp_path / "b.mp4"))
     stop = threading.Event()
 
-    def cancel_after_one(fraction: float, _: str) -> None:
-        stop.set()
+    def cancel_after_one(fraction: float, stage: str) -> None:
+        if stage.startswith("denoising"):
+            stop.set()
 
     with pytest.raises(Cancelled):
         generate_video("a red car", tmp_path / "c.mp4", cache=cache, progress=cancel_after_one, cancel=stop)

@@ -90,7 +90,7 @@ def test_a_plugin_family_generates_through_the_pipeline(cache: ModelCache, tmp_p
     brightest = np.percentile(frames[0, 16:32, 8:24].reshape(-1, 3), 90, axis=0)
     assert np.abs(brightest - colour).max() < 10  # the square, first frame
     assert frames[0, 16:32, 80:96].mean() < 8 and frames[-1, 16:32, 72:88].mean() > 40  # ... and it moved right
-    assert reported == sorted(reported) and reported[-1] == 1.0 and len(reported) == 5
+    assert reported == sorted(reported) and reported[-1] == 1.0 and len(reported) == 6  # load, 4 steps, write
     assert GeneratedVideo.from_dict(result.to_dict()) == result
 
 
