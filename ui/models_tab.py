@@ -59,7 +59,7 @@ def models_html(rows: list[list[Any]]) -> str:
     head = "".join(f"<th>{html.escape(name)}</th>" for name in MODEL_HEADERS)
     body = "".join(
         "<tr>" + "".join(f"<td data-label='{html.escape(name)}'>{html.escape(str(cell))}</td>"
-                         for name, cell in zip(MODEL_HEADERS, row, strict=True) if name == "Model" or cell != "")
+                         for name, cell in zip(MODEL_HEADERS, row, strict=True))
         + "</tr>"
         for row in rows
     )  # fmt: skip

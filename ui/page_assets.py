@@ -32,6 +32,7 @@ CSS = """
   .studio-models thead { display: none; }
   .studio-models tr { display: block; border-bottom: 2px solid var(--border-color-primary); padding: .4em 0; }
   .studio-models td { display: flex; gap: .6em; border: none; padding: .1em 0; }
+  .studio-models td:empty { display: none; }  /* no "Problem" line where there is none */
   .studio-models td::before { content: attr(data-label); flex: 0 0 5.5em; font-weight: 600; }
   /* the timeline picture keeps readable lane labels: it scrolls sideways instead of shrinking */
   .studio-wide-picture .image-container, .studio-wide-picture .image-frame { overflow-x: auto !important; }

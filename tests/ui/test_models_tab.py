@@ -62,6 +62,6 @@ def test_a_broken_plugin_is_listed_by_the_models_api_and_tab(service: StudioServ
     shown = str(table.value)
     assert "<th>Problem</th>" in shown and f"<td data-label='Problem'>{html.escape(broken['problem'])}</td>" in shown
     echo = shown[shown.index("<td data-label='Model'>echo</td>") :].split("</tr>")[0]
-    assert "data-label='Problem'" not in echo  # nothing wrong with echo: no problem cell
+    assert "<td data-label='Problem'></td>" in echo  # nothing wrong with echo: an empty cell (a phone hides it)
     [note] = [block for block in demo.blocks.values() if getattr(block, "elem_id", None) == "models-problems"]
     assert note.visible and note.value == f"- **{broken['problem']}**"  # above the table, not only in a cell
