@@ -11,6 +11,7 @@
 """
 
 from studio.core.errors import (
+    ECHO_CHARS,
     Busy,
     Cancelled,
     CorruptMedia,
@@ -27,6 +28,7 @@ from studio.core.errors import (
     RefusedMedia,
     StudioError,
     UnknownModel,
+    echoed,
     one_line,
 )
 from studio.core.interrupts import Interrupted, signals_as_interrupts
@@ -49,6 +51,7 @@ from studio.core.serialize import SCHEMA_VERSION, JsonResult, fraction_from_str,
 from studio.core.settings import Settings
 
 __all__ = [
+    "ECHO_CHARS",
     "EVENT_KINDS",
     "NAME_MAX",
     "SCHEMA_VERSION",
@@ -85,6 +88,7 @@ __all__ = [
     "atomic_path",
     "check_cancel",
     "check_outputs",
+    "echoed",
     "file_sha256",
     "fraction_from_str",
     "fraction_to_str",

@@ -32,6 +32,7 @@ from collections.abc import Iterable
 from difflib import get_close_matches
 
 __all__ = [
+    "ECHO_CHARS",
     "Busy",
     "Cancelled",
     "CorruptMedia",
@@ -48,8 +49,22 @@ __all__ = [
     "RefusedMedia",
     "StudioError",
     "UnknownModel",
+    "echoed",
     "one_line",
 ]
+
+
+ECHO_CHARS = 80  # of a value a user gave, how much an error message repeats
+
+
+def echoed(value: object, limit: int = ECHO_CHARS) -> str:
+    """``value`` as an error message quotes it: its repr, cut to ``limit`` characters with its
+    full length said, so a 10 MB job id or label never comes back whole."""
+    text = repr(value)
+    if len(text) <= limit:
+        return text
+    size = len(value) if isinstance(value, (str, bytes, list, tuple, dict)) else len(text)
+    return f"{text[:limit]}… ({size:,} long)"
 
 
 def one_line(message: str) -> str:

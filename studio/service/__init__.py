@@ -5,13 +5,14 @@
 - :mod:`~studio.service.kinds`: analyze, transcribe, generate, story and install as jobs.
 """
 
-from studio.service.jobs import FINISHED, INTERRUPTED, Job, JobContext, JobKind, JobOutcome, JobRunner
+from studio.service.jobs import FINISHED, ID_RANDOM_BYTES, INTERRUPTED, Job, JobContext, JobKind, JobOutcome, JobRunner
 from studio.service.kinds import GENERATE_TASK, SPEECH, SUBTITLE_FORMATS, StudioJobs, default_job_kinds
 from studio.service.store import JobRow, JobStore
 
 __all__ = [
     "FINISHED",
     "GENERATE_TASK",
+    "ID_RANDOM_BYTES",
     "INTERRUPTED",
     "SPEECH",
     "SUBTITLE_FORMATS",

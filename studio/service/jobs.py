@@ -41,7 +41,9 @@ from studio.core import (
 )
 from studio.service.store import JobRow, JobStore
 
-__all__ = ["FINISHED", "INTERRUPTED", "Job", "JobContext", "JobKind", "JobOutcome", "JobRunner"]
+__all__ = ["FINISHED", "ID_RANDOM_BYTES", "INTERRUPTED", "Job", "JobContext", "JobKind", "JobOutcome", "JobRunner"]
+
+ID_RANDOM_BYTES = 12  # 96 random bits in every job id: an id alone reads and cancels its job
 
 log = logging.getLogger(__name__)
 
@@ -210,7 +212,8 @@ class JobRunner:
         checked = dict(settings or {})
         if job_kind.check is not None:
             checked = job_kind.check(checked, given)
-        job_id = f"{time.strftime('%Y%m%d-%H%M%S', time.gmtime(self._clock()))}-{secrets.token_hex(3)}"
+        # the time sorts ids; 96 random bits make one impossible to guess (an id reads and cancels its job)
+        job_id = f"{time.strftime('%Y%m%d-%H%M%S', time.gmtime(self._clock()))}-{secrets.token_hex(ID_RANDOM_BYTES)}"
         folder = self.folders / job_id
         files = _copy_inputs(given, folder)
         checked["inputs"] = files

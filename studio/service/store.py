@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from studio.core import InputError, OutputError
+from studio.core import InputError, OutputError, echoed
 
 __all__ = ["JobRow", "JobStore"]
 
@@ -92,7 +92,7 @@ class JobStore:
         with self._lock:
             row = self._db.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone()
         if row is None:
-            raise InputError(f"no job {job_id!r}; see the jobs list for the ids this server knows")
+            raise InputError(f"no job {echoed(job_id)}; see the jobs list for the ids this server knows")
         return _decoded(row)
 
     def rows(self, *, statuses: tuple[str, ...] = (), limit: int = 100, oldest_first: bool = False) -> list[JobRow]:

@@ -10,12 +10,13 @@ from fractions import Fraction
 import numpy as np
 
 from studio import media
-from studio.core import InputError
+from studio.core import InputError, echoed
 from studio.vision.stages import plugin_stage_names
 
 __all__ = ["ANALYSIS_TASKS", "AnalyzeOptions"]
 
 ANALYSIS_TASKS = ("detect", "track", "pose", "motion")  # what `studio analyze --tasks` takes
+MAX_WORDS = {"labels": (1000, 100), "queries": (64, 200)}  # how many, and how long each, a setting takes
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,8 @@ class AnalyzeOptions:
         if unknown or not self.tasks:
             named = ", ".join(map(repr, unknown)) or "(none)"
             raise InputError(f"unknown task {named}; expected some of {', '.join(known)}")
+        _check_words("labels", self.labels)
+        _check_words("queries", self.queries)
         if {"track", "pose"} & set(self.tasks) and "detect" not in self.tasks:
             raise InputError("tasks track and pose need detect as well")
         checks = (
@@ -65,3 +68,18 @@ class AnalyzeOptions:
         if not 0 < self.lost_s < math.inf:
             raise InputError(f"expected lost_s > 0, got {self.lost_s}")
         media.as_fps(self.fps)
+
+
+def _check_words(name: str, words: tuple[str, ...]) -> None:
+    """Labels and text queries: printable text, a bounded number, each of a bounded length;
+    the CLI's --labels and the service's settings both come here."""
+    most, longest = MAX_WORDS[name]
+    if len(words) > most:
+        raise InputError(f"expected at most {most:,} {name}, got {len(words):,}")
+    for word in words:
+        if not isinstance(word, str) or not word.strip():
+            raise InputError(f"expected {name} as non-empty text, got {echoed(word)}")
+        if len(word) > longest:
+            raise InputError(f"expected {name} of at most {longest} characters, got {echoed(word)}")
+        if not word.isprintable():
+            raise InputError(f"expected {name} without control characters, got {echoed(word)}")
