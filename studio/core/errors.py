@@ -33,6 +33,7 @@ from difflib import get_close_matches
 
 __all__ = [
     "ECHO_CHARS",
+    "MESSAGE_CHARS",
     "Busy",
     "Cancelled",
     "CorruptMedia",
@@ -55,6 +56,7 @@ __all__ = [
 
 
 ECHO_CHARS = 80  # of a value a user gave, how much an error message repeats
+MESSAGE_CHARS = 2000  # the longest one-line message any door shows, whatever went into it
 
 
 def echoed(value: object, limit: int = ECHO_CHARS) -> str:
@@ -69,8 +71,12 @@ def echoed(value: object, limit: int = ECHO_CHARS) -> str:
 
 def one_line(message: str) -> str:
     """A message on one line whatever a library put in it; spaces inside it (file names) kept.
-    What the CLI, the job store and the web page show of an error."""
-    return " ".join(line.strip() for line in message.splitlines() if line.strip())
+    What the CLI, the job store and the web page show of an error; cut to ``MESSAGE_CHARS``
+    so no input, however large, comes back whole."""
+    text = " ".join(line.strip() for line in message.splitlines() if line.strip())
+    if len(text) <= MESSAGE_CHARS:
+        return text
+    return f"{text[:MESSAGE_CHARS]}… ({len(text) - MESSAGE_CHARS:,} characters cut)"
 
 
 class StudioError(Exception):
@@ -93,10 +99,10 @@ class UnknownModel(StudioError):
     def __init__(self, name: str, known: Iterable[str]) -> None:
         self.name = name
         self.known = sorted(known)
-        hint = get_close_matches(name, self.known, n=1)
+        hint = get_close_matches(name, self.known, n=1) if len(name) <= ECHO_CHARS else []
         did_you_mean = f" Did you mean {hint[0]!r}?" if hint else ""
         listing = ", ".join(self.known) if self.known else "(none registered)"
-        super().__init__(f"unknown model {name!r}.{did_you_mean} Known models: {listing}")
+        super().__init__(f"unknown model {echoed(name)}.{did_you_mean} Known models: {listing}")
 
 
 class ModelUnavailable(StudioError):
@@ -108,7 +114,7 @@ class ModelUnavailable(StudioError):
         self.name = name
         self.reason = reason
         self.install_command = install_command
-        super().__init__(f"model {name!r} is not available: {reason}. Install it with: {install_command}")
+        super().__init__(f"model {echoed(name)} is not available: {reason}. Install it with: {install_command}")
 
 
 class ModelLoadError(StudioError):

@@ -10,7 +10,8 @@ import pytest
 
 from studio import registry
 from studio.cli import main
-from studio.core import ECHO_CHARS, InputError
+from studio.core import ECHO_CHARS, InputError, UnknownModel, one_line
+from studio.core.errors import MESSAGE_CHARS
 from studio.demo import DemoMedia
 from studio.service import ID_RANDOM_BYTES, JobKind, JobOutcome, JobRunner, StudioJobs
 
@@ -82,3 +83,17 @@ def test_an_unknown_10_mb_job_id_is_not_repeated(runner: JobRunner) -> None:
         message = str(refused.value)
         assert len(message) < 2 * ECHO_CHARS + 100
         assert "10,000,000 long" in message
+
+
+def test_a_10_mb_model_name_is_not_repeated(runner: JobRunner) -> None:
+    with pytest.raises(UnknownModel) as refused:
+        runner.submit("install", {"names": ["m" * 10_000_000]})
+    said = str(refused.value)
+    assert said.startswith("unknown model 'mmm") and "10,000,000 long" in said
+    assert len(said) < 2 * ECHO_CHARS + 2000  # the known models are listed, the name is cut
+
+
+def test_no_one_line_message_is_longer_than_the_cap() -> None:
+    message = one_line("line one\n" + "word " * 1_000_000)
+    assert len(message) < MESSAGE_CHARS + 40
+    assert message.startswith("line one word word") and message.endswith("characters cut)")
