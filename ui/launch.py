@@ -7,11 +7,13 @@ from dataclasses import dataclass
 from typing import Any
 
 import gradio as gr
+from starlette.middleware import Middleware
 
 from studio.core import InputError, Settings
 from ui.agent_files import upload_folder
 from ui.agent_tools import serve_only_agent_tools
 from ui.app import build_demo
+from ui.auth_gate import AuthGate
 from ui.page_assets import PAGE
 from ui.service import StudioService
 
@@ -62,6 +64,8 @@ def launch(
     kwargs: dict[str, Any] = {}
     if options.mcp:
         kwargs["mcp_server"] = True
+    if options.auth:  # Gradio's login page, and credentials at every door, MCP included
+        kwargs["app_kwargs"] = {"middleware": [Middleware(AuthGate, credentials=options.auth)]}
     _, url, _ = demo.launch(
         server_name=options.host,
         server_port=options.port,

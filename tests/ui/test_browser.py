@@ -432,3 +432,40 @@ def test_every_tab_at_desktop_and_phone_sizes(page: tuple[WebDriver, str], demo:
         driver.save_screenshot(str(ARTIFACTS / f"{size}-models.png"))
     finally:
         driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+
+
+def test_an_auth_server_shows_its_login_form_then_the_studio(tmp_path: Path) -> None:
+    """``--auth``: the browser meets Gradio's login form (every file it needs loads without
+    credentials), a wrong password is refused on the form, the right one opens the studio."""
+    cache = default_cache()
+    service = StudioService.create(replace(cache.settings, outputs_dir=tmp_path / "outputs"), cache=cache)
+    demo, url = launch(ServeOptions(port=None, auth=("admin", "secret")), service=service, block=False)
+    driver = _browser()
+    try:
+        driver.get(url)
+        fields = _wait(driver, "input", 60, lambda found: len(found) >= 2)
+        assert driver.find_elements(By.CSS_SELECTOR, "#analyze-run") == []
+        assert driver.execute_script("return Object.keys(window.gradio_api_info.named_endpoints).length") == 0
+        fields[0].send_keys("admin")
+        fields[1].send_keys("guess")
+        driver.find_element(By.CSS_SELECTOR, "button").click()
+        _until(driver, "the wrong password was not refused on the form", 30,
+               lambda page: "Incorrect Credentials" in page.find_element(By.TAG_NAME, "body").text)  # fmt: skip
+        fields = driver.find_elements(By.CSS_SELECTOR, "input")
+        for field, typed in zip(fields, ("admin", "secret"), strict=False):
+            field.clear()
+            field.send_keys(typed)
+        driver.find_element(By.CSS_SELECTOR, "button").click()
+        _wait(driver, "#analyze-run", 60)
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        driver.save_screenshot(str(ARTIFACTS / "logged-in.png"))
+        answered = driver.execute_script(
+            "return performance.getEntriesByType('resource').map(e => [e.responseStatus, e.name])"
+        )
+        assert sum(status == 200 for status, _ in answered) > 10, answered  # the browser reports statuses
+        failed = [(status, name) for status, name in answered if status >= 400 and not name.endswith("/login")]
+        assert failed == [], failed  # only the wrong password's own /login answered an error
+    finally:
+        driver.quit()
+        demo.close()
+        service.close()
