@@ -3,6 +3,7 @@ measures it, and its annotated video, timeline picture, table and files out."""
 
 from __future__ import annotations
 
+from fractions import Fraction
 from typing import Any
 
 import gradio as gr
@@ -101,7 +102,7 @@ def analyze_tab(service: StudioService) -> None:
         return (
             job_inputs(job).get("video"),
             list(given.get("tasks") or ANALYSIS_TASKS),
-            given.get("fps") or 5,
+            _rate(given.get("fps")),
             given.get("detector") or "auto",
             _joined(given.get("labels"), ", "),
             _joined(given.get("queries"), ", "),
@@ -122,8 +123,13 @@ def analyze_tab(service: StudioService) -> None:
                       lambda job: analysis_view(job, "analyze-annotated"), restore)  # fmt: skip
 
 
+def _rate(value: Any) -> float:
+    """The analysis rate as the form's number: the job stores it exact (``"3/1"``)."""
+    return 5.0 if value in (None, "") else float(Fraction(str(value)))
+
+
 def _joined(value: Any, separator: str) -> str:
-    """A setting the form holds as text: lists (from the API) joined, text as it was."""
+    """A setting the form holds as text: lists (as a job stores them) joined, text as it was."""
     if value is None:
         return ""
     return value if isinstance(value, str) else separator.join(str(item) for item in value)

@@ -118,8 +118,15 @@ def generate_tab(service: StudioService) -> None:
         return (given.get("prompt", ""), given.get("negative_prompt", ""), given.get("model") or "auto",
                 number("seed", -1), number("steps", 0), number("guidance_scale", -1), number("width", 0),
                 number("height", 0), number("frames", 0), number("fps", 0), given.get("dtype") or "auto",
-                given.get("offload") or "none", given.get("loras") or "", job_inputs(job).get("image"),
+                given.get("offload") or "none", _text_lines(given.get("loras")), job_inputs(job).get("image"),
                 given.get("attention") or "auto", bool(given.get("compile")))  # fmt: skip
 
     view.wire(service, run, generate, inputs, restore)
     every(10 * POLL_S, lambda: missing_model_notice(service), None, notice, "generate_notice")
+
+
+def _text_lines(value: Any) -> str:
+    """A job's list of lines (its LoRAs) as the form's text, one per line."""
+    if not value:
+        return ""
+    return value if isinstance(value, str) else "\n".join(str(item) for item in value)

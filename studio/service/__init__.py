@@ -2,11 +2,21 @@
 
 - :mod:`~studio.service.jobs`: the runner (device slot, bounded queue, restart recovery, retention);
 - :mod:`~studio.service.store`: the job store (SQLite, WAL);
-- :mod:`~studio.service.kinds`: analyze, transcribe, generate, story and install as jobs.
+- :mod:`~studio.service.kinds`: analyze, transcribe, generate, story, install and load as jobs;
+- :mod:`~studio.service.job_settings`: each kind's settings, typed (what a job stores and runs).
 """
 
+from studio.service.job_settings import (
+    SPEECH,
+    AnalyzeSettings,
+    GenerateSettings,
+    InstallSettings,
+    LoadSettings,
+    StorySettings,
+    TranscribeSettings,
+)
 from studio.service.jobs import FINISHED, ID_RANDOM_BYTES, INTERRUPTED, Job, JobContext, JobKind, JobOutcome, JobRunner
-from studio.service.kinds import GENERATE_TASK, SPEECH, SUBTITLE_FORMATS, StudioJobs, default_job_kinds
+from studio.service.kinds import GENERATE_TASK, SUBTITLE_FORMATS, StudioJobs, default_job_kinds
 from studio.service.store import JobRow, JobStore
 
 __all__ = [
@@ -16,6 +26,9 @@ __all__ = [
     "INTERRUPTED",
     "SPEECH",
     "SUBTITLE_FORMATS",
+    "AnalyzeSettings",
+    "GenerateSettings",
+    "InstallSettings",
     "Job",
     "JobContext",
     "JobKind",
@@ -23,6 +36,9 @@ __all__ = [
     "JobRow",
     "JobRunner",
     "JobStore",
+    "LoadSettings",
+    "StorySettings",
     "StudioJobs",
+    "TranscribeSettings",
     "default_job_kinds",
 ]
