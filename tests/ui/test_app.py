@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -213,10 +214,13 @@ def test_a_full_queue_answers_busy(tmp_path: Path, demo: DemoMedia) -> None:
 def test_jobs_survive_a_restart_and_a_killed_one_is_interrupted(tmp_path: Path, demo: DemoMedia) -> None:
     outputs = tmp_path / "outputs"
     env = {**os.environ, "MEDIA_STUDIO_OUTPUTS": str(outputs), "GRADIO_ANALYTICS_ENABLED": "False"}
-    server = subprocess.Popen([sys.executable, "-m", "studio.cli", "serve", "--port", "7931"], env=env,
+    with socket.socket() as probe:  # a free port: another server on this machine is not ours
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen([sys.executable, "-m", "studio.cli", "serve", "--port", str(port)], env=env,
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)  # fmt: skip
     try:
-        url = "http://127.0.0.1:7931/"
+        url = f"http://127.0.0.1:{port}/"
         deadline = time.monotonic() + 90
         client = None
         while client is None:
