@@ -197,5 +197,5 @@ def _shown(value: Any, limit: int = 300) -> str:
     elif isinstance(value, bool):
         text = "yes" if value else "no"
     else:
-        text = str(value)
+        text = str(value).removesuffix("/1") if isinstance(value, str) and value[:1].isdigit() else str(value)
     return text if len(text) <= limit else f"{text[:limit]}… ({len(text)} characters)"

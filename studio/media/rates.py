@@ -19,7 +19,8 @@ _EXAMPLES = "like 25, 29.97 or 30000/1001"
 def as_fps(value: Fraction | int | float | str) -> Fraction:
     """An exact frame rate from user input: ``"30000/1001"``, ``29.97``, ``25``.
 
-    Floats near an NTSC rate (n·1000/1001) snap to it, so ``29.97`` is ``30000/1001``; other
+    Floats near an NTSC rate (n·1000/1001) snap to it, so ``29.97`` is ``30000/1001`` (a whole
+    float such as ``3.0`` stays whole); other
     floats keep at most a 1001 denominator. Rates must lie in ``[1/1001, 10000]``: a value
     that rounds to zero, infinity, NaN or a typo of ``1e400`` is an :class:`InputError`
     naming the value.
@@ -38,6 +39,8 @@ def as_fps(value: Fraction | int | float | str) -> Fraction:
         if abs(value) > MAX_FPS:
             raise InputError(f"expected a frame rate of at most {MAX_FPS}, got {value!r}")
         ntsc = Fraction(round(value * 1.001) * 1000, 1001)
+        if value.is_integer():  # 3.0 from a form is 3, never its NTSC neighbour 3000/1001
+            ntsc = Fraction(int(value))
         fps = ntsc if ntsc > 0 and abs(float(ntsc) - value) < 0.005 else Fraction(value).limit_denominator(1001)
         if fps == 0 and value > 0:
             raise InputError(f"frame rate {value!r} rounds to zero; the smallest is 1/1001 (one frame in 1001 s)")

@@ -267,6 +267,10 @@ def test_bad_sampling_arguments(sources: dict[str, Path], kwargs: dict, message:
         (25, Fraction(25)),
         ("60", Fraction(60)),
         (12.5, Fraction(25, 2)),
+        (3.0, Fraction(3)),  # a whole number from a form's number field stays whole (not 3000/1001)
+        (5.0, Fraction(5)),
+        ("2.0", Fraction(2)),
+        (2.997, Fraction(3000, 1001)),
     ],
 )
 def test_as_fps_is_exact(value: object, expected: Fraction) -> None:
