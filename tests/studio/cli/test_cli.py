@@ -4,6 +4,7 @@ import json
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,8 +15,11 @@ from studio.demo import DemoMedia
 
 
 @pytest.fixture(autouse=True)
-def fresh_registry(studio_home: Path) -> None:
+def fresh_registry(studio_home: Path) -> Iterator[None]:
     registry.default_registry.cache_clear()
+    registry.default_cache.cache_clear()
+    yield
+    registry.default_registry.cache_clear()  # later tests build theirs over the real home again
     registry.default_cache.cache_clear()
 
 

@@ -29,6 +29,8 @@ def runner(tmp_path: Path, studio_home: Path) -> JobRunner:
     jobs = JobRunner(tmp_path / "jobs", StudioJobs().kinds()).start()
     yield jobs  # type: ignore[misc]
     jobs.close()
+    registry.default_registry.cache_clear()  # later tests build theirs over the real home again
+    registry.default_cache.cache_clear()
 
 
 def _cli_error(capsys: pytest.CaptureFixture[str], *argv: str) -> str:
