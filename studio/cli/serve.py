@@ -23,14 +23,16 @@ def cmd_serve(args: argparse.Namespace) -> int:
         ) from None
     if not 0 < args.port < 65536:
         raise InputError(f"expected a port between 1 and 65535, got {args.port}")
-    if args.max_queue < 1 or args.max_upload_mb < 1:
+    if args.max_queue < 1 or args.max_upload_mb < 1 or args.max_sessions < 1:
         raise InputError(
-            f"expected --max-queue and --max-upload-mb >= 1, got {args.max_queue} and {args.max_upload_mb}"
+            "expected --max-queue, --max-upload-mb and --max-sessions >= 1, "
+            f"got {args.max_queue}, {args.max_upload_mb} and {args.max_sessions}"
         )
     options = ServeOptions(
         host=args.host, port=args.port, auth=parse_auth(args.auth), root_path=args.root_path,
         max_queue=args.max_queue, max_upload_mb=args.max_upload_mb,
         idle_unload_s=args.idle_unload_seconds if args.idle_unload_seconds > 0 else None, mcp=args.mcp,
+        max_sessions=args.max_sessions,
     )  # fmt: skip
     launch(options)
     return 0
@@ -46,5 +48,7 @@ def add_serve_command(commands: argparse._SubParsersAction) -> None:
     serve.add_argument("--max-upload-mb", type=int, default=2048, help="largest upload")
     serve.add_argument("--idle-unload-seconds", type=float, default=600.0,
                        help="unload models unused this long (0: never)")  # fmt: skip
+    serve.add_argument("--max-sessions", type=int, default=200,
+                       help="sessions whose page state the server keeps (least recent dropped)")  # fmt: skip
     serve.add_argument("--mcp", action="store_true", help="also serve the tools over MCP (needs the mcp extra)")
     serve.set_defaults(handler=cmd_serve)
