@@ -29,6 +29,8 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 PAGE_PATHS = frozenset({"/", ""})  # the page, which without credentials is Gradio's login form
+LOGIN_PATHS = frozenset({"/login", "/login/"})
+MAX_LOGIN_BYTES = 16 * 1024  # Gradio parses the login post as a whole form, files and all
 # what the login form needs before anyone has logged in: the form's post and static files
 # (and the startup probe Gradio sends itself while it launches: it answers only true or false)
 OPEN_PATHS = PAGE_PATHS | {
@@ -63,30 +65,34 @@ class AuthGate:
             return
         gradio_app = scope.get("app")
         headers = _headers(scope)
-        if self._has_cookie(gradio_app, headers):
-            await self.app(scope, receive, send)
-            return
-        if self._has_basic(headers):
-            await self.app(self._as_logged_in(scope, gradio_app, headers), receive, send)
+        token = self._cookie_token(gradio_app, headers)
+        if token is None and self._has_basic(headers):
+            token = self._basic_token(gradio_app)
+        if token is not None:
+            await self.app(_with_token(scope, gradio_app, token), receive, send)
             return
         path = _route_path(scope)
         if scope["type"] == "http" and (path in OPEN_PATHS or path.startswith(OPEN_PREFIXES)):
-            forward = _without_schema(send) if path in PAGE_PATHS and scope.get("method") == "GET" else send
+            if path in LOGIN_PATHS and not _small_body(headers):
+                await _refuse(scope, send, 413, f"a login form is at most {MAX_LOGIN_BYTES:,} bytes")
+                return
+            forward = _without_schema(send, scope.get("method") == "HEAD") if path in PAGE_PATHS else send
             await self.app(scope, receive, forward)
             return
         await _refuse(scope, send)
 
-    def _has_cookie(self, gradio_app: Any, headers: dict[str, str]) -> bool:
+    def _cookie_token(self, gradio_app: Any, headers: dict[str, str]) -> str | None:
+        """The login token of a cookie Gradio handed out, if the request carries a live one."""
         tokens: dict[str, str] = getattr(gradio_app, "tokens", {}) or {}
         cookie_id = getattr(gradio_app, "cookie_id", None)
         if not tokens or cookie_id is None:
-            return False
+            return None
         cookies = _cookies(headers.get("cookie", ""))
         for name in (f"access-token-{cookie_id}", f"access-token-unsecure-{cookie_id}"):
             token = cookies.get(name)
             if token is not None and token in tokens:
-                return True
-        return False
+                return token
+        return None
 
     def _has_basic(self, headers: dict[str, str]) -> bool:
         scheme, _, encoded = headers.get("authorization", "").partition(" ")
@@ -100,21 +106,38 @@ class AuthGate:
         same_password = hmac.compare_digest(password, self.password)
         return bool(sep) and same_user and same_password
 
-    def _as_logged_in(self, scope: Scope, gradio_app: Any, headers: dict[str, str]) -> Scope:
-        """The request with Gradio's login cookie added, so Gradio's own checks (the queue, the
-        file route) see the user that Basic credentials named."""
+    def _basic_token(self, gradio_app: Any) -> str | None:
+        """A Gradio login token standing for the Basic credentials, made once per server."""
         tokens = getattr(gradio_app, "tokens", None)
-        cookie_id = getattr(gradio_app, "cookie_id", None)
-        if tokens is None or cookie_id is None:
-            return scope
+        if tokens is None:
+            return None
         if self._token is None or self._token not in tokens:
             self._token = secrets.token_urlsafe(24)
             tokens[self._token] = self.user.decode()
-        cookie = f"access-token-unsecure-{cookie_id}={self._token}"
-        if headers.get("cookie"):
-            cookie = f"{headers['cookie']}; {cookie}"
-        raw = [(name, value) for name, value in scope.get("headers", []) if name.lower() != b"cookie"]
-        return {**scope, "headers": [*raw, (b"cookie", cookie.encode("latin-1"))]}
+        return self._token
+
+
+def _with_token(scope: Scope, gradio_app: Any, token: str | None) -> Scope:
+    """The request with Gradio's login cookies set to ``token`` (and no stale ones beside it),
+    so Gradio's own checks (the queue, the file route) see the user the gate let in."""
+    cookie_id = getattr(gradio_app, "cookie_id", None)
+    if token is None or cookie_id is None:
+        return scope
+    ours = (f"access-token-{cookie_id}", f"access-token-unsecure-{cookie_id}")
+    kept = [
+        part.strip()
+        for part in _headers(scope).get("cookie", "").split(";")
+        if part.strip() and part.strip().partition("=")[0] not in ours
+    ]
+    cookie = "; ".join([*kept, *(f"{name}={token}" for name in ours)])
+    raw = [(name, value) for name, value in scope.get("headers", []) if name.lower() != b"cookie"]
+    return {**scope, "headers": [*raw, (b"cookie", cookie.encode("latin-1"))]}
+
+
+def _small_body(headers: dict[str, str]) -> bool:
+    """A login post of a known, small size (its form is two short fields)."""
+    length = headers.get("content-length", "")
+    return length.isdigit() and int(length) <= MAX_LOGIN_BYTES
 
 
 def _headers(scope: Scope) -> dict[str, str]:
@@ -143,8 +166,9 @@ def _route_path(scope: Scope) -> str:
     return path
 
 
-def _without_schema(send: Send) -> Send:
-    """``send`` for the login page: the page arrives whole, its embedded API schema emptied."""
+def _without_schema(send: Send, head: bool = False) -> Send:
+    """``send`` for the login page: the page arrives whole, its embedded API schema emptied
+    (for a HEAD request, without the length of the page that has it)."""
     start: Message | None = None
     body = bytearray()
 
@@ -155,6 +179,12 @@ def _without_schema(send: Send) -> Send:
             return
         if message["type"] != "http.response.body" or start is None:
             await send(message)
+            return
+        if head:
+            headers = [(name, value) for name, value in start.get("headers", []) if name.lower() != b"content-length"]
+            await send({**start, "headers": headers})
+            await send(message)
+            start = None
             return
         body.extend(message.get("body", b""))
         if message.get("more_body", False):
@@ -167,14 +197,13 @@ def _without_schema(send: Send) -> Send:
     return forward
 
 
-async def _refuse(scope: Scope, send: Send) -> None:
+async def _refuse(scope: Scope, send: Send, status: int = 401, detail: str = REFUSAL) -> None:
+    """401 without a ``WWW-Authenticate`` challenge: a browser then never pops its own password
+    box, so it never keeps Basic credentials that other sites' requests would carry along."""
     if scope["type"] == "websocket":
         await send({"type": "websocket.close", "code": 1008, "reason": "not authenticated"})
         return
-    body = json.dumps({"error": "Not authenticated", "detail": REFUSAL}).encode()
+    body = json.dumps({"error": "Not authenticated" if status == 401 else "Refused", "detail": detail}).encode()
     headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
-    # a browser's own fetches get no challenge (it would pop a password box over the login form)
-    if _headers(scope).get("sec-fetch-mode", "navigate") == "navigate":
-        headers.append((b"www-authenticate", b'Basic realm="Media Studio", charset="UTF-8"'))
-    await send({"type": "http.response.start", "status": 401, "headers": headers})
+    await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body, "more_body": False})

@@ -193,3 +193,25 @@ def test_an_agent_with_credentials_uses_the_tools(guarded: Guarded) -> None:
         with pytest.raises(Exception) as refused:  # any error: the SDK wraps the 401 in a task group
             _mcp_tools(guarded.url, basic(credentials) if credentials else {})
         assert "401" in repr(refused.value.exceptions if hasattr(refused.value, "exceptions") else refused.value), who
+
+
+def test_the_open_doors_give_nothing_away(guarded: Guarded) -> None:
+    """What an outsider can still reach: no password box to save credentials in, no page size
+    with the schema in it, no large login posts, and stale cookies never mask good credentials."""
+    with httpx.Client(base_url=guarded.url, timeout=60) as http:
+        refused = http.get("gradio_api/info")
+        assert refused.status_code == 401 and "www-authenticate" not in refused.headers
+        page = http.get("")
+        head = http.head("")
+        assert head.status_code == 200
+        assert head.headers.get("content-length") in (None, str(len(page.content)))
+        big = http.post("login", data={"username": RIGHT[0], "password": RIGHT[1]},
+                        files={"junk": ("big.bin", b"0" * (1 << 20))})  # fmt: skip
+        assert big.status_code == 413, big.text
+        assert http.post("login", data={"username": RIGHT[0], "password": RIGHT[1]}).status_code == 200
+        names = list(http.cookies)  # the two login cookies, named for this server
+        assert any(name.startswith("access-token-") for name in names), names
+        http.cookies.clear()
+        stale = "; ".join(f"{name}=stale" for name in names)
+        assert http.get("gradio_api/info", headers={"cookie": stale}).status_code == 401
+        assert http.get("gradio_api/info", headers={**basic(RIGHT), "cookie": stale}).status_code == 200
