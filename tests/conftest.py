@@ -61,3 +61,16 @@ def studio_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.delenv("MEDIA_STUDIO_MODELS", raising=False)
     monkeypatch.delenv("MEDIA_STUDIO_OUTPUTS", raising=False)
     return tmp_path / "home"
+
+
+@pytest.fixture
+def fresh_registry(studio_home: Path) -> Generator[None, None, None]:
+    """The process-wide registry and model cache built anew over ``studio_home`` for this
+    test, and cleared again after it, so later tests build theirs over the real home."""
+    from studio import registry
+
+    registry.default_registry.cache_clear()
+    registry.default_cache.cache_clear()
+    yield
+    registry.default_registry.cache_clear()
+    registry.default_cache.cache_clear()

@@ -3,11 +3,11 @@ measures it, and its annotated video, timeline picture, table and files out."""
 
 from __future__ import annotations
 
-from fractions import Fraction
 from typing import Any
 
 import gradio as gr
 
+from studio.core import fraction_from_str
 from studio.service import SPEECH
 from studio.vision import ANALYSIS_TASKS
 from ui.fields import NumberField
@@ -125,7 +125,7 @@ def analyze_tab(service: StudioService) -> None:
 
 def _rate(value: Any) -> float:
     """The analysis rate as the form's number: the job stores it exact (``"3/1"``)."""
-    return 5.0 if value in (None, "") else float(Fraction(str(value)))
+    return 5.0 if value in (None, "") else float(fraction_from_str(str(value)))
 
 
 def _joined(value: Any, separator: str) -> str:

@@ -69,7 +69,7 @@ class AuthGate:
         if token is None and self._has_basic(headers):
             token = self._basic_token(gradio_app)
         if token is not None:
-            await self.app(_with_token(scope, gradio_app, token), receive, send)
+            await self.app(_with_token(scope, headers, gradio_app, token), receive, send)
             return
         path = _route_path(scope)
         if scope["type"] == "http" and (path in OPEN_PATHS or path.startswith(OPEN_PREFIXES)):
@@ -117,7 +117,7 @@ class AuthGate:
         return self._token
 
 
-def _with_token(scope: Scope, gradio_app: Any, token: str | None) -> Scope:
+def _with_token(scope: Scope, headers: dict[str, str], gradio_app: Any, token: str | None) -> Scope:
     """The request with Gradio's login cookies set to ``token`` (and no stale ones beside it),
     so Gradio's own checks (the queue, the file route) see the user the gate let in."""
     cookie_id = getattr(gradio_app, "cookie_id", None)
@@ -126,7 +126,7 @@ def _with_token(scope: Scope, gradio_app: Any, token: str | None) -> Scope:
     ours = (f"access-token-{cookie_id}", f"access-token-unsecure-{cookie_id}")
     kept = [
         part.strip()
-        for part in _headers(scope).get("cookie", "").split(";")
+        for part in headers.get("cookie", "").split(";")
         if part.strip() and part.strip().partition("=")[0] not in ours
     ]
     cookie = "; ".join([*kept, *(f"{name}={token}" for name in ours)])
@@ -181,8 +181,7 @@ def _without_schema(send: Send, head: bool = False) -> Send:
             await send(message)
             return
         if head:
-            headers = [(name, value) for name, value in start.get("headers", []) if name.lower() != b"content-length"]
-            await send({**start, "headers": headers})
+            await send({**start, "headers": _without_length(start)})
             await send(message)
             start = None
             return
@@ -190,11 +189,14 @@ def _without_schema(send: Send, head: bool = False) -> Send:
         if message.get("more_body", False):
             return
         page = _SCHEMA.sub(lambda found: found.group(1) + _EMPTY_SCHEMA + found.group(2), bytes(body))
-        headers = [(name, value) for name, value in start.get("headers", []) if name.lower() != b"content-length"]
-        await send({**start, "headers": [*headers, (b"content-length", str(len(page)).encode())]})
+        await send({**start, "headers": [*_without_length(start), (b"content-length", str(len(page)).encode())]})
         await send({"type": "http.response.body", "body": page, "more_body": False})
 
     return forward
+
+
+def _without_length(start: Message) -> list[tuple[bytes, bytes]]:
+    return [(name, value) for name, value in start.get("headers", []) if name.lower() != b"content-length"]
 
 
 async def _refuse(scope: Scope, send: Send, status: int = 401, detail: str = REFUSAL) -> None:

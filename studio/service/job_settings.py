@@ -85,15 +85,6 @@ def _float(value: Any, name: str) -> float:
         raise InputError(f"expected a number for {name}, got {value!r}") from None
 
 
-def _rate(value: Any, name: str) -> Fraction:
-    """An exact analysis rate. A whole number sent as a float (a form's number field sends
-    3.0) is that whole rate, as the CLI's ``--fps 3`` and an API's 3 are: ``media.as_fps``
-    would snap a float below 5.005 to its NTSC neighbour (3.0 -> 3000/1001)."""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return media.as_fps(value)
-
-
 def _unset(value: Any) -> bool:
     """What an empty field sends."""
     return value is None or (isinstance(value, str) and value == "")
@@ -145,7 +136,7 @@ class AnalyzeSettings:
 
         return cls(
             tasks=_texts(data.get("tasks")),
-            fps=optional("fps", _rate),
+            fps=None if _unset(data.get("fps")) else media.as_fps(data["fps"]),
             detector=_chosen(data.get("detector")),
             labels=_texts(data.get("labels")),
             queries=_texts(data.get("queries")),

@@ -18,7 +18,6 @@ from studio import media
 from studio.core import Cancelled, InputError, from_data, json_bytes, to_data, write_bytes, write_text
 from studio.registry import ModelCache, default_cache
 from studio.service.job_settings import (
-    SPEECH,
     AnalyzeSettings,
     GenerateSettings,
     InstallSettings,
@@ -28,7 +27,7 @@ from studio.service.job_settings import (
 )
 from studio.service.jobs import JobContext, JobKind, JobOutcome
 
-__all__ = ["GENERATE_TASK", "SPEECH", "SUBTITLE_FORMATS", "StudioJobs", "default_job_kinds"]
+__all__ = ["GENERATE_TASK", "SUBTITLE_FORMATS", "StudioJobs", "default_job_kinds"]
 
 SUBTITLE_FORMATS = ("srt", "vtt", "txt", "json")
 GENERATE_TASK = "text-to-video"

@@ -10,7 +10,8 @@ import base64
 import json
 import re
 import threading
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -108,16 +109,23 @@ def _doors(guarded: Guarded, endpoints: list[str], tools: list[str]) -> list[tup
     return doors
 
 
+@asynccontextmanager
+async def _mcp_session(url: str, headers: dict[str, str]) -> AsyncIterator[ClientSession]:
+    """An initialised MCP session (streamable HTTP) to ``url`` sending ``headers``."""
+    async with (
+        httpx.AsyncClient(headers=headers, timeout=60) as http,
+        streamable_http_client(url + "gradio_api/mcp/", http_client=http) as (read, write, _),
+        ClientSession(read, write) as session,
+    ):
+        await session.initialize()
+        yield session
+
+
 def _mcp_tools(url: str, headers: dict[str, str]) -> list[str]:
     """The tool names an agent with ``headers`` sees."""
 
     async def scenario() -> list[str]:
-        async with (
-            httpx.AsyncClient(headers=headers, timeout=60) as http,
-            streamable_http_client(url + "gradio_api/mcp/", http_client=http) as (read, write, _),
-            ClientSession(read, write) as session,
-        ):
-            await session.initialize()
+        async with _mcp_session(url, headers) as session:
             return [tool.name for tool in (await session.list_tools()).tools]
 
     return asyncio.run(scenario())
@@ -177,12 +185,7 @@ def test_programs_log_in_by_cookie_or_by_basic_credentials(guarded: Guarded) -> 
 
 def test_an_agent_with_credentials_uses_the_tools(guarded: Guarded) -> None:
     async def scenario() -> dict[str, object]:
-        async with (
-            httpx.AsyncClient(headers=basic(RIGHT), timeout=60) as http,
-            streamable_http_client(guarded.url + "gradio_api/mcp/", http_client=http) as (read, write, _),
-            ClientSession(read, write) as session,
-        ):
-            await session.initialize()
+        async with _mcp_session(guarded.url, basic(RIGHT)) as session:
             result = await session.call_tool("job_status", {"job_id": guarded.job_id})
             assert not result.isError
             return json.loads("".join(getattr(part, "text", "") for part in result.content))  # type: ignore[no-any-return]

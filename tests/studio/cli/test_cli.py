@@ -4,23 +4,14 @@ import json
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from studio import registry
 from studio.cli import main
 from studio.demo import DemoMedia
 
-
-@pytest.fixture(autouse=True)
-def fresh_registry(studio_home: Path) -> Iterator[None]:
-    registry.default_registry.cache_clear()
-    registry.default_cache.cache_clear()
-    yield
-    registry.default_registry.cache_clear()  # later tests build theirs over the real home again
-    registry.default_cache.cache_clear()
+pytestmark = pytest.mark.usefixtures("fresh_registry")  # the registry over an empty home (conftest)
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess[str]:

@@ -20,6 +20,7 @@ from studio.service import (
     AnalyzeSettings,
     GenerateSettings,
     InstallSettings,
+    Job,
     JobRunner,
     LoadSettings,
     StorySettings,
@@ -167,6 +168,21 @@ def installed(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return names
 
 
+def _queued_then_run_after_a_restart(tmp_path: Path, cache: ModelCache, kind: str, settings: dict[str, Any]) -> Job:
+    """Submit to a runner that never starts (the job stays queued), then let a new runner over
+    the same folder run it; the job as it ended, done."""
+    stopped = JobRunner(tmp_path / "root", StudioJobs(_cache=cache).kinds())
+    job = stopped.submit(kind, settings)
+    stopped.close()
+    runner = JobRunner(tmp_path / "root", StudioJobs(_cache=cache).kinds()).start()
+    try:
+        ended = runner.wait(job.id, 10)
+    finally:
+        runner.close()
+    assert ended.status == "done", ended.error
+    return ended
+
+
 def test_a_queued_install_survives_a_restart_and_runs_from_its_typed_settings(
     tmp_path: Path, installed: list[str]
 ) -> None:
@@ -174,20 +190,12 @@ def test_a_queued_install_survives_a_restart_and_runs_from_its_typed_settings(
     specs = [ModelSpec(name, "embed", "x:Y", f"home:{name}", "MIT", "dev", 10, True, installer=installer)
              for name in ("first", "second", "third")]  # fmt: skip
     cache = ModelCache(Registry(specs), _settings(tmp_path), loader=lambda *args: None)
-    stopped = JobRunner(tmp_path / "root", StudioJobs(_cache=cache).kinds())  # never started: the job stays queued
-    job = stopped.submit("install", {"names": "second,\nfirst"})
-    stopped.close()
-    runner = JobRunner(tmp_path / "root", StudioJobs(_cache=cache).kinds()).start()
-    try:
-        ended = runner.wait(job.id, 10)
-        assert ended.status == "done", ended.error
-        assert installed == ["second", "first"]  # the names as given, in order, and only those
-        assert ended.summary["installed"].keys() == {"second", "first"}
-        assert ended.settings == {"names": ["second", "first"], "offline_defaults": False, "inputs": {},
-                                  "input_names": {}}  # fmt: skip
-        assert from_data(InstallSettings, ended.settings) == InstallSettings(names=("second", "first"))
-    finally:
-        runner.close()
+    ended = _queued_then_run_after_a_restart(tmp_path, cache, "install", {"names": "second,\nfirst"})
+    assert installed == ["second", "first"]  # the names as given, in order, and only those
+    assert ended.summary["installed"].keys() == {"second", "first"}
+    assert ended.settings == {"names": ["second", "first"], "offline_defaults": False, "inputs": {},
+                              "input_names": {}}  # fmt: skip
+    assert from_data(InstallSettings, ended.settings) == InstallSettings(names=("second", "first"))
 
 
 def test_a_queued_load_survives_a_restart_and_loads_the_name_it_stored(tmp_path: Path) -> None:
@@ -199,17 +207,9 @@ def test_a_queued_load_survives_a_restart_and_loads_the_name_it_stored(tmp_path:
 
     specs = [ModelSpec(name, "embed", "x:Y", f"home:{name}", "MIT", "dev", 10, True) for name in ("m0", "m1")]
     cache = ModelCache(Registry(specs), _settings(tmp_path), loader=loader)
-    stopped = JobRunner(tmp_path / "root", StudioJobs(_cache=cache).kinds())
-    job = stopped.submit("load", {"model": "  m1 "})
-    stopped.close()
-    runner = JobRunner(tmp_path / "root", StudioJobs(_cache=cache).kinds()).start()
-    try:
-        ended = runner.wait(job.id, 10)
-        assert ended.status == "done", ended.error
-        assert loaded == ["m1"] and ended.summary == {"loaded": "m1"}
-        assert from_data(LoadSettings, ended.settings) == LoadSettings("m1")
-    finally:
-        runner.close()
+    ended = _queued_then_run_after_a_restart(tmp_path, cache, "load", {"model": "  m1 "})
+    assert loaded == ["m1"] and ended.summary == {"loaded": "m1"}
+    assert from_data(LoadSettings, ended.settings) == LoadSettings("m1")
 
 
 # -- refusals, in today's words, before anything is stored ---------------------------------------

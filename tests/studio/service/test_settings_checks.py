@@ -4,11 +4,11 @@ the same words; ids cannot be guessed; no message repeats a huge input whole."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from studio import registry
 from studio.cli import main
 from studio.core import ECHO_CHARS, InputError, UnknownModel, one_line
 from studio.core.errors import MESSAGE_CHARS
@@ -23,14 +23,10 @@ BAD_LABELS = {
 
 
 @pytest.fixture
-def runner(tmp_path: Path, studio_home: Path) -> JobRunner:
-    registry.default_registry.cache_clear()
-    registry.default_cache.cache_clear()
+def runner(tmp_path: Path, fresh_registry: None) -> Iterator[JobRunner]:
     jobs = JobRunner(tmp_path / "jobs", StudioJobs().kinds()).start()
-    yield jobs  # type: ignore[misc]
+    yield jobs
     jobs.close()
-    registry.default_registry.cache_clear()  # later tests build theirs over the real home again
-    registry.default_cache.cache_clear()
 
 
 def _cli_error(capsys: pytest.CaptureFixture[str], *argv: str) -> str:
