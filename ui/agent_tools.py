@@ -36,7 +36,9 @@ TOOLS = ("upload", "demo_video", "analyze", "transcribe", "generate", "story", "
          "jobs", "models")  # fmt: skip
 INLINE_TEXT_BYTES = 1 << 20  # job_result(include_text=True): text outputs up to this size come inline
 
-AnalysisTask = Literal["detect", "track", "pose", "motion", "speech"]  # ANALYSIS_TASKS + SPEECH (tested)
+AnalysisTask = Literal[
+    "detect", "track", "pose", "motion", "shots", "actions", "scenes", "captions", "speech"
+]  # ANALYSIS_TASKS + SPEECH (tested)
 SpeechTask = Literal["transcribe", "translate"]
 Backend = Literal["auto", "faster-whisper", "openai-whisper"]
 Dtype = Literal["auto", "float32", "float16", "bfloat16", "int8"]  # "auto" + DTYPES (tested)
@@ -101,11 +103,11 @@ def agent_tools(service: StudioService, demo: gr.Blocks) -> None:
         lines: str = "",
         detect_every: int = 1,
     ) -> str:
-        """Queue an analysis of a video (detect, track, pose, motion; speech on the same timeline).
+        """Queue an analysis of a video (objects, tracks, poses, motion, shots, actions, scenes; speech too).
 
         Args:
             video: Video: the file of an upload or demo_video result, or a file URL of this server
-            tasks: Tasks (default detect, track, pose, motion; speech adds the transcript to the timeline)
+            tasks: Tasks (default: every task whose model is installed; speech adds the transcript to the timeline)
             fps: Analysis FPS (independent of the video's own rate)
             detector: Detector: auto (the best installed) or a model name from the models tool (task detect)
             labels: Labels to keep (comma separated; empty keeps all)
@@ -116,7 +118,7 @@ def agent_tools(service: StudioService, demo: gr.Blocks) -> None:
         Returns:
             JSON job {id, kind, status, progress, ...}: job_result gives timeline.json and annotated.mp4
         """
-        settings = {"tasks": tasks or ["detect", "track", "pose", "motion"], "fps": fps,
+        settings = {"tasks": tasks or [], "fps": fps,
                     "detector": _chosen(detector), "labels": labels, "queries": queries, "zones": zones,
                     "lines": lines, "detect_every": detect_every}  # fmt: skip
         return submitted("analyze", settings, {"video": video}, request)

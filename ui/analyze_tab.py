@@ -39,7 +39,8 @@ def analyze_tab(service: StudioService) -> None:
         with gr.Column(scale=1):
             video = gr.Video(label="Video", sources=["upload"], elem_id="analyze-video")
             use_demo = gr.Button("Use the demo video", size="sm")
-            tasks = gr.CheckboxGroup([*ANALYSIS_TASKS, SPEECH], value=list(ANALYSIS_TASKS), label="Tasks")
+            tasks = gr.CheckboxGroup([*ANALYSIS_TASKS, SPEECH], value=[],
+                                     label="Tasks (none ticked: every task whose model is installed)")  # fmt: skip
             fps = NumberField(
                 5,
                 label="Analysis FPS (independent of the video's own rate)",
@@ -101,7 +102,7 @@ def analyze_tab(service: StudioService) -> None:
         given = job.settings
         return (
             job_inputs(job).get("video"),
-            list(given.get("tasks") or ANALYSIS_TASKS),
+            list(given.get("tasks") or []),
             _rate(given.get("fps")),
             given.get("detector") or "auto",
             _joined(given.get("labels"), ", "),

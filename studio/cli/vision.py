@@ -22,7 +22,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     check_outputs([args.video], [args.output, args.annotate])
     options = AnalyzeOptions(
         fps=args.fps,
-        tasks=tuple(t.strip() for t in args.tasks.split(",") if t.strip()),
+        tasks=_words(args.tasks),
         detector=args.detector,
         min_score=args.min_score,
         track_start_score=args.track_start_score,
@@ -34,16 +34,34 @@ def cmd_analyze(args: argparse.Namespace) -> int:
         lines=parse_lines(args.line),
         loiter_s=args.loiter_seconds,
         sensitivity=args.sensitivity,
+        shot_model=args.shot_model,
+        action_models=_words(args.actions),
+        action_labels=_words(args.action_labels),
+        scene_models=_words(args.scenes),
+        scene_labels=_words(args.scene_labels),
+        caption_model=args.caption_model,
+        video_model=args.video_model,
     )
     with command_progress("analyze", media.probe(args.video, strict=False).duration_s, "s") as progress:
         timeline = vision.analyze(args.video, options, annotate_to=args.annotate, progress=progress)
+    if args.speech:
+        from studio import speech
+
+        transcript = speech.transcribe(args.video, options=speech.TranscribeOptions())
+        timeline = vision.attach_transcript(timeline, transcript)
     if args.output:
         write_bytes(args.output, json_bytes(timeline.to_dict()))
     else:
         emit(json_bytes(timeline.to_dict()))
     labels = ", ".join(f"#{t.id} {t.label} {t.first_s:.1f}-{t.last_s:.1f} s" for t in timeline.tracks[:8])
     print(f"{len(timeline.sample_times_s)} frames analysed, {len(timeline.tracks)} tracks ({labels}), "
-          f"{len(timeline.events)} events", file=sys.stderr)  # fmt: skip
+          f"{len(timeline.shots)} shots, {len(timeline.actions)} actions, {len(timeline.events)} events",
+          file=sys.stderr)  # fmt: skip
+    for shot in timeline.shots[:12]:
+        print(f"shot {shot.index} {shot.start_s:.2f}-{shot.end_s:.2f} s ({shot.transition}): "
+              f"{shot.caption or shot.description or ''}", file=sys.stderr)  # fmt: skip
+    for task, reason in timeline.metadata.get("skipped_tasks", {}).items():
+        print(f"skipped {task}: {reason}", file=sys.stderr)
     for warning in timeline.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     if args.annotate:
@@ -51,12 +69,27 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     return 0
 
 
+def _words(text: str | None) -> tuple[str, ...]:
+    return tuple(word.strip() for word in (text or "").split(",") if word.strip())
+
+
 def add_vision_commands(commands: argparse._SubParsersAction) -> None:
     scan = commands.add_parser("analyze", help="detect, track, pose and motion events on a video's timeline")
     scan.add_argument("video")
     scan.add_argument("--fps", default="5", help="analysis samples per second (independent of the source fps)")
-    tasks_help = "comma-separated: detect,track,pose,motion and any plug-in stage (entry points media_studio.stages)"
-    scan.add_argument("--tasks", default="detect,track,pose,motion", help=tasks_help)
+    tasks_help = ("comma-separated: detect,track,pose,motion,shots,actions,scenes,captions and any plug-in stage "
+                  "(entry points media_studio.stages); default: every task whose model is installed")  # fmt: skip
+    scan.add_argument("--tasks", default="", help=tasks_help)
+    scan.add_argument("--speech", action="store_true", help="add the transcript (offline Whisper) to the timeline")
+    scan.add_argument("--shot-model", help="a shots model (default: transnetv2, else pyscenedetect)")
+    scan.add_argument("--actions", help="action models, comma-separated: pose-actions (default), a trained NAME, "
+                      "videomae-base-kinetics, xclip-base-patch32")  # fmt: skip
+    scan.add_argument("--action-labels", help="the actions a zero-shot model (X-CLIP) looks for, comma-separated")
+    scan.add_argument("--scenes", help="scene models per shot, comma-separated: efficientnet-lite0 (default, ImageNet "
+                      "tags), a trained NAME, clip-vit-base-patch32, siglip-base-patch16-224")  # fmt: skip
+    scan.add_argument("--scene-labels", help="the scenes a zero-shot model (CLIP, SigLIP) tells apart, comma-separated")
+    scan.add_argument("--caption-model", help="a captioner for each shot (blip-base, florence-2-base)")
+    scan.add_argument("--video-model", help="a whole-clip describer (smolvlm2-256m-video)")
     scan.add_argument("--output", "-o", help="timeline JSON here instead of standard output")
     scan.add_argument("--annotate", help="write an annotated video: .mp4, .m4v, .mov or .mkv (source fps and audio)")
     scan.add_argument("--detector", help="a detect model from `studio models list` (default: best installed)")

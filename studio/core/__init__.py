@@ -46,7 +46,22 @@ from studio.core.outputs import (
     write_text,
 )
 from studio.core.progress import CancelFlag, Progress, check_cancel
-from studio.core.results import EVENT_KINDS, Event, Segment, Timeline, Track, TrackPoint, Transcript, VideoInfo, Word
+from studio.core.results import (
+    EVENT_KINDS,
+    TIMELINE_SCHEMA_VERSION,
+    TRANSITION_KINDS,
+    Action,
+    Event,
+    Label,
+    Segment,
+    Shot,
+    Timeline,
+    Track,
+    TrackPoint,
+    Transcript,
+    VideoInfo,
+    Word,
+)
 from studio.core.serialize import SCHEMA_VERSION, JsonResult, fraction_from_str, fraction_to_str, from_data, to_data
 from studio.core.settings import Settings
 
@@ -55,6 +70,9 @@ __all__ = [
     "EVENT_KINDS",
     "NAME_MAX",
     "SCHEMA_VERSION",
+    "TIMELINE_SCHEMA_VERSION",
+    "TRANSITION_KINDS",
+    "Action",
     "Busy",
     "CancelFlag",
     "Cancelled",
@@ -64,6 +82,7 @@ __all__ = [
     "InputError",
     "Interrupted",
     "JsonResult",
+    "Label",
     "MediaError",
     "MediaNotFound",
     "ModelLoadError",
@@ -77,6 +96,7 @@ __all__ = [
     "RefusedMedia",
     "Segment",
     "Settings",
+    "Shot",
     "StudioError",
     "Timeline",
     "Track",

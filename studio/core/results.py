@@ -12,12 +12,17 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
-from studio.core.serialize import SCHEMA_VERSION, JsonResult
+from studio.core.serialize import JsonResult
 
 __all__ = [
     "EVENT_KINDS",
+    "TIMELINE_SCHEMA_VERSION",
+    "TRANSITION_KINDS",
+    "Action",
     "Event",
+    "Label",
     "Segment",
+    "Shot",
     "Timeline",
     "Track",
     "TrackPoint",
@@ -181,6 +186,62 @@ class Event(JsonResult):
 
 
 @dataclass(frozen=True)
+class Label(JsonResult):
+    """A class name and its score (0-1), e.g. an ImageNet tag or a zero-shot scene label."""
+
+    name: str
+    score: float
+
+
+TRANSITION_KINDS = ("start", "cut", "dissolve", "fade")  # how a shot begins
+
+
+@dataclass(frozen=True)
+class Shot(JsonResult):
+    """One shot, ``start_s`` to ``end_s`` on the source clock (end exclusive: the next shot's
+    start). ``transition`` is how it begins (``TRANSITION_KINDS``); a gradual one spans
+    ``transition_start_s`` to ``start_s``. ``keyframe_s`` is the analysed frame that stands for it.
+
+    ``tags`` are what classifiers saw in it (each list names its model in ``tag_models``),
+    ``caption`` a neural caption (``caption_model`` names it), ``description`` a grounded one,
+    built only from what the studio's own models found."""
+
+    index: int
+    start_s: float
+    end_s: float
+    transition: str = "start"
+    transition_start_s: float | None = None
+    keyframe_s: float | None = None
+    tags: dict[str, tuple[Label, ...]] = field(default_factory=dict, hash=False, compare=False)
+    caption: str | None = None
+    caption_model: str | None = None
+    description: str | None = None
+
+    @property
+    def duration_s(self) -> float:
+        return self.end_s - self.start_s
+
+    def json_extras(self) -> dict[str, Any]:
+        return {"duration_s": self.duration_s}
+
+
+@dataclass(frozen=True)
+class Action(JsonResult):
+    """An action from ``start_s`` to ``end_s``: a person's (``track_id``) or the clip's (``None``).
+    ``model`` names what recognised it (a registry name)."""
+
+    label: str
+    start_s: float
+    end_s: float
+    score: float
+    model: str
+    track_id: int | None = None
+
+
+TIMELINE_SCHEMA_VERSION = 2  # 2: shots, actions, a clip description; tracks split at shot boundaries
+
+
+@dataclass(frozen=True)
 class Timeline(JsonResult):
     """Everything known about one video on its own clock (seconds from the stream start).
 
@@ -192,10 +253,13 @@ class Timeline(JsonResult):
     transcript: Transcript | None = None
     sample_times_s: tuple[float, ...] = ()
     tracks: tuple[Track, ...] = ()
+    shots: tuple[Shot, ...] = ()
+    actions: tuple[Action, ...] = ()
+    description: str | None = None  # a whole-clip description (a video-language model's, when one ran)
     events: tuple[Event, ...] = ()
     counts: dict[str, dict[str, int]] = field(default_factory=dict, hash=False, compare=False)
     warnings: tuple[str, ...] = ()
     metadata: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
 
     def json_extras(self) -> dict[str, Any]:
-        return {"schema_version": SCHEMA_VERSION}
+        return {"schema_version": TIMELINE_SCHEMA_VERSION}

@@ -24,7 +24,7 @@ every failure to write an :class:`~studio.core.errors.OutputError`.
 
 from studio.media.audio import ASR_SAMPLE_RATE, audio_duration, iter_audio, read_audio, write_audio
 from studio.media.documents import LargeNumber, expect_type, read_document, read_json, whole_number
-from studio.media.frames import Frame, iter_frames
+from studio.media.frames import Frame, Picture, iter_frames, iter_pictures
 from studio.media.inputs import MediaLimits, check_local_file, open_media
 from studio.media.overlay import burn_caption, title_card
 from studio.media.pictures import open_picture
@@ -40,6 +40,7 @@ __all__ = [
     "Frame",
     "LargeNumber",
     "MediaLimits",
+    "Picture",
     "TextCue",
     "VideoWriter",
     "as_fps",
@@ -51,6 +52,7 @@ __all__ = [
     "interpolated_count",
     "iter_audio",
     "iter_frames",
+    "iter_pictures",
     "open_media",
     "open_picture",
     "probe",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
@@ -28,7 +28,7 @@ from studio.media.selection import (
     in_background,
 )
 
-__all__ = ["Frame", "iter_frames"]
+__all__ = ["Frame", "Picture", "iter_frames", "iter_pictures"]
 
 Size = int | tuple[int, int] | None
 
@@ -63,6 +63,23 @@ class Frame:
     image: np.ndarray
     sampled: bool = True  # with ``every_frame=True``: is this one of the analysis samples?
     view: np.ndarray | None = None
+
+
+@dataclass(frozen=True)
+class Picture:
+    """One decoded frame, not yet converted: :meth:`rgb` gives it upright at any size, so
+    several consumers of one decode pass (analysis samples, shot thumbnails, clips for an
+    action model, the annotated video) each convert it to their own size, and only when they
+    want it. Use it before the next one is taken: the decoder reuses its buffers."""
+
+    index: int
+    time_s: float
+    sampled: bool  # one of the ``fps`` samples
+    decoded: Any = field(repr=False, compare=False)
+
+    def rgb(self, size: Size = None) -> np.ndarray:
+        """``H×W×3`` uint8 RGB, upright; ``size`` as in :func:`iter_frames`."""
+        return _to_rgb(self.decoded, size)
 
 
 def _target_size(size: Size, width: int, height: int) -> tuple[int, int] | None:
@@ -145,6 +162,30 @@ def iter_frames(
         for index, time_s, frame, sampled in in_background(chosen):
             view = _to_rgb(frame, sample_size) if every_frame and sampled and sample_size is not None else None
             yield Frame(index, time_s, _to_rgb(frame, size), sampled, view)
+
+
+def iter_pictures(
+    path: str | os.PathLike[str],
+    fps: Fraction | int | float | str | None = None,
+    start_s: float = 0.0,
+    end_s: float | None = None,
+    limits: MediaLimits | None = None,
+) -> Iterator[Picture]:
+    """Every frame of ``path`` in the range, decoded once and left unconverted, marked
+    ``sampled`` where the ``fps`` sampling of :func:`iter_frames` chooses it: the same frames,
+    the same times, the same errors (:class:`CorruptMedia` after every good frame)."""
+    rate = as_fps(fps) if fps is not None else None
+    _check_range(rate, start_s, end_s)
+    keep_frame_buffers()
+    with open_media(path, limits) as container:
+        stream = video_stream(container, os.fsdecode(path))
+        decoder_threads = min(MAX_DECODER_THREADS, max(1, _usable_cores()))
+        if decoder_threads > 1:
+            stream.thread_type = "AUTO"
+        stream.thread_count = decoder_threads
+        chosen = _choose_frames(container, stream, os.fsdecode(path), rate, start_s, end_s, every_frame=True)
+        for index, time_s, frame, sampled in in_background(chosen):
+            yield Picture(index, time_s, sampled, frame)
 
 
 def _choose_frames(

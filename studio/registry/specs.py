@@ -15,11 +15,16 @@ from studio.registry.weights import FoundWeights, find_weights, split_source
 
 __all__ = ["CAPABILITIES", "DTYPES", "MODEL_TASKS", "OFFLOADS", "LoadOptions", "ModelAdapter", "ModelSpec"]
 
-MODEL_TASKS = ("asr", "detect", "pose", "action", "caption", "shots", "ocr", "embed", "text-to-video")
+MODEL_TASKS = ("asr", "detect", "pose", "action", "classify", "caption", "shots", "ocr", "embed", "text-to-video")
 CAPABILITIES = (
     "translate",  # asr: speech in any language it knows to English text
     "open-vocabulary",  # detect: finds what a text query describes, not a fixed label set
     "image-to-video",  # text-to-video: a start image (the first frame) conditions the video
+    "zero-shot",  # action, classify: takes the user's labels as text
+    "pose",  # action: labels people from their keypoints (a PoseActionModel), not from pixels
+    "embed",  # classify: also gives feature vectors (an ImageEmbedder)
+    "video",  # caption: describes a whole clip (a VideoDescriber), not one picture
+    "trained",  # action, classify: a classifier the user trained with `studio train`
 )
 DTYPES = ("float32", "float16", "bfloat16", "int8")
 OFFLOADS = ("none", "model", "sequential")

@@ -63,8 +63,9 @@ class StudioJobs:
     def check_analyze(self, settings: Mapping[str, Any], inputs: Mapping[str, Path]) -> dict[str, Any]:
         chosen = AnalyzeSettings.from_form(settings)
         options = chosen.analyze_options()
-        if "detect" in options.tasks:
-            self.cache.registry.choose("detect", options.detector, self.cache.settings)
+        from studio import vision
+
+        vision.plan_tasks(options, self.cache)  # a named task whose model is missing is refused now
         video = _need(inputs, "video", "video")
         info = media.probe(video, strict=False)
         if chosen.with_speech:
@@ -98,7 +99,7 @@ class StudioJobs:
                 cancel=job.cancel,
                 progress=lambda done, stage: job.progress(1 - share + done * share, stage),
             )
-            timeline = replace(timeline, transcript=transcript)
+            timeline = vision.attach_transcript(timeline, transcript)  # shot descriptions hear it too
         write_bytes(job.folder / "timeline.json", json_bytes(timeline.to_dict()))
         outputs = {"timeline": "timeline.json"}
         if annotated is not None and annotated.is_file():

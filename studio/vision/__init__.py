@@ -11,14 +11,51 @@ annotation, the analysis stages and the analyze pipeline.
 - :mod:`~studio.vision.analyze`: :func:`analyze`, a video in, a :class:`~studio.core.Timeline` out.
 """
 
+from studio.vision.action_segments import segments_from_labels
 from studio.vision.analyze import analyze
 from studio.vision.annotate import FrameAnnotator, FrameState
-from studio.vision.contracts import COCO_KEYPOINTS, COCO_LABELS, SKELETON, DetectorModel, PoseModel, TextQueryDetector
+from studio.vision.clip_windows import MIN_FILL, Clip, ClipCollector, ClipPlan, actions_from_clips
+from studio.vision.contracts import (
+    COCO_KEYPOINTS,
+    COCO_LABELS,
+    SKELETON,
+    ClipActionModel,
+    DetectorModel,
+    ImageCaptioner,
+    ImageClassifier,
+    ImageEmbedder,
+    PoseActionModel,
+    PoseModel,
+    Scored,
+    ShotModel,
+    ShotScorer,
+    TextQueryDetector,
+    Transition,
+    VideoDescriber,
+)
+from studio.vision.describe import NOTHING_RECOGNISED, DescriptionLimits, SeenObject, grounded_description, objects_seen
+from studio.vision.describe_timeline import attach_transcript, describe_shots
 from studio.vision.detections import Detections, box_iou, nms
 from studio.vision.motion import MotionAnalyzer
-from studio.vision.options import ANALYSIS_TASKS, AnalyzeOptions
+from studio.vision.options import ANALYSIS_TASKS, UNDERSTANDING_TASKS, AnalyzeOptions
+from studio.vision.pose_features import (
+    FEATURE_NAMES,
+    VECTOR_NAMES,
+    VECTOR_SIZE,
+    PoseFeatures,
+    pose_feature_vector,
+    window_features,
+)
+from studio.vision.shot_list import (
+    TransitionFinder,
+    TransitionRule,
+    merge_transitions,
+    shots_from_transitions,
+    split_tracks_at_shots,
+)
 from studio.vision.shots import CutDetector
 from studio.vision.stages import STAGE_ENTRY_POINT_GROUP, Findings, Sample, Stage, StageBase
+from studio.vision.task_plan import TaskPlan, plan_tasks
 from studio.vision.tracking import Tracker
 from studio.vision.zones import ZoneWatcher, parse_lines, parse_zones
 
@@ -26,26 +63,63 @@ __all__ = [
     "ANALYSIS_TASKS",
     "COCO_KEYPOINTS",
     "COCO_LABELS",
+    "FEATURE_NAMES",
+    "MIN_FILL",
+    "NOTHING_RECOGNISED",
     "SKELETON",
     "STAGE_ENTRY_POINT_GROUP",
+    "UNDERSTANDING_TASKS",
+    "VECTOR_NAMES",
+    "VECTOR_SIZE",
     "AnalyzeOptions",
+    "Clip",
+    "ClipActionModel",
+    "ClipCollector",
+    "ClipPlan",
     "CutDetector",
+    "DescriptionLimits",
     "Detections",
     "DetectorModel",
     "Findings",
     "FrameAnnotator",
     "FrameState",
+    "ImageCaptioner",
+    "ImageClassifier",
+    "ImageEmbedder",
     "MotionAnalyzer",
+    "PoseActionModel",
+    "PoseFeatures",
     "PoseModel",
     "Sample",
+    "Scored",
+    "SeenObject",
+    "ShotModel",
+    "ShotScorer",
     "Stage",
     "StageBase",
+    "TaskPlan",
     "TextQueryDetector",
     "Tracker",
+    "Transition",
+    "TransitionFinder",
+    "TransitionRule",
+    "VideoDescriber",
     "ZoneWatcher",
+    "actions_from_clips",
     "analyze",
+    "attach_transcript",
     "box_iou",
+    "describe_shots",
+    "grounded_description",
+    "merge_transitions",
     "nms",
+    "objects_seen",
     "parse_lines",
     "parse_zones",
+    "plan_tasks",
+    "pose_feature_vector",
+    "segments_from_labels",
+    "shots_from_transitions",
+    "split_tracks_at_shots",
+    "window_features",
 ]

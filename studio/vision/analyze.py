@@ -47,10 +47,14 @@ from studio.vision.builtin_stages import (
     TrackStage,
     ZoneStage,
 )
-from studio.vision.contracts import DetectorModel, PoseModel, TextQueryDetector
+from studio.vision.contracts import DetectorModel, PoseActionModel, PoseModel, ShotModel, TextQueryDetector
+from studio.vision.describe_timeline import describe_shots
 from studio.vision.options import ANALYSIS_TASKS, AnalyzeOptions
-from studio.vision.stages import Findings, Sample, Stage, make_plugin_stage, order_stages
+from studio.vision.stages import Findings, FrameTap, Sample, Stage, make_plugin_stage, order_stages
+from studio.vision.task_plan import TaskPlan, plan_tasks
 from studio.vision.tracking import Tracker
+from studio.vision.understanding_build import clip_action_stage, scene_stage
+from studio.vision.understanding_stages import PoseActionStage, ShotStage
 
 __all__ = ["analyze"]
 
@@ -67,30 +71,45 @@ def _check_vocabulary(cache: ModelCache, spec: ModelSpec, options: AnalyzeOption
 
 
 def _stages(
-    options: AnalyzeOptions,
-    info: VideoInfo,
-    detector: DetectorModel | TextQueryDetector | None,
-    pose: PoseModel | None,
-    cache: ModelCache,
+    options: AnalyzeOptions, info: VideoInfo, plan: TaskPlan, cache: ModelCache, device: str | None
 ) -> list[Stage]:
-    """The stages the options ask for (built-in ones, then plug-ins), in the order they run."""
-    tasks = set(options.tasks)
+    """The stages the plan runs (built-in ones, then plug-ins), in the order they run."""
+    tasks = set(plan.tasks)
     tracking = "track" in tasks
     stages: list[Stage] = []
     if tracking or "motion" in tasks:
         stages.append(CutStage())
-    if detector is not None:
+    if plan.detector is not None:
+        detector: DetectorModel | TextQueryDetector
+        if plan.detector.can("open-vocabulary"):
+            detector = cache.get(plan.detector.name, device, kind=TextQueryDetector)
+        else:
+            detector = cache.get(plan.detector.name, device, kind=DetectorModel)
         rate = float(media.as_fps(options.fps))
         tracker = Tracker(rate, options.lost_s, options.min_score, options.track_start_score) if tracking else None
+        # the tracker restarts at colour cuts as they come (no ghost boxes carried into the next shot);
+        # with shots, tracks are also split at the shot model's boundaries when the pass ends
         stages += [DetectStage(detector, options, tracking), TrackStage(tracker),
                    TrackRecordStage(options.min_track_samples if tracking else 1)]  # fmt: skip
         if options.zones or options.lines:
             stages.append(ZoneStage(options.zones, options.lines, options.loiter_s, (info.width, info.height)))
-    if pose is not None:
-        stages.append(PoseStage(pose))
+    if plan.pose is not None:
+        stages.append(PoseStage(cache.get(plan.pose.name, device, kind=PoseModel)))
     if "motion" in tasks:
         stages.append(MotionStage(options))
-    stages += [make_plugin_stage(task, options, cache) for task in options.tasks if task not in ANALYSIS_TASKS]
+    if plan.shots is not None:
+        interval = float(1 / info.fps) if info.fps > 0 else 1 / 30
+        shot_model = cache.get(plan.shots.name, device, kind=ShotModel)
+        keeps = options.min_track_samples if tracking else 1
+        stages.append(ShotStage(shot_model, plan.shots.name, interval, keeps))
+    if plan.pose_actions is not None:
+        model = cache.get(plan.pose_actions.name, device, kind=PoseActionModel)
+        stages.append(PoseActionStage(model, plan.pose_actions.name))
+    if plan.clip_actions:
+        stages.append(clip_action_stage(options, plan, cache, device, (info.width, info.height)))
+    if plan.scenes or plan.captioner is not None or plan.describer is not None:
+        stages.append(scene_stage(options, plan, cache, device))
+    stages += [make_plugin_stage(task, options, cache) for task in plan.tasks if task not in ANALYSIS_TASKS]
     return order_stages(stages)
 
 
@@ -127,7 +146,8 @@ class _Analysis:
             clock = time.perf_counter()
             stage.process(sample)
             self.add_time(stage.name, clock)
-        self.state = FrameState(sample.tracked, sample.keypoints)
+        self.state = FrameState(sample.tracked, sample.keypoints, sample.extra.get("actions", {}),
+                                sample.extra.get("strip", self.state.strip))  # fmt: skip
         events = [event for stage in self.stages for event in stage.events()]
         self.events = sorted(events, key=lambda e: (e.start_s, e.kind))
 
@@ -138,15 +158,47 @@ class _Analysis:
         return findings
 
 
+class _Decoded:
+    """One decoded frame as each consumer wants it: the sample's model view, the full frame
+    for the annotated video, and the frame taps' sizes, each converted once."""
+
+    def __init__(self, time_s: float, sampled: bool, view: Any, full: Any, picture: media.Picture | None) -> None:
+        self.time_s, self.sampled = time_s, sampled
+        self._view, self._full, self._picture = view, full, picture
+        self._sizes: dict[Any, np.ndarray] = {}
+
+    def _at(self, size: Any) -> np.ndarray:
+        if size not in self._sizes:
+            assert self._picture is not None
+            self._sizes[size] = self._picture.rgb(size)
+        return self._sizes[size]
+
+    @property
+    def view(self) -> np.ndarray:
+        return self._view if self._picture is None else self._at(self._view)
+
+    def full(self) -> np.ndarray:
+        return self._full if self._picture is None else self._at(None)
+
+    def feed(self, taps: list[FrameTap]) -> None:
+        for tap in taps:
+            size = tap.frame_size
+            tap.take_frame(lambda size=size: self._at(size), self.time_s)  # type: ignore[misc]
+
+
 def _frames(
-    path: str | os.PathLike[str], info: VideoInfo, options: AnalyzeOptions, annotate: bool
-) -> Iterator[media.Frame]:
-    """Samples shrunk by FFmpeg to at most ``max_side``; when annotating, every frame at full
-    size too, with the samples' ``view`` made the same way, so tracks do not change."""
+    path: str | os.PathLike[str], info: VideoInfo, options: AnalyzeOptions, annotate: bool, taps: list[FrameTap]
+) -> Iterator[_Decoded]:
+    """Samples shrunk by FFmpeg to at most ``max_side``; when annotating, or when a stage taps
+    every frame, every frame is decoded once and each consumer converts it to its own size
+    (the samples' view made the same way, so tracks do not change)."""
     size = options.max_side if max(info.width, info.height) > options.max_side else None
-    if annotate:
-        return media.iter_frames(path, fps=options.fps, every_frame=True, sample_size=size)
-    return media.iter_frames(path, fps=options.fps, size=size)
+    if annotate or taps:
+        for picture in media.iter_pictures(path, fps=options.fps):
+            yield _Decoded(picture.time_s, picture.sampled, size, None, picture)
+        return
+    for frame in media.iter_frames(path, fps=options.fps, size=size):
+        yield _Decoded(frame.time_s, True, frame.image, frame.image, None)
 
 
 def _analysis_rate(options: AnalyzeOptions, info: VideoInfo, warnings: list[str]) -> AnalyzeOptions:
@@ -188,38 +240,32 @@ def analyze(
     warnings = list(info.warnings)
     requested_fps = media.as_fps(options.fps)
     options = _analysis_rate(options, info, warnings)
-    detector_spec = (
-        cache.registry.choose("detect", options.detector, cache.settings) if "detect" in options.tasks else None
-    )
-    if detector_spec is not None:
-        _check_vocabulary(cache, detector_spec, options)
-    pose_spec = cache.registry.choose("pose", options.pose_model, cache.settings) if "pose" in options.tasks else None
-    detector: DetectorModel | TextQueryDetector | None = None
-    if progress is not None and (detector_spec or pose_spec):
-        names = " and ".join(spec.name for spec in (detector_spec, pose_spec) if spec is not None)
-        progress(0.0, f"loading {names}")
-    if detector_spec is not None:
-        if detector_spec.can("open-vocabulary"):
-            detector = cache.get(detector_spec.name, device, kind=TextQueryDetector)
-        else:
-            detector = cache.get(detector_spec.name, device, kind=DetectorModel)
-    pose = cache.get(pose_spec.name, device, kind=PoseModel) if pose_spec else None
-    work = _Analysis(info, options, _stages(options, info, detector, pose, cache))
+    plan = plan_tasks(options, cache)
+    if plan.detector is not None:
+        _check_vocabulary(cache, plan.detector, options)
+    if progress is not None and plan.models():
+        progress(0.0, f"loading {', '.join(spec.name for spec in plan.models())}")
+    work = _Analysis(info, options, _stages(options, info, plan, cache, device))
     started = time.perf_counter()
     writer: media.VideoWriter | None = None
     annotator = FrameAnnotator() if annotate_to is not None else None
     poster: tuple[int, np.ndarray] | None = None  # (boxes of kept tracks drawn, the frame): one frame held
     samples_seen: dict[int, int] = defaultdict(int)  # track id -> samples so far (short tracks are dropped)
-    keeps = options.min_track_samples if "track" in options.tasks else 1
+    keeps = options.min_track_samples if "track" in plan.tasks else 1
+    taps: list[FrameTap] = [stage for stage in work.stages if isinstance(stage, FrameTap)]
     try:
         if annotate_to is not None:  # inside the try: an interrupt from here on removes its temporary file
             time_base = Fraction(1, 90000) if info.is_vfr else 1 / info.fps
             writer = media.VideoWriter(annotate_to, fps=info.fps, audio_from=path, time_base=time_base)
         samples = 0
-        for frame in _frames(path, info, options, annotate=writer is not None):
+        for frame in _frames(path, info, options, writer is not None, taps):
             check_cancel(cancel, "analysis")
+            if taps:
+                clock = time.perf_counter()
+                frame.feed(taps)
+                work.add_time("frames", clock)
             if frame.sampled:
-                work.sample(samples, frame.view if frame.view is not None else frame.image, frame.time_s)
+                work.sample(samples, frame.view, frame.time_s)
                 samples += 1
                 for track_id in _ids(work.state.tracked):
                     samples_seen[track_id] += 1
@@ -227,7 +273,7 @@ def analyze(
                     progress(min(1.0, frame.time_s / info.duration_s), f"analysed {frame.time_s:.1f} s")
             if writer is not None and annotator is not None:
                 clock = time.perf_counter()
-                drawn = annotator.draw(frame.image, work.state, work.events, frame.time_s)
+                drawn = annotator.draw(frame.full(), work.state, work.events, frame.time_s)
                 writer.write(drawn, time_s=frame.time_s)
                 shown = sum(samples_seen[track_id] >= keeps for track_id in _ids(work.state.tracked))
                 if poster_to is not None and (poster is None or shown > poster[0]):
@@ -239,9 +285,7 @@ def analyze(
     except Cancelled as stopped:
         if writer is not None:
             writer.discard()
-        raise Cancelled(
-            str(stopped), partial=_timeline(info, options, work, warnings, detector_spec, pose_spec, started)
-        ) from None
+        raise Cancelled(str(stopped), partial=_timeline(info, options, work, warnings, plan, started)) from None
     except BaseException:
         if writer is not None:
             writer.discard()  # an error, Ctrl-C or SIGTERM: no half-written video
@@ -254,7 +298,7 @@ def analyze(
         writer.close()  # the decoded part is a whole video: kept, like the partial timeline
     if poster_to is not None and poster is not None:
         _write_poster(poster_to, poster[1])
-    timeline = _timeline(info, options, work, warnings, detector_spec, pose_spec, started)
+    timeline = _timeline(info, options, work, warnings, plan, started)
     if requested_fps != media.as_fps(options.fps):
         timeline.metadata["requested_fps"] = fraction_to_str(requested_fps)
     return timeline
@@ -274,33 +318,39 @@ def _write_poster(target: str | Path, image: np.ndarray) -> None:
     write_bytes(target, data.getvalue())
 
 
-def _timeline(info: VideoInfo, options: AnalyzeOptions, work: _Analysis, warnings: list[str],
-              detector_spec: ModelSpec | None, pose_spec: ModelSpec | None, started: float) -> Timeline:  # fmt: skip
+def _timeline(info: VideoInfo, options: AnalyzeOptions, work: _Analysis, warnings: list[str], plan: TaskPlan,
+              started: float) -> Timeline:  # fmt: skip
     total = time.perf_counter() - started
     stages = {name: round(seconds, 3) for name, seconds in work.stage_s.items()}
     stages["decode+other"] = round(max(0.0, total - sum(work.stage_s.values())), 3)
     metadata: dict[str, Any] = {
         "analysis_fps": fraction_to_str(media.as_fps(options.fps)),
-        "tasks": list(options.tasks),
+        "tasks": list(plan.tasks),
         "frames_analyzed": len(work.sample_times),
         "processing_s": round(total, 3),
         "stage_s": stages,
         "detect_every": options.detect_every,
     }
-    if detector_spec is not None:
-        metadata["detector"] = {"name": detector_spec.name, "license": detector_spec.license}
-    if pose_spec is not None:
-        metadata["pose_model"] = {"name": pose_spec.name, "license": pose_spec.license}
+    if plan.skipped:
+        metadata["skipped_tasks"] = dict(plan.skipped)
+    if plan.detector is not None:
+        metadata["detector"] = {"name": plan.detector.name, "license": plan.detector.license}
+    if plan.pose is not None:
+        metadata["pose_model"] = {"name": plan.pose.name, "license": plan.pose.license}
     findings = work.findings()
     metadata["stages"] = [stage.name for stage in work.stages]
     metadata.update(findings.metadata)
     events = sorted([*work.events, *findings.events], key=lambda e: (e.start_s, e.kind))
-    return Timeline(
+    timeline = Timeline(
         video=info,
         sample_times_s=tuple(work.sample_times),
         tracks=tuple(findings.tracks),
+        shots=tuple(findings.shots),
+        actions=tuple(findings.actions),
+        description=findings.description,
         events=tuple(events),
         counts=findings.counts,
         warnings=tuple(warnings),
         metadata=metadata,
     )
+    return describe_shots(timeline)

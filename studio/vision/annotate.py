@@ -1,7 +1,8 @@
 """Draw analysis results on frames with supervision's annotators.
 
-Boxes, ``#id label`` tags, motion trails, pose skeletons, and a banner for events in
-progress. Frames between analysis samples show the latest sampled state, so the annotated
+Boxes, ``#id label`` tags (with each person's current action), motion trails, pose
+skeletons, a banner for events in progress and a strip at the bottom with what the scene
+models see (e.g. the top ImageNet tags). Frames between analysis samples show the latest sampled state, so the annotated
 video keeps the source frame rate.
 """
 
@@ -26,6 +27,8 @@ class FrameState:
 
     tracked: Detections = field(default_factory=Detections.empty, compare=False)  # with tracker_id
     keypoints: dict[int, np.ndarray] = field(default_factory=dict, compare=False)  # track id -> 17×3
+    actions: dict[int, str] = field(default_factory=dict, compare=False)  # track id -> its current action
+    strip: str = ""  # the scene line drawn at the bottom
 
 
 class FrameAnnotator:
@@ -52,7 +55,10 @@ class FrameAnnotator:
             detections = tracked.to_supervision()
             scene = self.trace.annotate(scene, detections)
             scene = self.boxes.annotate(scene, detections)
-            tags = [f"#{i} {label}" for i, label in zip(tracked.tracker_id, tracked.labels, strict=True)]
+            tags = [
+                f"#{i} {label}" + (f": {state.actions[int(i)]}" if int(i) in state.actions else "")
+                for i, label in zip(tracked.tracker_id, tracked.labels, strict=True)
+            ]
             scene = self.labels.annotate(scene, detections, labels=tags)
         if state.keypoints:
             points = np.stack(list(state.keypoints.values()))
@@ -66,6 +72,10 @@ class FrameAnnotator:
             text = "  |  ".join(_describe(e) for e in active[-3:])
             scene = sv.draw_text(scene, text, sv.Point(scene.shape[1] // 2, 20), text_scale=0.6,
                                  text_color=sv.Color.WHITE, background_color=sv.Color.RED, text_padding=6)  # fmt: skip
+        if state.strip:
+            bottom = sv.Point(scene.shape[1] // 2, scene.shape[0] - 16)
+            scene = sv.draw_text(scene, state.strip, bottom, text_scale=0.5, text_color=sv.Color.WHITE,
+                                 background_color=sv.Color.BLACK, text_padding=5)  # fmt: skip
         return cv2.cvtColor(scene, cv2.COLOR_BGR2RGB)
 
 

@@ -66,8 +66,9 @@ class TrackStage(StageBase):
     after: tuple[str, ...] = ("cut",)
     gives: tuple[str, ...] = ("tracked",)
 
-    def __init__(self, tracker: Tracker | None) -> None:
+    def __init__(self, tracker: Tracker | None, restart_at_cuts: bool = True) -> None:
         self.tracker = tracker
+        self.restart_at_cuts = restart_at_cuts  # False: a shot stage splits the tracks at its boundaries
         self.next_plain_id = 1
 
     def process(self, sample: Sample) -> None:
@@ -78,7 +79,7 @@ class TrackStage(StageBase):
                 self.next_plain_id += len(found)
                 sample.tracked = Detections(found.xyxy, found.scores, found.labels, ids, found.extra)
             return
-        if sample.cut:
+        if sample.cut and self.restart_at_cuts:
             self.tracker.reset()  # a new shot: nobody in it is anybody from the last one
         sample.tracked = (
             self.tracker.update(found, sample.time_s) if found is not None else self.tracker.predict(sample.time_s)

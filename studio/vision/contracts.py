@@ -1,21 +1,54 @@
-"""The vision contracts every detector and pose adapter follows.
+"""The vision contracts every detector, pose, shot, action, classifier and captioner adapter follows.
 
 A detector's loaded model is a :class:`DetectorModel`: ``detect(images)`` takes RGB frames
 of any size and returns one :class:`~studio.vision.detections.Detections` per frame, boxes
 in that frame's own pixels. An open-vocabulary detector (:class:`TextQueryDetector`) also
 takes text queries and labels its boxes with them. A pose model returns 17 COCO keypoints
 for each person box it is given.
+
+Understanding a video (shots, actions, scenes, captions):
+
+- :class:`ShotModel` sees every frame as a small thumbnail, pushed in order to a
+  :class:`ShotScorer`, and returns the :class:`Transition` s it found (cuts, dissolves, fades);
+- :class:`PoseActionModel` labels one person's pose sequence (keypoints on real timestamps);
+- :class:`ClipActionModel` labels short clips sampled at its own rate (VideoMAE, X-CLIP,
+  a trained classifier); with the ``zero-shot`` capability it takes the user's labels;
+- :class:`ImageClassifier` tags pictures (ImageNet classes, or the user's labels zero-shot);
+  :class:`ImageEmbedder` turns them into feature vectors (the trainer's input);
+- :class:`ImageCaptioner` writes a caption per picture, :class:`VideoDescriber` one for a clip.
+
+Scores are 0-1. Every method takes a batch: adapters batch the model calls.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
 import numpy as np
 
 from studio.vision.detections import Detections
 
-__all__ = ["COCO_KEYPOINTS", "COCO_LABELS", "SKELETON", "DetectorModel", "PoseModel", "TextQueryDetector"]
+__all__ = [
+    "COCO_KEYPOINTS",
+    "COCO_LABELS",
+    "SKELETON",
+    "ClipActionModel",
+    "DetectorModel",
+    "ImageCaptioner",
+    "ImageClassifier",
+    "ImageEmbedder",
+    "PoseActionModel",
+    "PoseModel",
+    "Scored",
+    "ShotModel",
+    "ShotScorer",
+    "TextQueryDetector",
+    "Transition",
+    "VideoDescriber",
+]
+
+Scored = list[tuple[str, float]]  # (label, score) pairs, best first
 
 COCO_LABELS = (
     "person", "bicycle", "car", "motorcycle", "airplane", "bus", "train", "truck", "boat", "traffic light",
@@ -63,3 +96,86 @@ class PoseModel(Protocol):
     def keypoints(self, image: np.ndarray, boxes: np.ndarray) -> np.ndarray:
         """17 COCO keypoints (x, y, score) in frame pixels for each box: N×17×3."""
         ...
+
+
+@dataclass(frozen=True)
+class Transition:
+    """A change of shot. ``kind`` is ``cut``, ``dissolve`` or ``fade``; ``end_s`` is the time of
+    the new shot's first frame and ``start_s`` that of the transition's first frame (equal
+    for a cut). ``score`` is the model's confidence."""
+
+    kind: str
+    start_s: float
+    end_s: float
+    score: float
+
+
+@runtime_checkable
+class ShotScorer(Protocol):
+    """One pass of a :class:`ShotModel` over one video: every frame in order, then ``finish``."""
+
+    def push(self, frame: np.ndarray, time_s: float) -> None:
+        """The next frame, ``frame_size`` RGB uint8, at its presentation time."""
+        ...
+
+    def finish(self) -> list[Transition]: ...
+
+
+@runtime_checkable
+class ShotModel(Protocol):
+    frame_size: tuple[int, int]  # (width, height) of the thumbnails it wants, e.g. (48, 27)
+
+    def scorer(self) -> ShotScorer: ...
+
+
+@runtime_checkable
+class PoseActionModel(Protocol):
+    """What one person does at each sampled time, from their pose sequence."""
+
+    labels: tuple[str, ...]  # every label it can give
+
+    def label_poses(self, times_s: np.ndarray, keypoints: np.ndarray, boxes: np.ndarray) -> Scored:
+        """``times_s`` (T,) on the source clock, ``keypoints`` T×17×3 (x, y, score) and ``boxes``
+        T×4 (xyxy) in source pixels: one ``(label, score)`` per time."""
+        ...
+
+
+@runtime_checkable
+class ClipActionModel(Protocol):
+    """Actions in short clips: ``clip_frames`` frames sampled at ``clip_fps`` (its training rate)."""
+
+    clip_frames: int
+    clip_fps: float
+    frame_side: int  # frames are given with their shorter side about this long
+
+    def classify_clips(self, clips: list[np.ndarray], labels: tuple[str, ...] = (), top_k: int = 5) -> list[Scored]:
+        """``clips``: each T×H×W×3 uint8 RGB; ``labels``: the user's (zero-shot models only)."""
+        ...
+
+
+@runtime_checkable
+class ImageClassifier(Protocol):
+    def classify_images(self, images: list[np.ndarray], labels: tuple[str, ...] = (), top_k: int = 5) -> list[Scored]:
+        """``labels``: the user's (zero-shot models only; others refuse them)."""
+        ...
+
+
+@runtime_checkable
+class ImageEmbedder(Protocol):
+    embedding_size: int
+
+    def embed_images(self, images: list[np.ndarray]) -> np.ndarray:
+        """N×``embedding_size`` float32 feature vectors."""
+        ...
+
+
+@runtime_checkable
+class ImageCaptioner(Protocol):
+    def caption_images(self, images: list[np.ndarray]) -> list[str]: ...
+
+
+@runtime_checkable
+class VideoDescriber(Protocol):
+    clip_frames: int  # how many frames of the clip it looks at
+
+    def describe_video(self, frames: list[np.ndarray], prompt: str = "") -> str: ...

@@ -17,11 +17,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import numpy as np
 
-from studio.core import Event, InputError, StudioError, Track
+from studio.core import Action, Event, InputError, Shot, StudioError, Track
 from studio.vision.detections import Detections
 
 if TYPE_CHECKING:  # options.py imports this module: the stage contract comes first
@@ -31,6 +31,7 @@ if TYPE_CHECKING:  # options.py imports this module: the stage contract comes fi
 __all__ = [
     "STAGE_ENTRY_POINT_GROUP",
     "Findings",
+    "FrameTap",
     "Sample",
     "Stage",
     "StageBase",
@@ -62,6 +63,9 @@ class Findings:
     """What the stages add to the timeline when the pass ends (or is cancelled)."""
 
     tracks: list[Track] = field(default_factory=list)
+    shots: list[Shot] = field(default_factory=list)
+    actions: list[Action] = field(default_factory=list)
+    description: str | None = None  # of the whole clip
     events: list[Event] = field(default_factory=list)
     counts: dict[str, dict[str, int]] = field(default_factory=dict)
     metadata: dict[str, Any] = field(default_factory=dict)
@@ -78,6 +82,20 @@ class Stage(Protocol):
     def events(self) -> list[Event]: ...
 
     def finish(self, findings: Findings) -> None: ...
+
+
+@runtime_checkable
+class FrameTap(Protocol):
+    """A stage that also sees every decoded frame, not only the samples (shot boundaries,
+    clips for an action model): ``take_frame`` gets each one, in order, at ``frame_size``
+    (``(w, h)`` or the longest side, as :func:`studio.media.iter_frames` takes it), before the
+    sample of the same time is processed. ``picture()`` converts the frame (once per size for
+    the whole pass) and is valid only during the call: a tap that wants only some frames
+    never pays for the others."""
+
+    frame_size: tuple[int, int] | int
+
+    def take_frame(self, picture: Callable[[], np.ndarray], time_s: float) -> None: ...
 
 
 class StageBase:

@@ -5,7 +5,17 @@ from __future__ import annotations
 import json
 from fractions import Fraction
 
-from studio.core import SCHEMA_VERSION, Event, Segment, Timeline, Track, TrackPoint, Transcript, VideoInfo, Word
+from studio.core import (
+    TIMELINE_SCHEMA_VERSION,
+    Event,
+    Segment,
+    Timeline,
+    Track,
+    TrackPoint,
+    Transcript,
+    VideoInfo,
+    Word,
+)
 
 
 def test_results_ignore_keys_they_do_not_know() -> None:
@@ -53,14 +63,14 @@ def test_a_timeline_round_trips_through_json_exactly() -> None:
     assert again == timeline and again.video.fps == Fraction(30000, 1001)
     assert again.tracks[0].points[0].keypoints == ((50.0, 40.0, 0.8),) * 17
     data = json.loads(text)
-    assert data["schema_version"] == SCHEMA_VERSION and data["video"]["fps"] == "30000/1001"
+    assert data["schema_version"] == TIMELINE_SCHEMA_VERSION and data["video"]["fps"] == "30000/1001"
     assert data["transcript"]["text"] == "hello" and data["tracks"][0]["first_s"] == 1.0
 
 
 def test_a_timeline_from_a_newer_version_still_loads() -> None:
     data = _timeline().to_dict()
-    data["schema_version"] = SCHEMA_VERSION + 1
-    data["shots"] = [{"start_s": 0.0}]
+    data["schema_version"] = TIMELINE_SCHEMA_VERSION + 1
+    data["scene_graph"] = [{"start_s": 0.0}]
     data["video"]["hdr"] = "pq"
     data["tracks"][0]["points"][0]["velocity"] = [1.0, 2.0]
     data["events"][0]["confidence"] = 0.5

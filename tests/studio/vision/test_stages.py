@@ -84,7 +84,11 @@ def test_a_plugin_stage_runs_in_the_pipeline_without_core_edits(captioner: None,
 
 
 def test_unknown_tasks_list_the_plugins_too(captioner: None) -> None:
-    with pytest.raises(InputError, match="unknown task 'ocr'; expected some of detect, track, pose, motion, caption"):
+    with pytest.raises(
+        InputError,
+        match=r"unknown task .ocr.; expected some of detect, track, pose, motion, shots, actions, scenes, captions, "
+        r"caption",
+    ):
         AnalyzeOptions(tasks=("ocr",))
 
 
