@@ -39,8 +39,8 @@ def analyze_tab(service: StudioService) -> None:
         with gr.Column(scale=1):
             video = gr.Video(label="Video", sources=["upload"], elem_id="analyze-video")
             use_demo = gr.Button("Use the demo video", size="sm")
-            tasks = gr.CheckboxGroup([*ANALYSIS_TASKS, SPEECH], value=[],
-                                     label="Tasks (none ticked: every task whose model is installed)")  # fmt: skip
+            tasks = gr.CheckboxGroup([*ANALYSIS_TASKS, SPEECH], value=[], label="Tasks",
+                                     info="none ticked: every task whose model is installed")  # fmt: skip
             fps = NumberField(
                 5,
                 label="Analysis FPS (independent of the video's own rate)",

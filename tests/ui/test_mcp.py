@@ -145,7 +145,17 @@ def test_the_tools_an_agent_sees(served: Served) -> None:
             assert schema.get("description"), (name, parameter)
             assert "Gradio File" not in json.dumps(schema), (name, parameter)  # files are plain strings
     analyze = tools["analyze"].inputSchema["properties"]
-    assert analyze["tasks"]["oneOf"][1]["items"]["enum"] == ["detect", "track", "pose", "motion", "speech"]
+    assert analyze["tasks"]["oneOf"][1]["items"]["enum"] == [
+        "detect",
+        "track",
+        "pose",
+        "motion",
+        "shots",
+        "actions",
+        "scenes",
+        "captions",
+        "speech",
+    ]
     assert analyze["fps"] == {"type": "number", "default": 5, "description": analyze["fps"]["description"]}
 
 
