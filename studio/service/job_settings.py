@@ -157,11 +157,7 @@ class AnalyzeSettings:
         """The analysis's options (every check of :class:`~studio.vision.AnalyzeOptions`)."""
         from studio.vision import AnalyzeOptions, parse_lines, parse_zones
 
-        tasks = tuple(task for task in self.tasks if task != SPEECH)
-        if not tasks and self.with_speech:
-            raise InputError(
-                "speech is added to an analysis: choose detect, track, pose or motion too (or use transcription alone)"
-            )
+        tasks = tuple(task for task in self.tasks if task != SPEECH)  # none: every installed one (speech too)
         values: dict[str, Any] = {
             "tasks": tasks or AnalyzeOptions.tasks,
             "detector": self.detector,

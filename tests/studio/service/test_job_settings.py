@@ -215,8 +215,6 @@ def test_a_queued_load_survives_a_restart_and_loads_the_name_it_stored(tmp_path:
 # -- refusals, in today's words, before anything is stored ---------------------------------------
 REFUSED = [
     ("analyze", {"detect_every": 1.5}, "expected a whole number for detect_every, got 1.5"),
-    ("analyze", {"tasks": ["speech"]},
-     "speech is added to an analysis: choose detect, track, pose or motion too (or use transcription alone)"),
     ("analyze", {"min_score": 2}, "expected 0 < min_score (--min-score) < 1, got 2"),
     ("transcribe", {"beam_size": "many"}, "expected a whole number for beam_size, got 'many'"),
     ("transcribe", {"language": "Klingon"},
