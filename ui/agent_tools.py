@@ -6,7 +6,7 @@ endpoint ``/mcp_<tool>`` (the same JSON over plain HTTP), and :func:`serve_only_
 makes them the whole MCP tool list:
 
 - ``upload`` (a file as base64, kept under its own name) and ``demo_video`` hand out files;
-- ``analyze``, ``transcribe``, ``generate`` and ``story`` queue a job and return it;
+- ``analyze``, ``transcribe``, ``generate``, ``story`` and ``train`` queue a job and return it;
 - ``job_status``, ``job_result`` (waits up to ``wait_s``; files with URLs), ``cancel``, ``jobs``
   follow jobs; ``models`` lists the registry.
 
@@ -32,8 +32,8 @@ from ui.service import MAX_WAIT_S, StudioService, public_job, readable_errors
 __all__ = ["API_PREFIX", "TOOLS", "agent_tools", "serve_only_agent_tools"]
 
 API_PREFIX = "mcp_"  # each tool is also the endpoint /mcp_<tool>
-TOOLS = ("upload", "demo_video", "analyze", "transcribe", "generate", "story", "job_status", "job_result", "cancel",
-         "jobs", "models")  # fmt: skip
+TOOLS = ("upload", "demo_video", "analyze", "transcribe", "generate", "story", "train", "job_status", "job_result",
+         "cancel", "jobs", "models")  # fmt: skip
 INLINE_TEXT_BYTES = 1 << 20  # job_result(include_text=True): text outputs up to this size come inline
 
 AnalysisTask = Literal[
@@ -45,6 +45,8 @@ Dtype = Literal["auto", "float32", "float16", "bfloat16", "int8"]  # "auto" + DT
 Offload = Literal["none", "model", "sequential"]  # OFFLOADS (tested)
 Subtitles = Literal["script", "track", "burn", "both", "none"]  # "script" + SUBTITLE_MODES (tested)
 Transition = Literal["script", "cut", "crossfade"]  # "script" + TRANSITIONS (tested)
+TrainFeatures = Literal["frames", "pose", "frames+pose"]  # studio.vision.training.FEATURE_KINDS (tested)
+TrainTask = Literal["action", "scene"]  # studio.vision.training.TRAINING_TASKS (tested)
 
 
 def _json(value: Any) -> str:
@@ -225,6 +227,33 @@ def agent_tools(service: StudioService, demo: gr.Blocks) -> None:
         return submitted("story", settings, inputs, request)
 
     @readable_errors
+    def train(
+        folder: str,
+        name: str,
+        features: TrainFeatures = "frames",
+        task: TrainTask = "action",
+        embedder: str = "auto",
+        max_frames: int = 0,
+        force: bool = False,
+    ) -> str:
+        """Queue training of your own clip classifier on a folder of this server with one sub-folder per label.
+
+        Args:
+            folder: Folder of labelled clips inside the server's datasets folder, e.g. clips for clips/walking/*.mp4
+            name: Model name for the trained model (lower-case letters, digits, '.', '_', '-')
+            features: Features: frames (EfficientNet-Lite0 embeddings) or pose (the main person's keypoints)
+            task: Task (actions or scenes): what analysis uses it for
+            embedder: Embedder (frames features): auto (efficientnet-lite0) or a classify model with embeddings
+            max_frames: Frames a clip at most (0: the features' default)
+            force: Replace a model of the same name
+        Returns:
+            JSON job {id, kind, status, progress, ...}: its summary has the cross-validated accuracy and confusion
+        """
+        settings = {"folder": folder, "name": name, "features": features, "task": task, "max_frames": max_frames,
+                    "force": force, "embedder": _chosen(embedder)}  # fmt: skip
+        return submitted("train", settings, {}, None)
+
+    @readable_errors
     def job_status(job_id: str) -> str:
         """A job's status (queued, running, done, failed, cancelled), progress, stage, timings, error and summary.
 
@@ -287,8 +316,8 @@ def agent_tools(service: StudioService, demo: gr.Blocks) -> None:
         """
         return _json([row for row in service.models() if not task or row["task"] == task])
 
-    tools: list[Callable[..., str]] = [upload, demo_video, analyze, transcribe, generate, story, job_status,
-                                       job_result, cancel, jobs, models]  # fmt: skip
+    tools: list[Callable[..., str]] = [upload, demo_video, analyze, transcribe, generate, story, train,
+                                       job_status, job_result, cancel, jobs, models]  # fmt: skip
     if [tool.__name__ for tool in tools] != list(TOOLS):
         raise RuntimeError("TOOLS names the tools agent_tools registers")
     for tool in tools:

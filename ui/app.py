@@ -1,10 +1,10 @@
 """The studio's page and API: ``build_demo(settings) -> gr.Blocks``, importable without launching.
 
-Tabs Analyze, Transcribe, Generate, Story, Jobs and Models. Every run is a job in the server's runner, so a
+Tabs Analyze, Transcribe, Generate, Story, Train, Jobs and Models. Every run is a job in the server's runner, so a
 closed tab does not stop it and the page shows it again after a reload (the job id is kept in
 the browser; a timer polls its status). Every event has an ``api_name``; the typed endpoints
-for programs are ``/analyze``, ``/transcribe``, ``/generate``, ``/story``, ``/job_status``, ``/job_result``, ``/cancel``
-and ``/models`` (see the README for a ``gradio_client`` example); the MCP tools are
+for programs are ``/analyze``, ``/transcribe``, ``/generate``, ``/story``, ``/train``, ``/job_status``,
+``/job_result``, ``/cancel`` and ``/models`` (see the README for a ``gradio_client`` example); the MCP tools are
 :mod:`ui.agent_tools`.
 """
 
@@ -20,6 +20,7 @@ from ui.jobs_tab import jobs_tab
 from ui.models_tab import models_tab
 from ui.service import StudioService
 from ui.story_tab import story_tab
+from ui.train_tab import train_tab
 from ui.transcribe_tab import transcribe_tab
 
 __all__ = ["build_demo"]
@@ -43,6 +44,8 @@ def build_demo(settings: Settings | None = None, service: StudioService | None =
                 generate_tab(service)
             with gr.Tab("Story", id="story"):
                 story_tab(service)
+            with gr.Tab("Train", id="train"):
+                train_tab(service)
             with gr.Tab("Jobs", id="jobs"):
                 jobs_tab(service)
             with gr.Tab("Models", id="models"):

@@ -24,6 +24,7 @@ from studio.cli.media import add_media_commands
 from studio.cli.models import add_model_commands
 from studio.cli.serve import add_serve_command
 from studio.cli.speech import add_speech_commands
+from studio.cli.train import add_train_command
 from studio.cli.vision import add_vision_commands
 from studio.core import Interrupted, StudioError, one_line, signals_as_interrupts
 
@@ -63,6 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_model_commands(commands)
     add_speech_commands(commands)
     add_vision_commands(commands)
+    add_train_command(commands)
     add_generation_commands(commands)
     add_serve_command(commands)
     return parser

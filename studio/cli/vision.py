@@ -41,6 +41,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
         scene_labels=_words(args.scene_labels),
         caption_model=args.caption_model,
         video_model=args.video_model,
+        action_hop_s=args.action_hop,
     )
     with command_progress("analyze", media.probe(args.video, strict=False).duration_s, "s") as progress:
         timeline = vision.analyze(args.video, options, annotate_to=args.annotate, progress=progress)
@@ -85,6 +86,8 @@ def add_vision_commands(commands: argparse._SubParsersAction) -> None:
     scan.add_argument("--actions", help="action models, comma-separated: pose-actions (default), a trained NAME, "
                       "videomae-base-kinetics, xclip-base-patch32")  # fmt: skip
     scan.add_argument("--action-labels", help="the actions a zero-shot model (X-CLIP) looks for, comma-separated")
+    scan.add_argument("--action-hop", type=float, default=1.0, metavar="SECONDS",
+                      help="clip action models (VideoMAE, X-CLIP, trained) start a window this often")  # fmt: skip
     scan.add_argument("--scenes", help="scene models per shot, comma-separated: efficientnet-lite0 (default, ImageNet "
                       "tags), a trained NAME, clip-vit-base-patch32, siglip-base-patch16-224")  # fmt: skip
     scan.add_argument("--scene-labels", help="the scenes a zero-shot model (CLIP, SigLIP) tells apart, comma-separated")

@@ -5,6 +5,7 @@
 | ``MEDIA_STUDIO_HOME``       | ``~/.cache/media-studio``  | root for models and outputs               |
 | ``MEDIA_STUDIO_MODELS``     | ``$MEDIA_STUDIO_HOME/models``  | converted / downloaded weights        |
 | ``MEDIA_STUDIO_OUTPUTS``    | ``$MEDIA_STUDIO_HOME/outputs`` | one folder per job                    |
+| ``MEDIA_STUDIO_DATASETS``   | ``$MEDIA_STUDIO_HOME/datasets`` | the only folders a served training reads |
 | ``MEDIA_STUDIO_DEVICE``     | ``auto``                   | ``auto`` (CUDA if present), ``cpu``, ``cuda:N`` |
 | ``MEDIA_STUDIO_MEMORY_MB``  | ``8192``                   | budget for models held by the cache       |
 | ``MEDIA_STUDIO_MAX_PIXELS`` | ``67108864`` (8192×8192)   | largest frame a file may declare          |
@@ -53,6 +54,13 @@ class Settings:
     # None: a generation's pre-flight check measures the device's free memory; a number (MB)
     # replaces it, for a share of a GPU or a test (studio.generation.memory)
     generate_memory_mb: int | None = None
+    # the folders of labelled clips a served training may read (the CLI and Python read any);
+    # None: ``home / "datasets"``
+    datasets_dir: Path | None = None
+
+    @property
+    def datasets(self) -> Path:
+        return self.datasets_dir if self.datasets_dir is not None else self.home / "datasets"
 
     def __post_init__(self) -> None:
         if not _DEVICE.match(self.device):
@@ -86,6 +94,7 @@ class Settings:
             max_file_mb=_whole(env, "MEDIA_STUDIO_MAX_FILE_MB", cls.max_file_mb, "whole megabytes"),
             job_retention_days=_finite(env, "MEDIA_STUDIO_JOB_RETENTION_DAYS", cls.job_retention_days),
             generate_memory_mb=_whole(env, "MEDIA_STUDIO_GENERATE_MEMORY_MB", None, "whole megabytes"),
+            datasets_dir=Path(env["MEDIA_STUDIO_DATASETS"]).expanduser() if env.get("MEDIA_STUDIO_DATASETS") else None,
         )
 
     @property

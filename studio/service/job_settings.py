@@ -13,7 +13,8 @@ value (a JSON dict whose keys are the fields below), and a run rebuilds it with
   :class:`~studio.registry.LoadOptions`;
 - :class:`StorySettings` -> a :class:`~studio.generation.Story` and its load options;
 - :class:`InstallSettings`: the models to install;
-- :class:`LoadSettings`: the model the Models tab loads.
+- :class:`LoadSettings`: the model the Models tab loads;
+- :class:`TrainSettings` -> :class:`~studio.vision.training.TrainOptions` (a folder of labelled clips).
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ if TYPE_CHECKING:
     from studio.generation import GenerateOptions, Story
     from studio.registry import LoadOptions
     from studio.speech import TranscribeOptions
-    from studio.vision import AnalyzeOptions
+    from studio.vision import AnalyzeOptions, TrainOptions
 
 __all__ = [
     "SPEECH",
@@ -41,6 +42,7 @@ __all__ = [
     "InstallSettings",
     "LoadSettings",
     "StorySettings",
+    "TrainSettings",
     "TranscribeSettings",
 ]
 
@@ -354,3 +356,43 @@ class LoadSettings:
         if not name:
             raise InputError("pick a model to load")
         return cls(name)
+
+
+@dataclass(frozen=True)
+class TrainSettings:
+    """A training: a folder of labelled clips on the server (one sub-folder per label) and the
+    model's name, features and task."""
+
+    folder: str = ""
+    name: str = ""
+    features: str = "frames"  # frames, pose or frames+pose
+    task: str = "action"  # action or scene
+    sample_fps: float | None = None  # None: the features' default
+    max_frames: int | None = None  # None: the features' default
+    force: bool = False  # replace a trained model of the same name
+    embedder: str | None = None  # a classify model with embeddings; None: efficientnet-lite0
+
+    @classmethod
+    def from_form(cls, data: Mapping[str, Any]) -> TrainSettings:
+        """Empty numbers are the features' defaults; the folder and the name are required."""
+        folder, name = str(data.get("folder") or "").strip(), str(data.get("name") or "").strip()
+        if not folder:
+            raise InputError("give the folder of labelled clips (one sub-folder per label) to train on")
+        if not name:
+            raise InputError("give the trained model a name")
+        return cls(
+            folder=folder,
+            name=name,
+            features=str(data.get("features") or "frames"),
+            task=str(data.get("task") or "action"),
+            sample_fps=_model_number(data.get("sample_fps"), "sample_fps", whole=False),
+            max_frames=_model_number(data.get("max_frames"), "max_frames"),
+            force=bool(data.get("force")),
+            embedder=_chosen(data.get("embedder")),
+        )
+
+    def train_options(self) -> TrainOptions:
+        from studio.vision import TrainOptions
+
+        return TrainOptions(features=self.features, task=self.task, sample_fps=self.sample_fps,
+                            max_frames=self.max_frames, force=self.force, embedder=self.embedder)  # fmt: skip

@@ -1,4 +1,4 @@
-"""The kinds of job the service runs: analyze, transcribe, generate, story, install, load.
+"""The kinds of job the service runs: analyze, transcribe, generate, story, install, load, train.
 
 Each kind reads its settings once into its typed value (:mod:`~studio.service.job_settings`),
 turns that into the same options the CLI builds and calls the same pipeline; ``check`` refuses
@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from studio import media
-from studio.core import Cancelled, InputError, from_data, json_bytes, to_data, write_bytes, write_text
+from studio.core import Cancelled, InputError, echoed, from_data, json_bytes, to_data, write_bytes, write_text
 from studio.registry import ModelCache, default_cache
 from studio.service.job_settings import (
     AnalyzeSettings,
@@ -23,6 +23,7 @@ from studio.service.job_settings import (
     InstallSettings,
     LoadSettings,
     StorySettings,
+    TrainSettings,
     TranscribeSettings,
 )
 from studio.service.jobs import JobContext, JobKind, JobOutcome
@@ -38,6 +39,20 @@ def _need(inputs: Mapping[str, Path], name: str, what: str) -> Path:
     if name not in inputs:
         raise InputError(f"no {what} given; upload one")
     return inputs[name]
+
+
+def served_dataset(folder: str, datasets: Path) -> Path:
+    """The training ``folder`` a served job may read: inside ``datasets`` (a relative name is taken
+    from there), after every link is followed, so a remote user never names the server's other
+    folders (the server otherwise reads only uploads)."""
+    root = datasets.resolve()
+    chosen = (root / folder).resolve()  # an absolute folder replaces the root here
+    if chosen != root and root not in chosen.parents:
+        raise InputError(f"the server trains only on folders inside its datasets folder {root} "
+                         f"(MEDIA_STUDIO_DATASETS), one sub-folder per label; got {echoed(folder)}")  # fmt: skip
+    if chosen == root:
+        raise InputError(f"name a folder inside {root} (one sub-folder per label), not the datasets folder itself")
+    return chosen
 
 
 def _stored(settings: object) -> dict[str, Any]:
@@ -245,6 +260,30 @@ class StudioJobs:
         self.cache.get(name)
         return JobOutcome({}, {"loaded": name})
 
+    # -- train: a classifier from a folder of labelled clips, into the models home ---------------
+    def check_train(self, settings: Mapping[str, Any], inputs: Mapping[str, Path]) -> dict[str, Any]:
+        from studio.vision import check_training
+
+        chosen = TrainSettings.from_form(settings)
+        chosen = replace(chosen, folder=str(served_dataset(chosen.folder, self.cache.settings.datasets)))
+        check_training(chosen.folder, chosen.name, chosen.train_options(), self.cache)  # every refusal, at once
+        return _stored(chosen)
+
+    def run_train(self, job: JobContext) -> JobOutcome:
+        import shutil
+
+        from studio.vision import train_classifier
+
+        chosen = from_data(TrainSettings, job.settings)
+        result = train_classifier(chosen.folder, chosen.name, chosen.train_options(), cache=self.cache,
+                                  progress=job.progress, cancel=job.cancel)  # fmt: skip
+        write_bytes(job.folder / "train.json", json_bytes(result.to_dict()))
+        shutil.copyfile(result.confusion_png, job.folder / "confusion.png")
+        names = ("name", "task", "features", "labels", "clips_per_label", "frame_rates", "folds", "accuracy",
+                 "precision", "recall", "confusion", "feature_s", "training_s", "saved_to", "warnings")  # fmt: skip
+        summary = {name: to_data(getattr(result, name)) for name in names}
+        return JobOutcome({"result": "train.json", "confusion": "confusion.png"}, summary)
+
     def _holding(self, run: Callable[[JobContext], JobOutcome]) -> Callable[[JobContext], JobOutcome]:
         """``run`` with every model it gets from the cache held in use until it returns: not
         evicted, unloaded or counted idle while the job computes with it."""
@@ -264,6 +303,7 @@ class StudioJobs:
             "story": JobKind("story", hold(self.run_story), self.check_story),
             "install": JobKind("install", self.run_install, self.check_install, heavy=False),
             "load": JobKind("load", self.run_load, self.check_load),
+            "train": JobKind("train", hold(self.run_train), self.check_train),
         }
 
 

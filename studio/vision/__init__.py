@@ -8,7 +8,9 @@ annotation, the analysis stages and the analyze pipeline.
 - :mod:`~studio.vision.stages`: the stage contract (plug-ins: entry points ``media_studio.stages``);
   :mod:`~studio.vision.builtin_stages`: the stages that ship;
 - :mod:`~studio.vision.options`: :class:`AnalyzeOptions`, what an analysis is asked to do;
-- :mod:`~studio.vision.analyze`: :func:`analyze`, a video in, a :class:`~studio.core.Timeline` out.
+- :mod:`~studio.vision.analyze`: :func:`analyze`, a video in, a :class:`~studio.core.Timeline` out;
+- :mod:`~studio.vision.training`: :func:`train_classifier`, a folder of labelled clips in, a model
+  any analysis can use out (``--actions NAME``, ``--scenes NAME``).
 """
 
 from studio.vision.action_segments import segments_from_labels
@@ -31,6 +33,7 @@ from studio.vision.contracts import (
     ShotScorer,
     TextQueryDetector,
     Transition,
+    UsesModels,
     VideoDescriber,
 )
 from studio.vision.describe import NOTHING_RECOGNISED, DescriptionLimits, SeenObject, grounded_description, objects_seen
@@ -57,17 +60,32 @@ from studio.vision.shots import CutDetector
 from studio.vision.stages import STAGE_ENTRY_POINT_GROUP, Findings, Sample, Stage, StageBase
 from studio.vision.task_plan import TaskPlan, plan_tasks
 from studio.vision.tracking import Tracker
+from studio.vision.training import (
+    FEATURE_KINDS,
+    TRAINING_TASKS,
+    FeatureRecipe,
+    TrainedHead,
+    TrainOptions,
+    TrainResult,
+    check_training,
+    clip_label,
+    featurizer_for,
+    scan_dataset,
+    train_classifier,
+)
 from studio.vision.zones import ZoneWatcher, parse_lines, parse_zones
 
 __all__ = [
     "ANALYSIS_TASKS",
     "COCO_KEYPOINTS",
     "COCO_LABELS",
+    "FEATURE_KINDS",
     "FEATURE_NAMES",
     "MIN_FILL",
     "NOTHING_RECOGNISED",
     "SKELETON",
     "STAGE_ENTRY_POINT_GROUP",
+    "TRAINING_TASKS",
     "UNDERSTANDING_TASKS",
     "VECTOR_NAMES",
     "VECTOR_SIZE",
@@ -80,6 +98,7 @@ __all__ = [
     "DescriptionLimits",
     "Detections",
     "DetectorModel",
+    "FeatureRecipe",
     "Findings",
     "FrameAnnotator",
     "FrameState",
@@ -100,16 +119,23 @@ __all__ = [
     "TaskPlan",
     "TextQueryDetector",
     "Tracker",
+    "TrainOptions",
+    "TrainResult",
+    "TrainedHead",
     "Transition",
     "TransitionFinder",
     "TransitionRule",
+    "UsesModels",
     "VideoDescriber",
     "ZoneWatcher",
     "actions_from_clips",
     "analyze",
     "attach_transcript",
     "box_iou",
+    "check_training",
+    "clip_label",
     "describe_shots",
+    "featurizer_for",
     "grounded_description",
     "merge_transitions",
     "nms",
@@ -118,8 +144,10 @@ __all__ = [
     "parse_zones",
     "plan_tasks",
     "pose_feature_vector",
+    "scan_dataset",
     "segments_from_labels",
     "shots_from_transitions",
     "split_tracks_at_shots",
+    "train_classifier",
     "window_features",
 ]

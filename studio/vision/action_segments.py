@@ -75,11 +75,19 @@ def _merge_short(runs: list[list], min_duration: Mapping[str, float], default_s:
         into = max(neighbours, key=lambda j: runs[j][2] - runs[j][1])
         first, second = sorted((k, into))
         runs[first : second + 1] = [[runs[into][0], runs[first][1], runs[second][2], runs[first][3], runs[second][4]]]
-        if first > 0 and runs[first - 1][0] == runs[first][0]:  # the merge joined two runs of one label
-            runs[first - 1 : first + 1] = [
-                [runs[first][0], runs[first - 1][1], runs[first][2], runs[first - 1][3], runs[first][4]]
-            ]
+        runs = _joined(runs)  # the merge may have met a run of the same label on either side
     return runs
+
+
+def _joined(runs: list[list]) -> list[list]:
+    """Neighbouring runs of one label as one run."""
+    joined: list[list] = []
+    for run in runs:
+        if joined and joined[-1][0] == run[0]:
+            joined[-1] = [run[0], joined[-1][1], run[2], joined[-1][3], run[4]]
+        else:
+            joined.append(list(run))
+    return joined
 
 
 def segments_from_labels(

@@ -17,17 +17,23 @@ Understanding a video (shots, actions, scenes, captions):
   :class:`ImageEmbedder` turns them into feature vectors (the trainer's input);
 - :class:`ImageCaptioner` writes a caption per picture, :class:`VideoDescriber` one for a clip.
 
+A model that runs other registry models (a trained classifier needs its embedder) is also a
+:class:`UsesModels`: the analysis gives it the cache it loads them from.
+
 Scores are 0-1. Every method takes a batch: adapters batch the model calls.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 import numpy as np
 
 from studio.vision.detections import Detections
+
+if TYPE_CHECKING:
+    from studio.registry import ModelCache
 
 __all__ = [
     "COCO_KEYPOINTS",
@@ -45,6 +51,7 @@ __all__ = [
     "ShotScorer",
     "TextQueryDetector",
     "Transition",
+    "UsesModels",
     "VideoDescriber",
 ]
 
@@ -179,3 +186,10 @@ class VideoDescriber(Protocol):
     clip_frames: int  # how many frames of the clip it looks at
 
     def describe_video(self, frames: list[np.ndarray], prompt: str = "") -> str: ...
+
+
+@runtime_checkable
+class UsesModels(Protocol):
+    def bind(self, cache: ModelCache, device: str | None = None) -> object:
+        """Get the other models it runs from ``cache``, on ``device``."""
+        ...

@@ -4,12 +4,20 @@ the models come from the cache, each with the contract its spec's capabilities p
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TypeVar
 
 import numpy as np
 
 from studio.registry import ModelCache, ModelSpec
 from studio.vision.clip_windows import Clip, ClipCollector, ClipPlan, actions_from_clips
-from studio.vision.contracts import ClipActionModel, ImageCaptioner, ImageClassifier, Scored, VideoDescriber
+from studio.vision.contracts import (
+    ClipActionModel,
+    ImageCaptioner,
+    ImageClassifier,
+    Scored,
+    UsesModels,
+    VideoDescriber,
+)
 from studio.vision.options import AnalyzeOptions
 from studio.vision.stages import Findings, Sample, Stage, StageBase
 from studio.vision.task_plan import TaskPlan
@@ -18,6 +26,7 @@ from studio.vision.understanding_stages import SceneModel, SceneStage
 __all__ = ["ClipActionStage", "clip_action_stage", "scene_stage"]
 
 CLIP_BATCH = 4  # clips classified together
+M = TypeVar("M")
 
 
 class ClipActionStage(StageBase):
@@ -71,18 +80,25 @@ def _short_side(width: int, height: int, side: int) -> tuple[int, int]:
     return max(2, round(width * scale / 2) * 2), max(2, round(height * scale / 2) * 2)
 
 
+def _bound(model: M, cache: ModelCache, device: str | None) -> M:
+    """``model``, given the cache its own models come from when it runs others (a trained head)."""
+    if isinstance(model, UsesModels):
+        model.bind(cache, device)
+    return model
+
+
 def clip_action_stage(options: AnalyzeOptions, plan: TaskPlan, cache: ModelCache, device: str | None,
                       frame: tuple[int, int] = (640, 360)) -> Stage:  # fmt: skip
     models = []
     for spec in plan.clip_actions:
-        model = cache.get(spec.name, device, kind=ClipActionModel)
+        model = _bound(cache.get(spec.name, device, kind=ClipActionModel), cache, device)
         models.append((spec.name, model, options.action_labels if spec.can("zero-shot") else ()))
     side = max(m.frame_side for _, m, _ in models)
     return ClipActionStage(models, options.action_hop_s, _short_side(*frame, side))
 
 
 def _scene_model(spec: ModelSpec, options: AnalyzeOptions, cache: ModelCache, device: str | None) -> SceneModel:
-    model = cache.get(spec.name, device, kind=ImageClassifier)
+    model = _bound(cache.get(spec.name, device, kind=ImageClassifier), cache, device)
     return SceneModel(spec.name, model, options.scene_labels if spec.can("zero-shot") else ())
 
 

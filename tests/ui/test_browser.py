@@ -36,7 +36,7 @@ ARTIFACTS = Path(os.environ.get("STUDIO_TEST_ARTIFACTS", "outputs/test-artifacts
 
 # what each tab shows once it is the one on screen (Gradio renders a tab's panel when first opened)
 TAB_SHOWS = {"Analyze": "#analyze-run", "Transcribe": "#transcribe-run", "Generate": "#generate-run",
-             "Story": "#story-run", "Jobs": "#jobs-open", "Models": "#models-install"}  # fmt: skip
+             "Story": "#story-run", "Train": "#train-run", "Jobs": "#jobs-open", "Models": "#models-install"}  # fmt: skip
 
 if not (BROWSER and DRIVER):
     pytest.fail("the browser test needs Debian's chromium and chromium-driver: run scripts/setup.sh --browser",
@@ -385,6 +385,15 @@ def test_every_tab_shows_its_refusals(page: tuple[WebDriver, str], bad_media: di
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     driver.save_screenshot(str(ARTIFACTS / "refused-story.png"))
 
+    _tab(driver, "Train")
+    driver.find_element(By.CSS_SELECTOR, "#train-run").click()
+    _refused(driver, "train", "give the folder of labelled clips")
+    driver.find_element(By.CSS_SELECTOR, "#train-folder textarea, #train-folder input").send_keys("/etc")
+    driver.find_element(By.CSS_SELECTOR, "#train-name textarea, #train-name input").send_keys("mine")
+    driver.find_element(By.CSS_SELECTOR, "#train-run").click()
+    assert "got '/etc'" in _refused(driver, "train", "the server trains only on folders inside its datasets folder")
+    driver.save_screenshot(str(ARTIFACTS / "refused-train.png"))
+
 
 SIZES = {"desktop": (1440, 900), "phone": (390, 844)}
 
@@ -409,7 +418,7 @@ def test_every_tab_at_desktop_and_phone_sizes(page: tuple[WebDriver, str], demo:
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         driver.execute_script("window.scrollTo(0, 0)")
         driver.save_screenshot(str(ARTIFACTS / f"{size}-analyze.png"))
-        for name in ("Transcribe", "Generate", "Story"):
+        for name in ("Transcribe", "Generate", "Story", "Train"):
             _tab(driver, name)
             driver.save_screenshot(str(ARTIFACTS / f"{size}-{name.lower()}.png"))
         _tab(driver, "Jobs")

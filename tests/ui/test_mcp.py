@@ -138,7 +138,8 @@ def test_the_tools_an_agent_sees(served: Served) -> None:
     required = {name: set(tool.inputSchema.get("required", [])) for name, tool in tools.items()}
     assert required == {"upload": {"name", "content_base64"}, "demo_video": set(), "analyze": {"video"},
                         "transcribe": {"media"}, "generate": {"prompt"}, "story": {"script"}, "job_status": {"job_id"},
-                        "job_result": {"job_id"}, "cancel": {"job_id"}, "jobs": set(), "models": set()}  # fmt: skip
+                        "job_result": {"job_id"}, "cancel": {"job_id"}, "jobs": set(), "models": set(),
+                        "train": {"folder", "name"}}  # fmt: skip
     for name, tool in tools.items():
         assert tool.description and "upload_file_to_gradio" not in tool.description, name
         for parameter, schema in tool.inputSchema["properties"].items():

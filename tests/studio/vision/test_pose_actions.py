@@ -225,3 +225,14 @@ def test_the_demo_astronaut_is_standing(demo: DemoMedia) -> None:
     assert (
         segment.label == "standing" and segment.end_s - segment.start_s >= 0.9 * (shot["end_s"] - shot["start_s"]) - 0.2
     )
+
+
+def test_a_flicker_merged_away_leaves_one_segment_of_its_neighbours_label() -> None:
+    """standing, a one-sample "hands raised" at 2 fps, standing: the short run merges into the
+    longer neighbour (the earlier one), which then meets the later standing run: one segment, not two
+    (the demo's astronaut read "standing" twice in a row before this was fixed)."""
+    times = np.arange(8) / 2.0  # 0.0 .. 3.5 s
+    labels = [("standing", 1.0)] * 5 + [("hands raised", 0.9)] + [("standing", 1.0)] * 2
+    found = segments_from_labels(times, labels, "r", smooth_s=0.0)
+    assert [(a.label, a.start_s, a.end_s) for a in found] == [("standing", 0.0, 3.5)]
+    assert found[0].score == pytest.approx(7 / 8 * 1.0 * 3.5 / 3.5, abs=0.08)  # the flicker's half second counts 0
