@@ -31,7 +31,8 @@ def demo_video_path(service: StudioService) -> str:
 def analyze_tab(service: StudioService) -> None:
     gr.Markdown(
         "Finds, tracks and measures what is in a video, sampled at the FPS you choose, on one timeline: "
-        "boxes with stable ids, poses, motion, zone and line events. Needs a detector and a pose model "
+        "shots, boxes with stable ids, poses, each person's actions, scene tags per shot, motion, zone and "
+        "line events. No task ticked runs every installed one. Needs a detector and a pose model "
         "(*Install the offline defaults* on the Models tab); *speech* needs a Whisper model too.",
         elem_classes="studio-intro",
     )

@@ -36,7 +36,8 @@ ARTIFACTS = Path(os.environ.get("STUDIO_TEST_ARTIFACTS", "outputs/test-artifacts
 
 # what each tab shows once it is the one on screen (Gradio renders a tab's panel when first opened)
 TAB_SHOWS = {"Analyze": "#analyze-run", "Transcribe": "#transcribe-run", "Generate": "#generate-run",
-             "Story": "#story-run", "Train": "#train-run", "Jobs": "#jobs-open", "Models": "#models-install"}  # fmt: skip
+             "Story": "#story-run", "Train": "#train-run", "Jobs": "#jobs-open",
+             "Models": "#models-install"}  # fmt: skip
 
 if not (BROWSER and DRIVER):
     pytest.fail("the browser test needs Debian's chromium and chromium-driver: run scripts/setup.sh --browser",

@@ -53,6 +53,17 @@ def _cache(home: Path, *specs: ModelSpec) -> ModelCache:
     return ModelCache(Registry([TEST_EMBEDDER, *specs, *trained_specs(settings)]), settings, loader=loader)
 
 
+def _label_unseen(
+    head: TrainedHead, cache: ModelCache, folder: Path, seed: int
+) -> tuple[list[str], list[Any], list[str]]:
+    """(the truth, the clips, the labels ``head`` gives): 3 new clips of each texture, never trained on."""
+    featurizer = featurizer_for(head.recipe, cache)
+    rng = np.random.default_rng(seed)
+    truth = [label for label in ("stripes", "checks", "rings") for _ in range(3)]
+    unseen = [make_clip(folder / f"unseen-{n}.mp4", label, rng) for n, label in enumerate(truth)]
+    return truth, unseen, [clip_label(head, featurizer, *featurizer.sample(clip.path))[0][0] for clip in unseen]
+
+
 FAST = TrainOptions(embedder=TEST_EMBEDDER.name, max_frames=4)
 
 
@@ -93,11 +104,7 @@ def test_the_trained_model_labels_unseen_clips_through_the_registry(textures: Pa
     assert (spec.task, spec.capabilities, spec.source) == ("classify", ("trained",), "home:trained/textures")
     assert spec.params["features"] == "frames" and spec.params["labels"] == ["checks", "rings", "stripes"]
     head = cache.get("textures", kind=TrainedHead)
-    featurizer = featurizer_for(head.recipe, cache)
-    rng = np.random.default_rng(123)
-    truth = [label for label in ("stripes", "checks", "rings") for _ in range(3)]
-    unseen = [make_clip(tmp_path / f"unseen-{n}.mp4", label, rng) for n, label in enumerate(truth)]
-    found = [clip_label(head, featurizer, *featurizer.sample(clip.path))[0][0] for clip in unseen]
+    truth, unseen, found = _label_unseen(head, cache, tmp_path, seed=123)
     assert found == truth
     # as analysis holds it: a clip action model and an image classifier, bound to the cache's embedder
     assert isinstance(head, ClipActionModel) and isinstance(head, ImageClassifier)
@@ -141,12 +148,7 @@ def test_efficientnet_features_separate_the_textures(textures: Path, tmp_path: P
     result = train_classifier(textures, "lite", TrainOptions(max_frames=4), cache=cache)
     assert result.recipe["embedder"] == "efficientnet-lite0"
     assert result.accuracy >= 0.8
-    head = cache.get("lite", kind=TrainedHead)
-    featurizer = featurizer_for(head.recipe, cache)
-    rng = np.random.default_rng(7)
-    truth = [label for label in ("stripes", "checks", "rings") for _ in range(3)]
-    unseen = [make_clip(tmp_path / f"unseen-{n}.mp4", label, rng) for n, label in enumerate(truth)]
-    found = [clip_label(head, featurizer, *featurizer.sample(clip.path))[0][0] for clip in unseen]
+    truth, _, found = _label_unseen(cache.get("lite", kind=TrainedHead), cache, tmp_path, seed=7)
     assert sum(f == t for f, t in zip(found, truth, strict=True)) >= 8, found
 
 
