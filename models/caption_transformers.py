@@ -100,8 +100,8 @@ class _HubGenerator:
         model, parts = cls._from_pretrained(weights, getattr(torch, options.dtype or "float32"))
         return cls(spec, model.to(device).eval(), parts, device)
 
-    @staticmethod
-    def _from_pretrained(weights: Path, dtype: Any) -> tuple[Any, dict[str, Any]]:
+    @classmethod
+    def _from_pretrained(cls, weights: Path, dtype: Any) -> tuple[Any, dict[str, Any]]:
         raise NotImplementedError
 
     def _generate(self, inputs: dict[str, Any], **extra: Any) -> Any:
@@ -119,28 +119,44 @@ class _HubGenerator:
         return [images[i : i + self.batch_images] for i in range(0, len(images), self.batch_images)]
 
 
-class BlipCaptioner(_HubGenerator):
-    """BLIP base: an unconditional caption per picture (lower case, as it was trained on COCO)."""
+class _PictureCaptioner(_HubGenerator):
+    """A caption per picture: a transformers ``model_class`` with its AutoProcessor, in batches."""
 
-    @staticmethod
-    def _from_pretrained(weights: Path, dtype: Any) -> tuple[Any, dict[str, Any]]:
-        from transformers import AutoProcessor, BlipForConditionalGeneration
+    model_class = ""  # the transformers class that loads the weights
 
-        model = BlipForConditionalGeneration.from_pretrained(weights, dtype=dtype)
-        return model, {"processor": AutoProcessor.from_pretrained(weights)}
+    @classmethod
+    def _from_pretrained(cls, weights: Path, dtype: Any) -> tuple[Any, dict[str, Any]]:
+        import transformers
+
+        model = getattr(transformers, cls.model_class).from_pretrained(weights, dtype=dtype)
+        return model, {"processor": transformers.AutoProcessor.from_pretrained(weights)}
+
+    def _inputs(self, batch: list[np.ndarray]) -> dict[str, Any]:
+        raise NotImplementedError
 
     def caption_images(self, images: list[np.ndarray]) -> list[str]:
         _check_images(self.name, images)
         processor = self.parts["processor"]
         captions: list[str] = []
         for batch in self._batches(images):
-            ids = self._generate(dict(processor(images=batch, return_tensors="pt")))
+            ids = self._generate(self._inputs(batch))
             captions.extend(text.strip() for text in processor.batch_decode(ids, skip_special_tokens=True))
         return captions
 
 
-class FlorenceCaptioner(_HubGenerator):
+class BlipCaptioner(_PictureCaptioner):
+    """BLIP base: an unconditional caption per picture (lower case, as it was trained on COCO)."""
+
+    model_class = "BlipForConditionalGeneration"
+
+    def _inputs(self, batch: list[np.ndarray]) -> dict[str, Any]:
+        return dict(self.parts["processor"](images=batch, return_tensors="pt"))
+
+
+class FlorenceCaptioner(_PictureCaptioner):
     """Florence-2 base: its captioning task (``params["task"]``: ``<CAPTION>`` or a more detailed one)."""
+
+    model_class = "Florence2ForConditionalGeneration"
 
     def __init__(self, spec: ModelSpec, model: Any, parts: dict[str, Any], device: str) -> None:
         super().__init__(spec, model, parts, device)
@@ -150,22 +166,9 @@ class FlorenceCaptioner(_HubGenerator):
                 f"{spec.name}: expected params['task'] one of {', '.join(FLORENCE_TASKS)}, got {self.task!r}"
             )
 
-    @staticmethod
-    def _from_pretrained(weights: Path, dtype: Any) -> tuple[Any, dict[str, Any]]:
-        from transformers import AutoProcessor, Florence2ForConditionalGeneration
-
-        model = Florence2ForConditionalGeneration.from_pretrained(weights, dtype=dtype)
-        return model, {"processor": AutoProcessor.from_pretrained(weights)}
-
-    def caption_images(self, images: list[np.ndarray]) -> list[str]:
-        _check_images(self.name, images)
-        processor = self.parts["processor"]
-        captions: list[str] = []
-        for batch in self._batches(images):
-            inputs = processor(text=[self.task] * len(batch), images=batch, return_tensors="pt")
-            ids = self._generate({"input_ids": inputs["input_ids"], "pixel_values": inputs["pixel_values"]})
-            captions.extend(text.strip() for text in processor.batch_decode(ids, skip_special_tokens=True))
-        return captions
+    def _inputs(self, batch: list[np.ndarray]) -> dict[str, Any]:
+        inputs = self.parts["processor"](text=[self.task] * len(batch), images=batch, return_tensors="pt")
+        return {"input_ids": inputs["input_ids"], "pixel_values": inputs["pixel_values"]}
 
 
 class SmolVLMDescriber(_HubGenerator):
@@ -187,8 +190,8 @@ class SmolVLMDescriber(_HubGenerator):
         frame_side = (sampling.get("video_size") or {}).get("longest_edge") or pictures.max_image_size["longest_edge"]
         self.frame_side = int(frame_side)  # its video processor's frame size (512 for the 256M model)
 
-    @staticmethod
-    def _from_pretrained(weights: Path, dtype: Any) -> tuple[Any, dict[str, Any]]:
+    @classmethod
+    def _from_pretrained(cls, weights: Path, dtype: Any) -> tuple[Any, dict[str, Any]]:
         from transformers import AutoImageProcessor, AutoModelForImageTextToText, AutoTokenizer
 
         model = AutoModelForImageTextToText.from_pretrained(weights, dtype=dtype)

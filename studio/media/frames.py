@@ -145,6 +145,34 @@ def iter_frames(
     the ones the ``fps`` sampling chose with ``Frame.sampled``; those carry ``Frame.view``
     at ``sample_size`` when it is given.
     """
+    for index, time_s, frame, sampled in _decoded(path, fps, start_s, end_s, every_frame, limits):
+        view = _to_rgb(frame, sample_size) if every_frame and sampled and sample_size is not None else None
+        yield Frame(index, time_s, _to_rgb(frame, size), sampled, view)
+
+
+def iter_pictures(
+    path: str | os.PathLike[str],
+    fps: Fraction | int | float | str | None = None,
+    start_s: float = 0.0,
+    end_s: float | None = None,
+    limits: MediaLimits | None = None,
+) -> Iterator[Picture]:
+    """Every frame of ``path`` in the range, decoded once and left unconverted, marked
+    ``sampled`` where the ``fps`` sampling of :func:`iter_frames` chooses it: the same frames,
+    the same times, the same errors (:class:`CorruptMedia` after every good frame)."""
+    for index, time_s, frame, sampled in _decoded(path, fps, start_s, end_s, True, limits):
+        yield Picture(index, time_s, sampled, frame)
+
+
+def _decoded(
+    path: str | os.PathLike[str],
+    fps: Fraction | int | float | str | None,
+    start_s: float,
+    end_s: float | None,
+    every_frame: bool,
+    limits: MediaLimits | None,
+) -> Iterator[Marked]:
+    """The chosen frames of ``path``, decoded once and unconverted: what both iterators read."""
     rate = as_fps(fps) if fps is not None else None
     _check_range(rate, start_s, end_s)
     keep_frame_buffers()
@@ -159,33 +187,7 @@ def iter_frames(
         # Decoding runs one step ahead in a helper thread while this one converts to RGB;
         # both release the GIL inside FFmpeg, so the two overlap on separate cores.
         chosen = _choose_frames(container, stream, os.fsdecode(path), rate, start_s, end_s, every_frame)
-        for index, time_s, frame, sampled in in_background(chosen):
-            view = _to_rgb(frame, sample_size) if every_frame and sampled and sample_size is not None else None
-            yield Frame(index, time_s, _to_rgb(frame, size), sampled, view)
-
-
-def iter_pictures(
-    path: str | os.PathLike[str],
-    fps: Fraction | int | float | str | None = None,
-    start_s: float = 0.0,
-    end_s: float | None = None,
-    limits: MediaLimits | None = None,
-) -> Iterator[Picture]:
-    """Every frame of ``path`` in the range, decoded once and left unconverted, marked
-    ``sampled`` where the ``fps`` sampling of :func:`iter_frames` chooses it: the same frames,
-    the same times, the same errors (:class:`CorruptMedia` after every good frame)."""
-    rate = as_fps(fps) if fps is not None else None
-    _check_range(rate, start_s, end_s)
-    keep_frame_buffers()
-    with open_media(path, limits) as container:
-        stream = video_stream(container, os.fsdecode(path))
-        decoder_threads = min(MAX_DECODER_THREADS, max(1, _usable_cores()))
-        if decoder_threads > 1:
-            stream.thread_type = "AUTO"
-        stream.thread_count = decoder_threads
-        chosen = _choose_frames(container, stream, os.fsdecode(path), rate, start_s, end_s, every_frame=True)
-        for index, time_s, frame, sampled in in_background(chosen):
-            yield Picture(index, time_s, sampled, frame)
+        yield from in_background(chosen)
 
 
 def _choose_frames(

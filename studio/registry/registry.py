@@ -90,6 +90,11 @@ class Registry:
             raise InputError(f"model name {spec.name!r} is registered twice with different specs")
         self._specs[spec.name] = spec
 
+    def replace(self, spec: ModelSpec) -> None:
+        """Register ``spec`` in place of a spec of the same name: a model made again (``studio
+        train --force``). The caller drops loaded copies of the old one (``ModelCache.unload``)."""
+        self._specs[spec.name] = spec
+
     def get(self, name: str) -> ModelSpec:
         try:
             return self._specs[name]

@@ -7,13 +7,11 @@ loaded through the registry like an installed model, on clips cut by timestamp f
 
 from __future__ import annotations
 
-import json
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
+import tiny_hub
 
 from models.action_transformers import SPECS
 from studio import media
@@ -39,18 +37,12 @@ def _videomae(folder: Path) -> None:
 
 
 def _xclip(folder: Path) -> None:
-    from transformers import CLIPTokenizer, VideoMAEImageProcessor, XCLIPConfig, XCLIPModel, XCLIPProcessor
+    from transformers import VideoMAEImageProcessor, XCLIPConfig, XCLIPModel, XCLIPProcessor
 
-    vocab = {"!": 0, "<|startoftext|>": 1, "<|endoftext|>": 2}  # a letter-level BPE: no hub needed
-    for letter in "abcdefghijklmnopqrstuvwxyz":
-        vocab[letter] = len(vocab)
-        vocab[letter + "</w>"] = len(vocab)
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "vocab.json").write_text(json.dumps(vocab))
-    (folder / "merges.txt").write_text("#version: 0.2\n")
-    tokenizer = CLIPTokenizer(str(folder / "vocab.json"), str(folder / "merges.txt"), pad_token="!")
+    tokenizer = tiny_hub.letter_tokenizer(folder)
+    vocab_size = len(tokenizer.get_vocab())
     config = XCLIPConfig(
-        text_config={"vocab_size": len(vocab), "hidden_size": 16, "intermediate_size": 32, "num_hidden_layers": 1,
+        text_config={"vocab_size": vocab_size, "hidden_size": 16, "intermediate_size": 32, "num_hidden_layers": 1,
                      "num_attention_heads": 2, "max_position_embeddings": 40},
         vision_config={"hidden_size": 16, "intermediate_size": 32, "num_hidden_layers": 1, "num_attention_heads": 2,
                        "image_size": 32, "patch_size": 16, "num_frames": 6, "mit_hidden_size": 16,
@@ -65,21 +57,9 @@ def _xclip(folder: Path) -> None:
 BUILDERS = {"videomae-base-kinetics": _videomae, "xclip-base-patch32": _xclip}
 
 
-@pytest.fixture(autouse=True)
-def _no_hub(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")  # as on a machine with no route to the Hub
-
-
 @pytest.fixture(scope="module")
 def tiny_cache(tmp_path_factory: pytest.TempPathFactory) -> ModelCache:
-    root = tmp_path_factory.mktemp("tiny-actions")
-    specs = []
-    for spec in SPECS:
-        torch.manual_seed(0)
-        BUILDERS[spec.name](root / spec.name)
-        specs.append(replace(spec, source=f"path:{root / spec.name}", params={**spec.params, "batch_clips": 2}))
-    settings = Settings(root, root / "models", root / "outputs", device="cpu")
-    return ModelCache(Registry(specs), settings)
+    return tiny_hub.tiny_cache(tmp_path_factory.mktemp("tiny-actions"), SPECS, BUILDERS, {"batch_clips": 2})
 
 
 @pytest.fixture(scope="module")

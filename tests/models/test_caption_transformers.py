@@ -14,12 +14,13 @@ from typing import Any
 
 import numpy as np
 import pytest
+import tiny_hub
 import torch
 from skimage import data
 
 from models.caption_transformers import SPECS, SmolVLMDescriber, _number_words
 from studio.core import InputError, ModelUnavailable, Settings
-from studio.registry import ModelCache, Registry
+from studio.registry import ModelCache, ModelSpec, Registry
 from studio.vision import ImageCaptioner, VideoDescriber
 
 LETTERS = "abcdefghijklmnopqrstuvwxyz"
@@ -111,23 +112,13 @@ def _smolvlm(folder: Path) -> None:
 BUILDERS = {"blip-base": _blip, "florence-2-base": _florence, "smolvlm2-256m-video": _smolvlm}
 
 
-@pytest.fixture(autouse=True)
-def _no_hub(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")  # as on a machine with no route to the Hub
-
-
 @pytest.fixture(scope="module")
 def tiny_cache(tmp_path_factory: pytest.TempPathFactory) -> ModelCache:
-    root = tmp_path_factory.mktemp("tiny-captioners")
-    specs = []
-    for spec in SPECS:
-        torch.manual_seed(0)
-        BUILDERS[spec.name](root / spec.name)
-        params = {**spec.params, "max_new_tokens": MAX_NEW_TOKENS, "batch_images": 2}
-        specs.append(replace(spec, source=f"path:{root / spec.name}", params=params))
-    wrong_task = replace(specs[1], name="florence-asked-to-detect", params={**specs[1].params, "task": "<OD>"})
-    settings = Settings(root, root / "models", root / "outputs", device="cpu")
-    return ModelCache(Registry([*specs, wrong_task]), settings)
+    def wrong_task(specs: list[ModelSpec]) -> list[ModelSpec]:
+        return [replace(specs[1], name="florence-asked-to-detect", params={**specs[1].params, "task": "<OD>"})]
+
+    params = {"max_new_tokens": MAX_NEW_TOKENS, "batch_images": 2}
+    return tiny_hub.tiny_cache(tmp_path_factory.mktemp("tiny-captioners"), SPECS, BUILDERS, params, wrong_task)
 
 
 class _Spy:

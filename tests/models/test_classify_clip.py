@@ -8,18 +8,18 @@ pass on the prompts the adapter promises (``"a photo of {label}."``): softmax fo
 
 from __future__ import annotations
 
-import json
 from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pytest
+import tiny_hub
 import torch
 from skimage import data
 
 from models.classify_clip import SPECS
 from studio.core import InputError, ModelLoadError, ModelUnavailable, Settings
-from studio.registry import LoadOptions, ModelCache, Registry
+from studio.registry import LoadOptions, ModelCache, ModelSpec, Registry
 from studio.vision import ImageClassifier, ImageEmbedder
 
 LETTERS = "abcdefghijklmnopqrstuvwxyz"
@@ -29,18 +29,12 @@ TOWER = {"hidden_size": 16, "intermediate_size": 32, "num_hidden_layers": 1, "nu
 
 
 def _clip(folder: Path) -> None:
-    from transformers import CLIPConfig, CLIPImageProcessor, CLIPModel, CLIPProcessor, CLIPTokenizer
+    from transformers import CLIPConfig, CLIPImageProcessor, CLIPModel, CLIPProcessor
 
-    vocab = {"!": 0, "<|startoftext|>": 1, "<|endoftext|>": 2, ".": 3, ".</w>": 4}
-    for letter in LETTERS:
-        vocab[letter] = len(vocab)
-        vocab[letter + "</w>"] = len(vocab)
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "vocab.json").write_text(json.dumps(vocab))
-    (folder / "merges.txt").write_text("#version: 0.2\n")
-    tokenizer = CLIPTokenizer(str(folder / "vocab.json"), str(folder / "merges.txt"), pad_token="!")
+    tokenizer = tiny_hub.letter_tokenizer(folder, extra=(".", ".</w>"))
+    vocab_size = len(tokenizer.get_vocab())
     config = CLIPConfig(
-        text_config={**TOWER, "vocab_size": len(vocab), "max_position_embeddings": 40, "pad_token_id": 0,
+        text_config={**TOWER, "vocab_size": vocab_size, "max_position_embeddings": 40, "pad_token_id": 0,
                      "bos_token_id": 1, "eos_token_id": 2},  # CLIP pools the text at its end token
         vision_config={**TOWER, "image_size": 32, "patch_size": 8}, projection_dim=12,
     )  # fmt: skip
@@ -72,22 +66,12 @@ def _siglip(folder: Path) -> None:
 BUILDERS = {"clip-vit-base-patch32": _clip, "siglip-base-patch16-224": _siglip}
 
 
-@pytest.fixture(autouse=True)
-def _no_hub(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")  # as on a machine with no route to the Hub
-
-
 @pytest.fixture(scope="module")
 def tiny_cache(tmp_path_factory: pytest.TempPathFactory) -> ModelCache:
-    root = tmp_path_factory.mktemp("tiny-zero-shot")
-    specs = []
-    for spec in SPECS:
-        torch.manual_seed(0)
-        BUILDERS[spec.name](root / spec.name)
-        specs.append(replace(spec, source=f"path:{root / spec.name}", params={**spec.params, "batch_images": 2}))
-    wrong = replace(specs[0], name="clip-read-as-siglip", adapter=SPECS[1].adapter)  # a CLIP folder, SigLIP code
-    settings = Settings(root, root / "models", root / "outputs", device="cpu")
-    return ModelCache(Registry([*specs, wrong]), settings)
+    def wrong(specs: list[ModelSpec]) -> list[ModelSpec]:  # a CLIP folder read by the SigLIP code
+        return [replace(specs[0], name="clip-read-as-siglip", adapter=SPECS[1].adapter)]
+
+    return tiny_hub.tiny_cache(tmp_path_factory.mktemp("tiny-zero-shot"), SPECS, BUILDERS, {"batch_images": 2}, wrong)
 
 
 def _reference(cache: ModelCache, name: str, labels: tuple[str, ...]) -> np.ndarray:

@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import io
+import logging
 import os
 import shutil
 import time
@@ -20,7 +21,17 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from studio.core import CancelFlag, InputError, JsonResult, OutputError, Progress, check_cancel, os_reason, write_bytes
+from studio.core import (
+    Busy,
+    CancelFlag,
+    InputError,
+    JsonResult,
+    OutputError,
+    Progress,
+    check_cancel,
+    os_reason,
+    write_bytes,
+)
 from studio.vision.training.dataset import Dataset, scan_dataset
 from studio.vision.training.features import FEATURE_KINDS, ClipFeaturizer, FeatureRecipe, featurizer_for
 from studio.vision.training.head import TrainedHead
@@ -28,6 +39,8 @@ from studio.vision.training.registered import TRAINED_FOLDER, check_model_name, 
 
 if TYPE_CHECKING:
     from studio.registry import ModelCache
+
+log = logging.getLogger(__name__)
 
 __all__ = ["MAX_FOLDS", "TrainOptions", "TrainResult", "check_training", "train_classifier"]
 
@@ -272,5 +285,8 @@ def _save(head: TrainedHead, result: TrainResult, target: Path) -> None:
 def _register(cache: ModelCache, head: TrainedHead, target: Path) -> None:
     """Make the new model loadable through this cache's registry without a restart."""
     spec = trained_spec(head.name, head.task, TrainedHead.read_about(target))
-    if head.name not in cache.registry:
-        cache.registry.add(spec)
+    cache.registry.replace(spec)  # a model trained again may have other labels, task or features
+    try:
+        cache.unload(head.name)  # a copy loaded while this one trained is the old model
+    except Busy:
+        log.warning("%s was retrained while a job used the old copy; it loads anew once that job ends", head.name)

@@ -243,6 +243,22 @@ def test_a_name_is_not_replaced_without_force(textures: Path, tmp_path: Path) ->
     assert [p.name for p in Path(again.saved_to).parent.iterdir()] == ["mine"]  # no staging folder left
 
 
+def test_a_model_trained_again_is_the_one_the_same_process_then_uses(textures: Path, tmp_path: Path) -> None:
+    """A server trains ``mine`` as an action model, loads it, then trains it again as a scene model
+    on two of the labels: the registry's spec and the loaded model are the new ones, no restart."""
+    cache = _cache(tmp_path / "home")
+    train_classifier(textures, "mine", FAST, cache=cache)
+    assert cache.get("mine", kind=TrainedHead).labels == ("checks", "rings", "stripes")
+    fewer = tmp_path / "fewer"
+    for label in ("rings", "stripes"):
+        shutil.copytree(textures / label, fewer / label)
+    train_classifier(fewer, "mine", replace(FAST, force=True, task="scene"), cache=cache)
+    assert cache.registry.get("mine").task == "classify"
+    assert cache.registry.get("mine").params["labels"] == ["rings", "stripes"]
+    reloaded = cache.get("mine", kind=TrainedHead)
+    assert (reloaded.task, reloaded.labels) == ("classify", ("rings", "stripes"))
+
+
 def test_a_damaged_trained_model_is_left_out_of_the_registry(tmp_path: Path) -> None:
     settings = Settings(home=tmp_path, models_dir=tmp_path / "models", outputs_dir=tmp_path / "out")
     broken = settings.models_dir / "trained" / "broken"

@@ -1,0 +1,55 @@
+"""Tiny random-weight transformers models saved to local folders, for the hub adapters' tests:
+built from configs with a fixed seed, so a test loads them with ``HF_HUB_OFFLINE=1`` through the
+adapter's real ``from_pretrained`` path (``source="path:..."``), never from the Hub."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from studio.core import Settings
+from studio.registry import ModelCache, ModelSpec, Registry
+
+__all__ = ["letter_tokenizer", "tiny_cache"]
+
+LETTERS = "abcdefghijklmnopqrstuvwxyz"
+
+
+def letter_tokenizer(folder: Path, extra: Sequence[str] = ()) -> Any:
+    """A CLIP tokenizer whose BPE knows single letters only (``!`` pads: id 0), saved in ``folder``;
+    ``extra`` pieces come after the three special tokens."""
+    from transformers import CLIPTokenizer
+
+    vocab = {"!": 0, "<|startoftext|>": 1, "<|endoftext|>": 2}
+    for piece in extra:
+        vocab[piece] = len(vocab)
+    for letter in LETTERS:
+        vocab[letter] = len(vocab)
+        vocab[letter + "</w>"] = len(vocab)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "vocab.json").write_text(json.dumps(vocab))
+    (folder / "merges.txt").write_text("#version: 0.2\n")
+    return CLIPTokenizer(str(folder / "vocab.json"), str(folder / "merges.txt"), pad_token="!")
+
+
+def tiny_cache(
+    root: Path,
+    specs: Sequence[ModelSpec],
+    builders: Mapping[str, Callable[[Path], None]],
+    params: Mapping[str, Any] | None = None,
+    more: Callable[[list[ModelSpec]], list[ModelSpec]] | None = None,
+) -> ModelCache:
+    """A CPU cache over ``specs``, each pointed at its tiny model built by ``builders[name]`` under
+    ``root`` (seed 0 each), with ``params`` added to its own; ``more`` adds specs made from those."""
+    import torch
+
+    built = []
+    for spec in specs:
+        torch.manual_seed(0)
+        builders[spec.name](root / spec.name)
+        built.append(replace(spec, source=f"path:{root / spec.name}", params={**spec.params, **(params or {})}))
+    settings = Settings(root, root / "models", root / "outputs", device="cpu")
+    return ModelCache(Registry([*built, *(more(built) if more else [])]), settings)
