@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from studio.cli.output import emit
 from studio.cli.progress import command_progress
-from studio.core import check_outputs, json_bytes, write_bytes
+from studio.core import check_outputs, json_bytes, write_bytes, write_text
 
 __all__ = ["add_vision_commands", "cmd_analyze"]
 
@@ -19,7 +20,8 @@ def cmd_analyze(args: argparse.Namespace) -> int:
 
     if args.annotate:
         check_video_suffix(args.annotate)
-    check_outputs([args.video], [args.output, args.annotate])
+    captions = _captions_beside(args.annotate)
+    check_outputs([args.video], [args.output, args.annotate, captions])
     options = AnalyzeOptions(
         fps=args.fps,
         tasks=_words(args.tasks),
@@ -50,6 +52,9 @@ def cmd_analyze(args: argparse.Namespace) -> int:
 
         transcript = speech.transcribe(args.video, options=speech.TranscribeOptions())
         timeline = vision.attach_transcript(timeline, transcript)
+    strip = vision.shot_captions_vtt(timeline) if captions else None
+    if captions and strip:
+        write_text(captions, strip)
     if args.output:
         write_bytes(args.output, json_bytes(timeline.to_dict()))
     else:
@@ -66,8 +71,15 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     for warning in timeline.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     if args.annotate:
-        print(f"annotated video -> {args.annotate}", file=sys.stderr)
+        print(f"annotated video -> {args.annotate}" + (f" (shot captions: {captions})" if strip else ""),
+              file=sys.stderr)  # fmt: skip
     return 0
+
+
+def _captions_beside(annotated: str | None) -> str | None:
+    """``out.shots.vtt`` for ``out.mp4``: the shots' caption strip (never a plain ``out.vtt``, which
+    may be the user's own subtitles)."""
+    return str(Path(annotated).with_suffix(".shots.vtt")) if annotated else None
 
 
 def _words(text: str | None) -> tuple[str, ...]:

@@ -121,6 +121,10 @@ class StudioJobs:
             outputs["annotated"] = annotated.name
             if (job.folder / "poster.jpg").is_file():
                 outputs["poster"] = "poster.jpg"
+            strip = vision.shot_captions_vtt(timeline)
+            if strip is not None:
+                write_text(job.folder / "annotated.shots.vtt", strip)
+                outputs["shot_captions"] = "annotated.shots.vtt"
         labels: dict[str, int] = {}
         for track in timeline.tracks:
             labels[track.label] = labels.get(track.label, 0) + 1

@@ -49,6 +49,7 @@ from studio.vision.pose_features import (
     pose_feature_vector,
     window_features,
 )
+from studio.vision.shot_captions import shot_captions_vtt, shot_text
 from studio.vision.shot_list import (
     TransitionFinder,
     TransitionRule,
@@ -146,6 +147,8 @@ __all__ = [
     "pose_feature_vector",
     "scan_dataset",
     "segments_from_labels",
+    "shot_captions_vtt",
+    "shot_text",
     "shots_from_transitions",
     "split_tracks_at_shots",
     "train_classifier",
