@@ -90,6 +90,10 @@ def scan_dataset(folder: str | os.PathLike[str], min_clips: int = MIN_CLIPS_PER_
             f"training folder {shown} needs a sub-folder per label, at least two (e.g. {shown}/walking, "
             f"{shown}/running); found {len(label_folders)} ({found})"
         )
+    for label_folder in label_folders:
+        if not label_folder.name.isprintable():
+            raise InputError(f"label folder {label_folder.name!r} in {shown}: a label must be printable "
+                             "(no newlines or control characters)")  # fmt: skip
     clips: list[Clip] = []
     for label_folder in label_folders:
         try:

@@ -29,7 +29,7 @@ _NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,62}$")
 def check_model_name(name: str) -> str:
     """``name`` if it makes a safe folder name (lower-case letters, digits, ``.``, ``_``, ``-``;
     a letter or digit first; at most 63), else an InputError saying what is allowed."""
-    if not isinstance(name, str) or not _NAME.match(name) or name.endswith("."):
+    if not isinstance(name, str) or not _NAME.fullmatch(name) or name.endswith("."):  # fullmatch: no final \n
         raise InputError(
             f"expected a model name of lower-case letters, digits, '.', '_' or '-' (a letter or digit first, "
             f"at most 63), e.g. 'my-actions', got {echoed(name)}"
@@ -62,7 +62,8 @@ def trained_specs(settings: Settings | None = None) -> list[ModelSpec]:
     root = (settings or Settings.from_env()).models_dir / TRAINED_FOLDER
     specs = []
     for folder in sorted(root.glob(f"*/{MODEL_FILE}")):
-        specs += _spec_of(folder.parent)
+        if not folder.parent.name.startswith("."):  # a training's staging or replaced folder
+            specs += _spec_of(folder.parent)
     return specs
 
 

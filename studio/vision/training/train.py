@@ -13,6 +13,7 @@ from __future__ import annotations
 import io
 import logging
 import os
+import re
 import shutil
 import time
 from dataclasses import dataclass, field
@@ -29,6 +30,7 @@ from studio.core import (
     OutputError,
     Progress,
     check_cancel,
+    echoed,
     os_reason,
     write_bytes,
 )
@@ -41,6 +43,7 @@ if TYPE_CHECKING:
     from studio.registry import ModelCache
 
 log = logging.getLogger(__name__)
+_DEVICE = re.compile(r"auto|cpu|cuda(:\d+)?")
 
 __all__ = ["MAX_FOLDS", "TrainOptions", "TrainResult", "check_training", "train_classifier"]
 
@@ -71,6 +74,8 @@ class TrainOptions:
         spec_task(self.task)
         if not self.regularization > 0:
             raise InputError(f"expected a positive regularization C, got {self.regularization}")
+        if self.device is not None and not _DEVICE.fullmatch(self.device):
+            raise InputError(f"expected device auto, cpu, cuda or cuda:N, got {echoed(self.device)}")
 
     def recipe(self) -> FeatureRecipe:
         recipe = FeatureRecipe.for_kind(self.features, self.sample_fps, self.max_frames)
@@ -204,14 +209,24 @@ def confusion_png(labels: tuple[str, ...], confusion: tuple[tuple[int, ...], ...
     return buffer.getvalue()
 
 
-def _install(staging: Path, target: Path) -> None:
-    """Move the finished folder into place; a replaced model goes only once the new one is there."""
+def _install(staging: Path, target: Path, force: bool) -> None:
+    """Move the finished folder into place; a replaced model goes only once the new one is there
+    (and comes back if the new one cannot be put in its place). Without ``force`` a model that
+    appeared meanwhile (another training of the same name) is never replaced: renaming a folder
+    onto a non-empty one fails."""
     old = target.with_name(f".{target.name}.replaced-{os.getpid()}")
+    moved = False
     try:
-        if target.exists():
+        if force and target.exists():
             target.rename(old)
+            moved = True
         staging.rename(target)
     except OSError as exc:
+        if moved and not target.exists():
+            old.rename(target)
+        if not force and target.exists():
+            raise InputError(f"a trained model named {target.name!r} appeared in {target} while this one trained "
+                             "(another training of the same name); use --force to replace it") from None  # fmt: skip
         raise OutputError(target, f"could not be written ({os_reason(exc)})") from None
     shutil.rmtree(old, ignore_errors=True)
 
@@ -257,13 +272,13 @@ def train_classifier(
     )  # fmt: skip
     check_cancel(cancel, "training")
     report(0.97, "saving")
-    _save(head, result, target)
+    _save(head, result, target, options.force)
     _register(cache, head, target)
     report(1.0, "trained")
     return result
 
 
-def _save(head: TrainedHead, result: TrainResult, target: Path) -> None:
+def _save(head: TrainedHead, result: TrainResult, target: Path, force: bool) -> None:
     staging = target.with_name(f".{target.name}.partial-{os.getpid()}")
     shutil.rmtree(staging, ignore_errors=True)
     try:
@@ -277,7 +292,7 @@ def _save(head: TrainedHead, result: TrainResult, target: Path) -> None:
         head.save(staging)
         title = f"{result.name}: {result.accuracy:.0%} cross-validated ({result.folds} folds)"
         write_bytes(staging / CONFUSION_FILE, confusion_png(result.labels, result.confusion, title))
-        _install(staging, target)
+        _install(staging, target, force)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
 

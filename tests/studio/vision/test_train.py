@@ -179,6 +179,8 @@ def _bad_folder(tmp_path: Path, layout: str) -> Path:
         (root / "rings" / "broken.mp4").write_bytes(b"\x00garbage" * 100)
     elif layout == "no video stream":
         _audio_only(root / "rings" / "sound.mp4")
+    elif layout == "newline label":
+        (root / "rings").rename(root / "new\nline")
     return root
 
 
@@ -204,6 +206,7 @@ def _audio_only(path: Path) -> None:
         ("one clip", r"label folder .*stripes has 1 clip; each label needs at least 2"),
         ("unreadable clip", r"cannot train on .*rings/broken\.mp4: "),
         ("no video stream", r"cannot train on .*rings/sound\.mp4: has no video stream"),
+        ("newline label", r"label folder 'new\\nline' in .*clips: a label must be printable"),
     ],
 )
 def test_bad_folders_are_refused_naming_what_is_wrong(tmp_path: Path, layout: str, message: str) -> None:
@@ -224,7 +227,7 @@ def test_a_good_folder_lists_its_rates_and_leaves_out_other_files(tmp_path: Path
     assert set(dataset.frame_rates) == {f"{c.fps.numerator}/{c.fps.denominator}" for c in dataset.clips}
 
 
-@pytest.mark.parametrize("name", ["", "My Model", "../up", "a/b", ".hidden", "x" * 64, "ends."])
+@pytest.mark.parametrize("name", ["", "My Model", "../up", "a/b", ".hidden", "x" * 64, "ends.", "newline\n"])
 def test_unsafe_names_are_refused(tmp_path: Path, name: str) -> None:
     with pytest.raises(InputError, match="expected a model name of lower-case letters"):
         train_classifier(tmp_path, name, FAST, cache=_cache(tmp_path / "home"))
@@ -382,3 +385,34 @@ def test_pose_features_tell_a_waved_arm_from_a_still_one(tmp_path: Path) -> None
     for label in ("waving", "still", "waving", "still"):
         _arm_clip(tmp_path / "new.mp4", label == "waving", rng)
         assert clip_label(head, featurizer, *featurizer.sample(tmp_path / "new.mp4"))[0][0] == label
+
+
+def test_a_model_saved_meanwhile_by_another_training_is_kept_without_force(tmp_path: Path) -> None:
+    """Two trainings of one name at once: the second to finish is refused, not written over the first."""
+    from studio.vision.training.train import _install
+
+    target = tmp_path / "trained" / "dup"
+    for run, label in enumerate(("first", "second", "forced")):
+        staging = tmp_path / "trained" / f".dup.partial-{run}"
+        staging.mkdir(parents=True)
+        (staging / "model.json").write_text(label)
+        if label == "second":
+            with pytest.raises(InputError, match=r"'dup' appeared in .* while this one trained"):
+                _install(staging, target, force=False)
+        else:
+            _install(staging, target, force=label == "forced")
+        assert (target / "model.json").read_text() == ("first" if label != "forced" else "forced")
+    assert sorted(p.name for p in target.parent.iterdir()) == [".dup.partial-1", "dup"]  # _save removes its own
+
+
+def test_staging_folders_are_not_models_and_devices_are_checked(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings = Settings(home=tmp_path, models_dir=tmp_path / "models", outputs_dir=tmp_path / "out")
+    staging = settings.models_dir / "trained" / ".mine.partial-42"
+    staging.mkdir(parents=True)
+    (staging / "model.json").write_text("{}")
+    assert trained_specs(settings) == [] and "skipping" not in caplog.text
+    for device in ("bogus", "cuda:x", "cpu\n"):
+        with pytest.raises(InputError, match="expected device auto, cpu, cuda or cuda:N"):
+            TrainOptions(device=device)
