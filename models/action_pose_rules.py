@@ -5,7 +5,9 @@ body lengths per second of the source clock and posture angles over windows in s
 label here is a product of soft thresholds (ramps) on those features, and the best one wins:
 
 - ``lying``: torso more than ~60° from vertical; ``falling``: the torso tipping faster than
-  ~60°/s (a fall takes 0.5-1 s; lying down on purpose takes longer);
+  ~60°/s (a fall takes 0.5-1 s; lying down on purpose takes longer) and still tipped 1-2 s later
+  where those seconds were seen (a keypoint glitch, or a camera zooming on an upper body, tips the
+  torso as fast but not for long);
 - ``sitting``: upright torso, both thighs forward (~80° from straight down), not travelling;
 - ``cycling``: torso leaning forward, thighs forward but not flat, and the legs pedalling
   (knee angles spread) or the body travelling fast;
@@ -76,6 +78,7 @@ class RuleThresholds:
     pedalling_deg: tuple[float, float] = (17.0, 24.0)  # std of knee angles: pedalling ~25-30, noise ~5-12
     riding_bl_s: tuple[float, float] = (1.5, 2.5)  # ...or a seated body travelling this fast
     raised_wrist: tuple[float, float] = (0.1, 0.25)  # wrist over its shoulder, in body lengths
+    fall_settle_s: tuple[float, float] = (1.0, 2.0)  # after a fall, the body is down over these seconds
     legs_seen: float = 0.5  # fraction of the posture window with legs, to judge sitting or cycling
     body_seen: float = 0.3  # fraction of the motion window with a body, to judge anything
 
@@ -126,8 +129,18 @@ class PoseRuleActions:
         features = window_features(times_s, keypoints, boxes)
         scores = rule_scores(features, self.thresholds)
         table = np.stack([scores[label] for label in self.labels], axis=1)
+        self._keep_only_settled_falls(np.asarray(times_s, dtype=np.float64), features, table)
         judged = (np.nan_to_num(features.seen) >= self.thresholds.body_seen) & np.isfinite(features.torso_deg)
         best = table.argmax(axis=1)
         return [
             (self.labels[int(b)], round(float(table[i, b]), 4)) if judged[i] else ("", 0.0) for i, b in enumerate(best)
         ]
+
+    def _keep_only_settled_falls(self, times: np.ndarray, features: PoseFeatures, table: np.ndarray) -> None:
+        """Zero the fall score where the body was seen upright again 1-2 s later (in place)."""
+        column = self.labels.index("falling")
+        low, high = self.thresholds.fall_settle_s
+        for i in np.flatnonzero(table.argmax(axis=1) == column):
+            later = (times >= times[i] + low) & (times <= times[i] + high) & np.isfinite(features.torso_deg)
+            if later.any() and np.median(features.torso_deg[later]) < self.thresholds.lying_deg[0]:
+                table[i, column] = 0.0

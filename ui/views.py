@@ -12,6 +12,7 @@ from urllib.parse import quote
 
 from studio.core import Timeline
 from studio.service import Job
+from studio.vision import shot_text
 from ui.timeline_picture import draw_timeline
 
 __all__ = [
@@ -75,10 +76,13 @@ def timeline_picture(job: Job, timeline: Timeline | None = None) -> str | None:
 
 
 def analysis_rows(timeline: Timeline | None) -> list[list[Any]]:
-    """Tracks and events as table rows."""
+    """Shots (with what the strip says of each), tracks, actions and events as table rows."""
     if timeline is None:
         return []
     rows: list[list[Any]] = []
+    for shot in timeline.shots:
+        said = shot_text(shot).split(": ", 1)[1]
+        rows.append(["shot", shot.index + 1, shot.transition, round(shot.start_s, 2), round(shot.end_s, 2), said])
     for track in timeline.tracks:
         rows.append(
             [
@@ -90,6 +94,10 @@ def analysis_rows(timeline: Timeline | None) -> list[list[Any]]:
                 f"{len(track.points)} boxes",
             ]
         )
+    for action in timeline.actions:
+        who = "" if action.track_id is None else action.track_id
+        rows.append(["action", who, action.label, round(action.start_s, 2), round(action.end_s, 2),
+                     f"{action.model} {action.score:.2f}"])  # fmt: skip
     for event in timeline.events:
         where = f" in {event.region}" if event.region else ""
         rows.append(

@@ -56,7 +56,7 @@ class FrameAnnotator:
             scene = self.trace.annotate(scene, detections)
             scene = self.boxes.annotate(scene, detections)
             tags = [
-                f"#{i} {label}" + (f": {state.actions[int(i)]}" if int(i) in state.actions else "")
+                f"#{i} {label}" + (f": {state.actions[int(i)]}" if state.actions.get(int(i)) else "")
                 for i, label in zip(tracked.tracker_id, tracked.labels, strict=True)
             ]
             scene = self.labels.annotate(scene, detections, labels=tags)

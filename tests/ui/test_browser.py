@@ -154,6 +154,8 @@ def test_analyze_the_demo_in_the_browser(page: tuple[WebDriver, str], demo: Demo
     _wait(driver, "#analyze-status [data-status='done']", 180)
     videos = _wait(driver, "#analyze-annotated video", 60, lambda found: found[0].get_attribute("src"))
     assert "annotated" in (videos[0].get_attribute("src") or "")
+    shots = _wait(driver, "#analyze-table", 30, lambda found: "espresso" in _text(found[0]))[0]
+    assert _text(shots).count("shot") >= 4  # each shot's row says what the caption strip says of it
     pictures = _wait(driver, "#analyze-timeline img", 60, lambda found: found[0].get_attribute("naturalWidth") != "0")
     assert int(pictures[0].get_attribute("naturalWidth") or 0) >= 600
     table = _wait(driver, "#analyze-table", 30, lambda found: "motorcycle" in _text(found[0]))[0]

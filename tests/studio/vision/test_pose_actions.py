@@ -236,3 +236,15 @@ def test_a_flicker_merged_away_leaves_one_segment_of_its_neighbours_label() -> N
     found = segments_from_labels(times, labels, "r", smooth_s=0.0)
     assert [(a.label, a.start_s, a.end_s) for a in found] == [("standing", 0.0, 3.5)]
     assert found[0].score == pytest.approx(7 / 8 * 1.0 * 3.5 / 3.5, abs=0.08)  # the flicker's half second counts 0
+
+
+@pytest.mark.parametrize("fps", [5, 10, 30])
+def test_a_torso_that_tips_and_rights_itself_within_a_second_is_no_fall(fps: int) -> None:
+    """A keypoint glitch or a zoom on an upper body tips the torso as fast as a fall, but it is
+    upright again a second later: not falling (the demo astronaut at 5 fps read so before)."""
+    glitch = make_pose_sequence([("standing", 1.5), ("falling", 0.4), ("standing", 2.5)], fps=fps)
+    labels = RULES.label_poses(glitch.times_s, glitch.keypoints, glitch.boxes)
+    assert "falling" not in {label for label, _ in labels}
+    fall = make_pose_sequence(CLASS_STEPS["falling"], fps=fps)  # the real one still is
+    found = segments_from_labels(fall.times_s, RULES.label_poses(fall.times_s, fall.keypoints, fall.boxes), "r")
+    assert [a.label for a in found] == ["standing", "falling", "lying"]
