@@ -19,6 +19,7 @@ from collections.abc import Callable, Sequence
 from importlib.metadata import PackageNotFoundError, version
 from typing import NoReturn
 
+from studio.cli.evaluate import add_eval_commands
 from studio.cli.generation import add_generation_commands
 from studio.cli.media import add_media_commands
 from studio.cli.models import add_model_commands
@@ -66,6 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_vision_commands(commands)
     add_train_command(commands)
     add_generation_commands(commands)
+    add_eval_commands(commands)
     add_serve_command(commands)
     return parser
 

@@ -9,6 +9,8 @@
 - :func:`probe` reads a file's header and every packet's timestamp (no decoding) to report
   the exact declared FPS, the real frame timing, variable frame rate, rotation and
   truncation in any container.
+- :func:`scan_timing` (``packet_timing``) reads every video packet's time and the header's rates,
+  and where the audio starts and ends, for timing checks (one demux pass, no decoding).
 - :func:`iter_frames` decodes once and streams upright RGB frames with their true
   presentation time, optionally sampled at an analysis FPS by timestamp.
 - :func:`iter_audio` / :func:`read_audio` give 16 kHz mono float32 from any audio or video.
@@ -27,6 +29,7 @@ from studio.media.documents import LargeNumber, expect_type, read_document, read
 from studio.media.frames import Frame, Picture, iter_frames, iter_pictures
 from studio.media.inputs import MediaLimits, check_local_file, open_media
 from studio.media.overlay import burn_caption, title_card
+from studio.media.packet_timing import StreamTiming, scan_timing
 from studio.media.pictures import open_picture
 from studio.media.probe import probe
 from studio.media.rates import as_fps
@@ -41,6 +44,7 @@ __all__ = [
     "LargeNumber",
     "MediaLimits",
     "Picture",
+    "StreamTiming",
     "TextCue",
     "VideoWriter",
     "as_fps",
@@ -61,6 +65,7 @@ __all__ = [
     "read_json",
     "read_text_track",
     "retime",
+    "scan_timing",
     "title_card",
     "whole_number",
     "write_audio",

@@ -1,0 +1,48 @@
+"""``studio eval fps FILE…``: each file's frame timing against its header, a verdict per file."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from studio.cli.output import emit
+from studio.core import check_outputs, json_bytes, write_bytes, write_text
+
+__all__ = ["add_eval_commands", "cmd_eval_fps"]
+
+FAILED_EXIT = 1  # a file failed its check (errors keep their own codes, 2-7)
+
+
+def cmd_eval_fps(args: argparse.Namespace) -> int:
+    from studio.evaluate import FpsTolerances, check_fps, fps_reports_html
+
+    check_outputs(args.files, [args.output, args.html])
+    tolerances = FpsTolerances(vfr_share=args.vfr_share, dropped_frames=args.dropped, duplicated_share=args.duplicated,
+                               audio_drift_s=args.audio_drift)  # fmt: skip
+    reports = [check_fps(path, tolerances, pictures=not args.no_pictures) for path in args.files]
+    data = json_bytes({"reports": [report.to_dict() for report in reports]})
+    if args.output:
+        write_bytes(args.output, data)
+    elif not args.html:
+        emit(data)
+    if args.html:
+        write_text(args.html, fps_reports_html(reports))
+    for report in reports:
+        said = f": {'; '.join(report.failures)}" if report.failures else ""
+        print(f"{report.path}: {report.verdict}{said}", file=sys.stderr)
+    return FAILED_EXIT if any(report.verdict == "fail" for report in reports) else 0
+
+
+def add_eval_commands(commands: argparse._SubParsersAction) -> None:
+    group = commands.add_parser("eval", help="evaluation harnesses: fps (frame timing)")
+    harnesses = group.add_subparsers(dest="harness", metavar="HARNESS", required=True)
+    fps = harnesses.add_parser("fps", help="frame timing against the header: VFR, drops, repeats, A/V drift")
+    fps.add_argument("files", nargs="+", metavar="FILE", help="video files")
+    fps.add_argument("--output", "-o", help="the reports as JSON here instead of standard output")
+    fps.add_argument("--html", help="the reports as one HTML page with each file's frame-interval histogram")
+    fps.add_argument("--no-pictures", action="store_true", help="packets only: no decode, no duplicate check")
+    fps.add_argument("--vfr-share", type=float, default=0.01, help="intervals off the period allowed (share)")
+    fps.add_argument("--dropped", type=int, default=0, help="dropped frames allowed")
+    fps.add_argument("--duplicated", type=float, default=0.05, help="repeated pictures allowed (share of frames)")
+    fps.add_argument("--audio-drift", type=float, default=0.060, help="audio end against video end allowed (s)")
+    fps.set_defaults(handler=cmd_eval_fps)

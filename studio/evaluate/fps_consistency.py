@@ -1,0 +1,218 @@
+"""FPS consistency of a video file: does its timing match what its header declares?
+
+From one demux pass (:func:`studio.media.scan_timing`: packet timestamps, no decoding) and,
+unless asked not to, one decode at thumbnail size (:func:`studio.media.iter_pictures`, each
+frame turned into a 32×18 grey picture):
+
+- the **period**: the most common interval between frames (the rate frames really come at),
+  against the declared rates (``r_frame_rate``, else ``avg_frame_rate``; a header whose rate is
+  off by more than 1 % fails) and the measured average (frames over the span of their times);
+- **dropped frames**: an interval within ``jitter_s`` (rounding: one tick, at least a
+  millisecond, plus 5 % of the period) of a whole number ``k >= 2`` of periods is a gap of
+  ``k - 1`` missing frames, each reported with the time of the frame before it;
+- **variable frame rate**: the share of intervals that are neither the period nor a drop's whole
+  multiple of it, give or take ``jitter_s`` (FFmpeg's ``vfrdet`` compares each interval with the
+  one before instead, and so counts drops too);
+- **duplicated frames**: a frame whose thumbnail differs from the one before by less than
+  ``duplicate_mad`` grey levels (mean absolute difference, 0-255; an encoder's repeat decodes
+  to under 0.01) repeats its picture. A held still looks the same, as it does to FFmpeg's
+  ``mpdecimate``, so the verdict allows a share of them; a regular cadence of repeats
+  (one in every 5 frames: 24 fps content brought to 30 by repeating frames, the picture side of
+  3:2 pulldown) is named as such;
+- **frame count** against the stream's duration × the declared rate, and the header's count;
+- **audio/video**: where the audio starts against the first frame (offset) and how much longer
+  or shorter it runs (drift).
+
+The verdict fails a file when any measure is beyond its stated tolerance
+(:class:`FpsTolerances`); every tolerance is in the report.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+from collections import Counter
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+import numpy as np
+
+from studio import media
+from studio.core import InputError, JsonResult, fraction_to_str
+
+__all__ = ["DUPLICATE_SIZE", "FpsReport", "FpsTolerances", "check_fps"]
+
+DUPLICATE_SIZE = (32, 18)  # thumbnails for the duplicate test: a 16:9 frame's shape, 576 pixels
+MAX_LISTED = 1000  # times listed per kind of problem; the counts are always whole
+
+
+@dataclass(frozen=True)
+class FpsTolerances(JsonResult):
+    """What each verdict allows. Audio limits follow EBU R37 (sound at most 40 ms early and
+    60 ms late against the picture), with the same 60 ms for drift over the whole file."""
+
+    vfr_share: float = 0.01  # intervals off the declared period, as a share of all
+    dropped_frames: int = 0
+    duplicated_share: float = 0.05  # repeats of a picture, as a share of frames (a held still counts too)
+    frame_count_frames: float = 1.0  # frame count against duration × rate, in frames
+    audio_early_s: float = 0.040  # sound leading the picture at the start
+    audio_late_s: float = 0.060  # sound lagging the picture at the start
+    audio_drift_s: float = 0.060  # audio end against video end
+    duplicate_mad: float = 0.1  # grey levels (0-255): below this a frame repeats the one before
+
+    def __post_init__(self) -> None:
+        numbers = {"vfr_share": self.vfr_share, "frame_count_frames": self.frame_count_frames,
+                   "audio_early_s": self.audio_early_s, "audio_late_s": self.audio_late_s,
+                   "audio_drift_s": self.audio_drift_s, "duplicate_mad": self.duplicate_mad,
+                   "duplicated_share": self.duplicated_share}  # fmt: skip
+        for name, value in numbers.items():
+            if not (np.isfinite(value) and value >= 0):
+                raise InputError(f"expected a tolerance {name} of at least 0, got {value}")
+        if self.dropped_frames < 0:
+            raise InputError(f"expected a dropped-frame tolerance of at least 0, got {self.dropped_frames}")
+
+
+@dataclass(frozen=True)
+class FpsReport(JsonResult):
+    """One file's FPS consistency: measures, problems with their times, verdict and tolerances."""
+
+    path: str
+    container: str
+    frames: int
+    duration_s: float
+    avg_frame_rate: str | None
+    r_frame_rate: str | None
+    time_base: str
+    measured_fps: float
+    period_s: float  # the most common frame interval
+    declared_fps: float | None  # r_frame_rate, else avg_frame_rate
+    jitter_s: float  # how far an interval may stray from the period as rounding
+    min_interval_s: float
+    max_interval_s: float
+    vfr_share: float
+    is_vfr: bool
+    interval_histogram: dict[str, int]  # interval (ms, 0.1 ms steps) -> how many
+    dropped_frames: int
+    dropped_after_s: tuple[float, ...]  # the time of the frame after which frames are missing (one per frame)
+    duplicated_frames: int | None  # None: pictures not checked
+    duplicated_at_s: tuple[float, ...]
+    duplicate_cadence: str | None  # e.g. "1 repeat every 5 frames (24 fps content at 30)"
+    header_frames: int
+    expected_frames: float  # duration × declared rate
+    audio_offset_s: float | None  # audio start - first frame; negative: the sound starts early
+    audio_drift_s: float | None  # audio end - video end
+    verdict: str  # "pass" or "fail"
+    failures: tuple[str, ...]
+    tolerances: FpsTolerances = field(default_factory=FpsTolerances)
+
+
+def _period(intervals: np.ndarray, tick_s: float) -> float:
+    """The most common interval, binned at the rounding step (ties: the shortest)."""
+    if not len(intervals):
+        return 0.0
+    step = max(tick_s, 0.001)
+    bins = Counter(np.round(intervals / step).astype(np.int64).tolist())
+    best = max(bins.items(), key=lambda item: (item[1], -item[0]))[0]
+    return float(np.median(intervals[np.round(intervals / step).astype(np.int64) == best]))
+
+
+def _histogram(intervals: np.ndarray) -> dict[str, int]:
+    counts = Counter(np.round(intervals * 1000, 1).tolist())
+    return {f"{ms:.1f}": n for ms, n in sorted(counts.items())}
+
+
+def _repeats(path: str | os.PathLike[str], mad: float) -> tuple[list[float], list[int]]:
+    """(times, frame numbers) of the frames whose thumbnail repeats the previous frame's."""
+    previous: np.ndarray | None = None
+    times: list[float] = []
+    numbers: list[int] = []
+    for number, picture in enumerate(media.iter_pictures(path)):
+        grey = picture.rgb(DUPLICATE_SIZE).astype(np.float32).mean(axis=2)
+        if previous is not None and float(np.abs(grey - previous).mean()) < mad:
+            times.append(round(picture.time_s, 6))
+            numbers.append(number)
+        previous = grey
+    return times, numbers
+
+
+def _cadence(numbers: list[int], frames: int, fps: float) -> str | None:
+    """A regular pattern of repeats: one every ``n`` frames through most of the file."""
+    if len(numbers) < 4:
+        return None
+    steps = Counter(b - a for a, b in itertools.pairwise(numbers))
+    step, count = steps.most_common(1)[0]
+    if step < 2 or count < 0.8 * (len(numbers) - 1) or len(numbers) < 0.8 * frames / step:
+        return None
+    content = fps * (step - 1) / step
+    return f"1 repeat every {step} frames ({content:.3g} fps content at {fps:.3g})"
+
+
+def check_fps(
+    path: str | os.PathLike[str], tolerances: FpsTolerances | None = None, pictures: bool = True
+) -> FpsReport:
+    """The :class:`FpsReport` of the video ``path``; ``pictures=False`` skips the decode (no
+    duplicate check), leaving a pass over the packets alone."""
+    limits = tolerances or FpsTolerances()
+    timing = media.scan_timing(path)
+    times = timing.times_s
+    intervals = np.diff(times)
+    span = float(times[-1] - times[0]) if len(times) > 1 else 0.0
+    measured = (len(times) - 1) / span if span > 0 else 0.0
+    declared = timing.r_frame_rate or timing.avg_frame_rate
+    period = _period(intervals, float(timing.time_base)) or (float(1 / declared) if declared else 0.0)
+    jitter = max(float(timing.time_base), 0.001) + 0.05 * period
+    periods = np.round(intervals / period) if period > 0 else np.ones(len(intervals))
+    on_grid = (np.abs(intervals - periods * period) <= jitter) & (periods >= 1)
+    vfr_share = float((~on_grid).mean()) if len(intervals) else 0.0
+    dropped_after: list[float] = []
+    for start, whole, regular in zip(times[:-1], periods, on_grid, strict=True):
+        if regular and whole >= 2:
+            dropped_after += [round(float(start), 6)] * (int(whole) - 1)
+    repeat_times: list[float] = []
+    cadence = None
+    if pictures:
+        repeat_times, numbers = _repeats(path, limits.duplicate_mad)
+        cadence = _cadence(numbers, len(times), 1 / period if period else measured)
+    duration = max(timing.video_end_s, span)
+    expected = duration / period if period > 0 else float(len(times))
+    offset = drift = None
+    if timing.audio_start_s is not None and timing.audio_end_s is not None:
+        offset = round(timing.audio_start_s - float(times[0]), 6)
+        drift = round(timing.audio_end_s - timing.video_end_s, 6)
+    failures = []
+    if declared and period > 0 and abs(float(declared) * period - 1) > 0.01:
+        failures.append(f"the header declares {float(declared):.3f} fps but frames come every "
+                        f"{period * 1000:.2f} ms ({1 / period:.3f} fps)")  # fmt: skip
+    if vfr_share > limits.vfr_share:
+        failures.append(
+            f"{vfr_share:.1%} of frame intervals are off the declared period (allowed {limits.vfr_share:.1%})"
+        )
+    if len(dropped_after) > limits.dropped_frames:
+        failures.append(f"{len(dropped_after)} dropped frames (allowed {limits.dropped_frames})")
+    if pictures and len(repeat_times) > limits.duplicated_share * len(times):
+        failures.append(f"{len(repeat_times)} duplicated frames, {len(repeat_times) / len(times):.1%} "
+                        f"(allowed {limits.duplicated_share:.0%})" + (f": {cadence}" if cadence else ""))  # fmt: skip
+    if abs(len(times) - expected) > limits.frame_count_frames:
+        failures.append(f"{len(times)} frames where duration × rate gives {expected:.1f}")
+    if offset is not None and not -limits.audio_early_s <= offset <= limits.audio_late_s:
+        allowed = f"-{limits.audio_early_s * 1000:.0f}..+{limits.audio_late_s * 1000:.0f} ms"
+        failures.append(f"audio starts {offset * 1000:+.0f} ms from the first frame (allowed {allowed})")
+    if drift is not None and abs(drift) > limits.audio_drift_s:
+        failures.append(f"audio ends {drift * 1000:+.0f} ms from the video's end "
+                        f"(allowed ±{limits.audio_drift_s * 1000:.0f} ms)")  # fmt: skip
+    return FpsReport(
+        path=timing.path, container=timing.container, frames=len(times), duration_s=round(duration, 6),
+        avg_frame_rate=fraction_to_str(timing.avg_frame_rate) if timing.avg_frame_rate else None,
+        r_frame_rate=fraction_to_str(timing.r_frame_rate) if timing.r_frame_rate else None,
+        time_base=fraction_to_str(Fraction(timing.time_base)), measured_fps=round(measured, 6),
+        period_s=round(period, 9), declared_fps=round(float(declared), 6) if declared else None,
+        jitter_s=round(jitter, 9),
+        min_interval_s=round(float(intervals.min()), 6) if len(intervals) else 0.0,
+        max_interval_s=round(float(intervals.max()), 6) if len(intervals) else 0.0,
+        vfr_share=round(vfr_share, 6), is_vfr=vfr_share > limits.vfr_share,
+        interval_histogram=_histogram(intervals), dropped_frames=len(dropped_after),
+        dropped_after_s=tuple(dropped_after[:MAX_LISTED]), duplicated_frames=len(repeat_times) if pictures else None,
+        duplicated_at_s=tuple(repeat_times[:MAX_LISTED]), duplicate_cadence=cadence, header_frames=timing.header_frames,
+        expected_frames=round(expected, 3), audio_offset_s=offset, audio_drift_s=drift,
+        verdict="fail" if failures else "pass", failures=tuple(failures), tolerances=limits,
+    )  # fmt: skip
