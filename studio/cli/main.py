@@ -86,7 +86,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if handler is None:
         parser.print_help()
         return 0 if args.command is None else USAGE_EXIT
-    with signals_as_interrupts():
+    with signals_as_interrupts() as received:
         try:
             return handler(args)
         except StudioError as exc:
@@ -99,6 +99,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             _error("interrupted; no partial output was left")
             return 130
         except Exception as exc:  # the last line of defence: one line, never a traceback
+            stopped = received.interrupted  # a signal inside an extension's import: its ImportError
+            if stopped is not None:
+                _error(f"interrupted ({stopped.name}); no partial output was left")
+                return stopped.exit_code
             if os.environ.get("STUDIO_DEBUG"):
                 traceback.print_exc()
             _error(f"unexpected {type(exc).__name__}: {exc} (set STUDIO_DEBUG=1 for details)")

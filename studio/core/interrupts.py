@@ -16,9 +16,10 @@ import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from types import FrameType
 
-__all__ = ["Interrupted", "signals_as_interrupts"]
+__all__ = ["Interrupted", "Received", "signals_as_interrupts"]
 
 _SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
@@ -36,11 +37,24 @@ class Interrupted(KeyboardInterrupt):
         return 128 + self.signum
 
 
+@dataclass
+class Received:
+    """The signal that stopped the block, if one did: an :class:`Interrupted` raised inside an
+    extension module's import comes out as that module's ImportError, and this still knows."""
+
+    signum: int | None = None
+
+    @property
+    def interrupted(self) -> Interrupted | None:
+        return Interrupted(self.signum) if self.signum is not None else None
+
+
 @contextmanager
-def signals_as_interrupts() -> Iterator[None]:
+def signals_as_interrupts() -> Iterator[Received]:
     """Turn SIGINT/SIGTERM into :class:`Interrupted` for the block (main thread only)."""
+    received = Received()
     if threading.current_thread() is not threading.main_thread():
-        yield
+        yield received
         return
     previous = {number: signal.getsignal(number) for number in _SIGNALS}
     stopping = False
@@ -51,12 +65,13 @@ def signals_as_interrupts() -> Iterator[None]:
             print(f"{signal.Signals(signum).name} again: still removing partial files", file=sys.stderr, flush=True)
             return
         stopping = True
+        received.signum = signum
         raise Interrupted(signum)
 
     for number in _SIGNALS:
         signal.signal(number, on_signal)
     try:
-        yield
+        yield received
     finally:
         for number, handler in previous.items():
             # after an interrupt the process is ending: a late signal is ignored, through the

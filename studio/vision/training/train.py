@@ -122,6 +122,12 @@ def _target(cache: ModelCache, name: str, force: bool) -> Path:
         raise InputError(f"a trained model named {name!r} already exists in {target}; use --force to replace it")
     if force and name in registry:
         cache.unload(name)  # Busy while a job uses it: refused before any work
+    try:  # a read-only or full models home is said now, not after the features were computed
+        target.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(target, f"could not be written ({os_reason(exc)})") from None
+    if not os.access(target.parent, os.W_OK):
+        raise OutputError(target, "could not be written (its folder is not writable)")
     return target
 
 

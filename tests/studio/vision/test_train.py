@@ -416,3 +416,15 @@ def test_staging_folders_are_not_models_and_devices_are_checked(
     for device in ("bogus", "cuda:x", "cpu\n"):
         with pytest.raises(InputError, match="expected device auto, cpu, cuda or cuda:N"):
             TrainOptions(device=device)
+
+
+def test_an_unwritable_models_home_is_refused_before_any_work(textures: Path, tmp_path: Path) -> None:
+    from studio.core import OutputError
+
+    cache = _cache(tmp_path / "home")
+    cache.settings.models_dir.mkdir(parents=True)
+    (cache.settings.models_dir / "trained").write_text("a file where the trained models' folder goes")
+    stages: list[str] = []
+    with pytest.raises(OutputError, match=r"trained/mine: could not be written"):
+        train_classifier(textures, "mine", FAST, cache=cache, progress=lambda f, stage: stages.append(stage))
+    assert stages == []  # refused in the check, before loading or reading a clip
