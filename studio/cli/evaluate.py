@@ -6,7 +6,7 @@ import argparse
 import sys
 
 from studio.cli.output import emit
-from studio.core import check_outputs, json_bytes, write_bytes, write_text
+from studio.core import MediaError, check_outputs, json_bytes, one_line, write_bytes, write_text
 
 __all__ = ["add_eval_commands", "cmd_eval_fps"]
 
@@ -14,23 +14,35 @@ FAILED_EXIT = 1  # a file failed its check (errors keep their own codes, 2-7)
 
 
 def cmd_eval_fps(args: argparse.Namespace) -> int:
+    """Each file checked in turn: a file that cannot be read is one error line and an entry in
+    the JSON, and the others are still checked; the exit code is the first error's, else 1 when
+    a file failed, else 0."""
     from studio.evaluate import FpsTolerances, check_fps, fps_reports_html
 
     check_outputs(args.files, [args.output, args.html])
     tolerances = FpsTolerances(vfr_share=args.vfr_share, dropped_frames=args.dropped, duplicated_share=args.duplicated,
                                audio_drift_s=args.audio_drift)  # fmt: skip
-    reports = [check_fps(path, tolerances, pictures=not args.no_pictures) for path in args.files]
-    data = json_bytes({"reports": [report.to_dict() for report in reports]})
+    reports, errors, code = [], [], 0
+    for path in args.files:
+        try:
+            report = check_fps(path, tolerances, pictures=not args.no_pictures)
+        except MediaError as exc:
+            errors.append({"path": path, "error": one_line(str(exc))})
+            print(f"{path}: error: {one_line(str(exc))}", file=sys.stderr)
+            code = code or exc.exit_code
+            continue
+        reports.append(report)
+        said = f": {'; '.join(report.failures)}" if report.failures else ""
+        print(f"{report.path}: {report.verdict}{said}", file=sys.stderr)
+    data = json_bytes({"reports": [report.to_dict() for report in reports], "errors": errors})
     if args.output:
         write_bytes(args.output, data)
-    elif not args.html:
+    else:
         emit(data)
     if args.html:
         write_text(args.html, fps_reports_html(reports))
-    for report in reports:
-        said = f": {'; '.join(report.failures)}" if report.failures else ""
-        print(f"{report.path}: {report.verdict}{said}", file=sys.stderr)
-    return FAILED_EXIT if any(report.verdict == "fail" for report in reports) else 0
+    failed = any(report.verdict == "fail" for report in reports)
+    return code or (FAILED_EXIT if failed else 0)
 
 
 def add_eval_commands(commands: argparse._SubParsersAction) -> None:

@@ -4,9 +4,10 @@ From one demux pass (:func:`studio.media.scan_timing`: packet timestamps, no dec
 unless asked not to, one decode at thumbnail size (:func:`studio.media.iter_pictures`, each
 frame turned into a 32×18 grey picture):
 
-- the **period**: the most common interval between frames (the rate frames really come at),
-  against the declared rates (``r_frame_rate``, else ``avg_frame_rate``; a header whose rate is
-  off by more than 1 % fails) and the measured average (frames over the span of their times);
+- the **period**: the interval frames really come at (the mean of the intervals within rounding
+  of the median one), against the rate the header states (``r_frame_rate`` unless that is only
+  FFmpeg's guess from the time base, else ``avg_frame_rate``; off by more than 1 % fails) and the
+  measured average (frames over the span of their times);
 - **dropped frames**: an interval within ``jitter_s`` (rounding: one tick, at least a
   millisecond, plus 5 % of the period) of a whole number ``k >= 2`` of periods is a gap of
   ``k - 1`` missing frames, each reported with the time of the frame before it;
@@ -19,7 +20,7 @@ frame turned into a 32×18 grey picture):
   ``mpdecimate``, so the verdict allows a share of them; a regular cadence of repeats
   (one in every 5 frames: 24 fps content brought to 30 by repeating frames, the picture side of
   3:2 pulldown) is named as such;
-- **frame count** against the stream's duration × the declared rate, and the header's count;
+- **frame count** against the stream's duration ÷ the period, and the header's count;
 - **audio/video**: where the audio starts against the first frame (offset) and how much longer
   or shorter it runs (drift).
 
@@ -44,6 +45,7 @@ __all__ = ["DUPLICATE_SIZE", "FpsReport", "FpsTolerances", "check_fps"]
 
 DUPLICATE_SIZE = (32, 18)  # thumbnails for the duplicate test: a 16:9 frame's shape, 576 pixels
 MAX_LISTED = 1000  # times listed per kind of problem; the counts are always whole
+MAX_PLAUSIBLE_FPS = 10_000  # a stated rate above this is a time base, not a frame rate
 
 
 @dataclass(frozen=True)
@@ -61,12 +63,17 @@ class FpsTolerances(JsonResult):
     duplicate_mad: float = 0.1  # grey levels (0-255): below this a frame repeats the one before
 
     def __post_init__(self) -> None:
+        for name in ("vfr_share", "duplicated_share"):
+            if not isinstance(getattr(self, name), (int, float)) or not 0 <= getattr(self, name) <= 1:
+                raise InputError(f"expected a tolerance {name} between 0 and 1, got {getattr(self, name)!r}")
+        if isinstance(self.dropped_frames, bool) or not isinstance(self.dropped_frames, int):
+            raise InputError(f"expected a whole number of dropped frames to allow, got {self.dropped_frames!r}")
         numbers = {"vfr_share": self.vfr_share, "frame_count_frames": self.frame_count_frames,
                    "audio_early_s": self.audio_early_s, "audio_late_s": self.audio_late_s,
                    "audio_drift_s": self.audio_drift_s, "duplicate_mad": self.duplicate_mad,
                    "duplicated_share": self.duplicated_share}  # fmt: skip
         for name, value in numbers.items():
-            if not (np.isfinite(value) and value >= 0):
+            if not isinstance(value, (int, float)) or not (np.isfinite(value) and value >= 0):
                 raise InputError(f"expected a tolerance {name} of at least 0, got {value}")
         if self.dropped_frames < 0:
             raise InputError(f"expected a dropped-frame tolerance of at least 0, got {self.dropped_frames}")
@@ -84,7 +91,7 @@ class FpsReport(JsonResult):
     r_frame_rate: str | None
     time_base: str
     measured_fps: float
-    period_s: float  # the most common frame interval
+    period_s: float  # the interval frames really come at
     declared_fps: float | None  # r_frame_rate, else avg_frame_rate
     jitter_s: float  # how far an interval may stray from the period as rounding
     min_interval_s: float
@@ -106,14 +113,30 @@ class FpsReport(JsonResult):
     tolerances: FpsTolerances = field(default_factory=FpsTolerances)
 
 
+def _rounding(tick_s: float, period: float) -> float:
+    """How far an interval may stray from the period as timestamp rounding: a tick (at least a
+    millisecond: Matroska, WebM and FLV keep milliseconds) plus 5 % of the period."""
+    return max(tick_s, 0.001) + 0.05 * period
+
+
 def _period(intervals: np.ndarray, tick_s: float) -> float:
-    """The most common interval, binned at the rounding step (ties: the shortest)."""
+    """The interval frames really come at: the mean of the intervals within rounding of the
+    median one (29.97 fps in milliseconds alternates 33 and 34 ms: 33.37 ms). The median holds
+    while fewer than half the intervals are gaps or off the rate."""
     if not len(intervals):
         return 0.0
-    step = max(tick_s, 0.001)
-    bins = Counter(np.round(intervals / step).astype(np.int64).tolist())
-    best = max(bins.items(), key=lambda item: (item[1], -item[0]))[0]
-    return float(np.median(intervals[np.round(intervals / step).astype(np.int64) == best]))
+    middle = float(np.median(intervals))
+    near = intervals[np.abs(intervals - middle) <= _rounding(tick_s, middle)]
+    return float(near.mean()) if len(near) else middle
+
+
+def _header_rate(timing: media.StreamTiming) -> Fraction | None:
+    """The rate the header states: ``r_frame_rate`` unless it is only FFmpeg's guess from the
+    time base (90000 for a 1/90000 base), else ``avg_frame_rate``."""
+    guess = timing.r_frame_rate
+    if guess and guess <= MAX_PLAUSIBLE_FPS and guess != 1 / timing.time_base:
+        return guess
+    return timing.avg_frame_rate or guess
 
 
 def _histogram(intervals: np.ndarray) -> dict[str, int]:
@@ -158,9 +181,9 @@ def check_fps(
     intervals = np.diff(times)
     span = float(times[-1] - times[0]) if len(times) > 1 else 0.0
     measured = (len(times) - 1) / span if span > 0 else 0.0
-    declared = timing.r_frame_rate or timing.avg_frame_rate
+    declared = _header_rate(timing)
     period = _period(intervals, float(timing.time_base)) or (float(1 / declared) if declared else 0.0)
-    jitter = max(float(timing.time_base), 0.001) + 0.05 * period
+    jitter = _rounding(float(timing.time_base), period)
     periods = np.round(intervals / period) if period > 0 else np.ones(len(intervals))
     on_grid = (np.abs(intervals - periods * period) <= jitter) & (periods >= 1)
     vfr_share = float((~on_grid).mean()) if len(intervals) else 0.0
@@ -173,7 +196,7 @@ def check_fps(
     if pictures:
         repeat_times, numbers = _repeats(path, limits.duplicate_mad)
         cadence = _cadence(numbers, len(times), 1 / period if period else measured)
-    duration = max(timing.video_end_s, span)
+    duration = max(timing.video_end_s, span + period)  # a last frame without a duration lasts a period
     expected = duration / period if period > 0 else float(len(times))
     offset = drift = None
     if timing.audio_start_s is not None and timing.audio_end_s is not None:
@@ -192,8 +215,10 @@ def check_fps(
     if pictures and len(repeat_times) > limits.duplicated_share * len(times):
         failures.append(f"{len(repeat_times)} duplicated frames, {len(repeat_times) / len(times):.1%} "
                         f"(allowed {limits.duplicated_share:.0%})" + (f": {cadence}" if cadence else ""))  # fmt: skip
-    if abs(len(times) - expected) > limits.frame_count_frames:
+    if abs(len(times) - expected) > limits.frame_count_frames + 1e-6:
         failures.append(f"{len(times)} frames where duration × rate gives {expected:.1f}")
+    if timing.header_frames and timing.header_frames != len(times):
+        failures.append(f"{len(times)} frames where the header lists {timing.header_frames}")
     if offset is not None and not -limits.audio_early_s <= offset <= limits.audio_late_s:
         allowed = f"-{limits.audio_early_s * 1000:.0f}..+{limits.audio_late_s * 1000:.0f} ms"
         failures.append(f"audio starts {offset * 1000:+.0f} ms from the first frame (allowed {allowed})")

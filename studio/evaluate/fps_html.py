@@ -30,7 +30,8 @@ def interval_histogram_png(report: FpsReport) -> bytes:
     axes.bar(values, counts, width=width, color="#4c72b0")
     period, jitter = report.period_s * 1000, report.jitter_s * 1000
     axes.axvspan(period - jitter, period + jitter, color="#2ca02c", alpha=0.15, label="period ± rounding")
-    axes.set_yscale("log")
+    for value, count in zip(values, counts, strict=True):  # counts written out: one bin may hold nearly all
+        axes.annotate(str(count), (value, count), ha="center", va="bottom", fontsize=7)
     axes.set_xlabel("interval between frames (ms)")
     axes.set_ylabel("frames")
     axes.legend(fontsize=8, frameon=False)

@@ -15,6 +15,7 @@ import pytest
 
 from studio import media
 from studio.cli.main import main
+from studio.core import InputError
 from studio.evaluate import FpsTolerances, check_fps
 
 SIZE = (160, 90)
@@ -94,6 +95,9 @@ def test_audio_that_runs_past_the_picture_is_drift(tmp_path: Path) -> None:
     assert report.verdict == "fail" and any("audio ends" in failure for failure in report.failures)
     lenient = check_fps(tmp_path / "long-sound.mp4", FpsTolerances(audio_drift_s=1.0))
     assert lenient.verdict == "pass", lenient.failures
+    for wrong in ({"vfr_share": 2.0}, {"dropped_frames": float("nan")}, {"duplicated_share": "x"}):
+        with pytest.raises(InputError):
+            FpsTolerances(**wrong)
 
 
 def test_the_command_writes_one_report_per_file_and_exits_1_on_a_failure(
@@ -115,3 +119,41 @@ def test_the_command_writes_one_report_per_file_and_exits_1_on_a_failure(
     assert "good.mp4: pass" in shown.err and "bad.mp4: fail: 2 dropped frames" in shown.err
     assert main(["eval", "fps", str(tmp_path / "nowhere.mp4")]) == 5  # MediaError's exit code, one line
     assert capsys.readouterr().err.count("\n") == 1
+    (tmp_path / "empty.mp4").write_bytes(b"")  # one bad file among good ones: the others are still checked
+    assert main(["eval", "fps", str(good), str(tmp_path / "empty.mp4"), str(good), "-o", str(out)]) == 5
+    written = json.loads(out.read_text())
+    assert [r["verdict"] for r in written["reports"]] == ["pass", "pass"]
+    assert written["errors"][0]["path"] == str(tmp_path / "empty.mp4") and "empty" in written["errors"][0]["error"]
+    assert capsys.readouterr().err.count("\n") == 3
+
+
+def test_millisecond_timestamps_at_29_97_are_constant_rate(tmp_path: Path) -> None:
+    """Matroska keeps milliseconds: 29.97 fps alternates 33 and 34 ms steps, which is rounding."""
+    clip = tmp_path / "ntsc.mkv"
+    with media.VideoWriter(clip, fps="30000/1001") as writer:
+        for step in range(90):
+            writer.write(_picture(step))
+    report = check_fps(clip)
+    assert set(report.interval_histogram) == {"33.0", "34.0"}
+    assert report.period_s == pytest.approx(1001 / 30000, abs=2e-4)
+    assert report.vfr_share == 0.0 and report.verdict == "pass", report.failures
+
+
+def test_a_jittery_rate_keeps_its_period_and_a_time_base_is_no_declared_rate(tmp_path: Path) -> None:
+    """30 fps give or take up to 8 ms at random, on a 1/90000 time base: the period is still
+    about 33 ms, and FFmpeg's guess of 90000 fps (the time base) is not the header's rate."""
+    rng = np.random.default_rng(4)
+    times = np.arange(90) / 30 + np.concatenate([[0.0], rng.uniform(-0.008, 0.008, 89)])
+    report = check_fps(_clip(tmp_path / "jitter.mp4", list(range(90)), sorted(times.tolist())))
+    assert report.period_s == pytest.approx(1 / 30, abs=0.002)
+    assert report.declared_fps is not None and report.declared_fps < 100
+    assert report.is_vfr and report.verdict == "fail"
+
+
+def test_a_file_cut_short_lists_fewer_frames_than_its_header(tmp_path: Path) -> None:
+    whole = _clip(tmp_path / "whole.mp4", list(range(90)))  # faststart: the frame list comes first
+    cut = tmp_path / "cut.mp4"
+    cut.write_bytes(whole.read_bytes()[: int(whole.stat().st_size * 0.6)])
+    report = check_fps(cut, pictures=False)
+    assert report.header_frames == 90 and report.frames < 90
+    assert f"{report.frames} frames where the header lists 90" in report.failures
