@@ -1,4 +1,5 @@
-"""``studio eval fps FILE…``: each file's frame timing against its header, a verdict per file."""
+"""``studio eval fps FILE…`` (each file's frame timing against its header, a verdict per file)
+and ``studio eval quality FILE…`` (generation-quality scores with their definitions)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import sys
 from studio.cli.output import emit
 from studio.core import MediaError, check_outputs, json_bytes, one_line, write_bytes, write_text
 
-__all__ = ["add_eval_commands", "cmd_eval_fps"]
+__all__ = ["add_eval_commands", "cmd_eval_fps", "cmd_eval_quality"]
 
 FAILED_EXIT = 1  # a file failed its check (errors keep their own codes, 2-7)
 
@@ -45,8 +46,35 @@ def cmd_eval_fps(args: argparse.Namespace) -> int:
     return code or (FAILED_EXIT if failed else 0)
 
 
+def cmd_eval_quality(args: argparse.Namespace) -> int:
+    """Scores only, no verdict: each file's line on stderr, the reports as JSON."""
+    from studio.evaluate import score_quality
+
+    check_outputs(args.files, [args.output])
+    reports, errors, code = [], [], 0
+    for path in args.files:
+        try:
+            report = score_quality(path)
+        except MediaError as exc:
+            errors.append({"path": path, "error": one_line(str(exc))})
+            print(f"{path}: error: {one_line(str(exc))}", file=sys.stderr)
+            code = code or exc.exit_code
+            continue
+        reports.append(report)
+        flicker = "n/a" if report.temporal_flickering is None else f"{report.temporal_flickering:.4f}"
+        print(f"{report.path}: temporal flickering {flicker}, motion {report.motion_px} px/frame, "
+              f"sharpness {report.sharpness:.0f} ({report.frames} frames, {report.width}x{report.height})",
+              file=sys.stderr)  # fmt: skip
+    data = json_bytes({"reports": [report.to_dict() for report in reports], "errors": errors})
+    if args.output:
+        write_bytes(args.output, data)
+    else:
+        emit(data)
+    return code
+
+
 def add_eval_commands(commands: argparse._SubParsersAction) -> None:
-    group = commands.add_parser("eval", help="evaluation harnesses: fps (frame timing)")
+    group = commands.add_parser("eval", help="evaluation harnesses: fps (frame timing), quality (scores)")
     harnesses = group.add_subparsers(dest="harness", metavar="HARNESS", required=True)
     fps = harnesses.add_parser("fps", help="frame timing against the header: VFR, drops, repeats, A/V drift")
     fps.add_argument("files", nargs="+", metavar="FILE", help="video files")
@@ -58,3 +86,7 @@ def add_eval_commands(commands: argparse._SubParsersAction) -> None:
     fps.add_argument("--duplicated", type=float, default=0.05, help="repeated pictures allowed (share of frames)")
     fps.add_argument("--audio-drift", type=float, default=0.060, help="audio end against video end allowed (s)")
     fps.set_defaults(handler=cmd_eval_fps)
+    quality = harnesses.add_parser("quality", help="VBench's temporal flickering; motion, sharpness, exposure proxies")
+    quality.add_argument("files", nargs="+", metavar="FILE", help="video files")
+    quality.add_argument("--output", "-o", help="the reports as JSON here instead of standard output")
+    quality.set_defaults(handler=cmd_eval_quality)
