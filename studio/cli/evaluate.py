@@ -5,41 +5,59 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
+from typing import TypeVar
 
 from studio.cli.output import emit
-from studio.core import MediaError, check_outputs, json_bytes, one_line, write_bytes, write_text
+from studio.core import JsonResult, MediaError, check_outputs, json_bytes, one_line, write_bytes, write_text
 
 __all__ = ["add_eval_commands", "cmd_eval_fps", "cmd_eval_quality"]
 
 FAILED_EXIT = 1  # a file failed its check (errors keep their own codes, 2-7)
 
 
-def cmd_eval_fps(args: argparse.Namespace) -> int:
-    """Each file checked in turn: a file that cannot be read is one error line and an entry in
-    the JSON, and the others are still checked; the exit code is the first error's, else 1 when
-    a file failed, else 0."""
-    from studio.evaluate import FpsTolerances, check_fps, fps_reports_html
+R = TypeVar("R", bound=JsonResult)
 
-    check_outputs(args.files, [args.output, args.html])
-    tolerances = FpsTolerances(vfr_share=args.vfr_share, dropped_frames=args.dropped, duplicated_share=args.duplicated,
-                               audio_drift_s=args.audio_drift)  # fmt: skip
-    reports, errors, code = [], [], 0
-    for path in args.files:
+
+def _each_file(files: list[str], check: Callable[[str], R], said: Callable[[R], str],
+               output: str | None) -> tuple[list[R], int]:  # fmt: skip
+    """``check`` on each file in turn: one stderr line per file (``said``), a file that cannot be
+    read one error line and an entry under ``errors``, the others still checked; the reports as
+    JSON to ``output`` or standard output. Returns the reports and the first error's exit code."""
+    reports: list[R] = []
+    errors: list[dict[str, str]] = []
+    code = 0
+    for path in files:
         try:
-            report = check_fps(path, tolerances, pictures=not args.no_pictures)
+            report = check(path)
         except MediaError as exc:
             errors.append({"path": path, "error": one_line(str(exc))})
             print(f"{path}: error: {one_line(str(exc))}", file=sys.stderr)
             code = code or exc.exit_code
             continue
         reports.append(report)
-        said = f": {'; '.join(report.failures)}" if report.failures else ""
-        print(f"{report.path}: {report.verdict}{said}", file=sys.stderr)
+        print(f"{path}: {said(report)}", file=sys.stderr)
     data = json_bytes({"reports": [report.to_dict() for report in reports], "errors": errors})
-    if args.output:
-        write_bytes(args.output, data)
+    if output:
+        write_bytes(output, data)
     else:
         emit(data)
+    return reports, code
+
+
+def cmd_eval_fps(args: argparse.Namespace) -> int:
+    """The exit code is the first unreadable file's, else 1 when a file failed, else 0."""
+    from studio.evaluate import FpsReport, FpsTolerances, check_fps, fps_reports_html
+
+    check_outputs(args.files, [args.output, args.html])
+    tolerances = FpsTolerances(vfr_share=args.vfr_share, dropped_frames=args.dropped, duplicated_share=args.duplicated,
+                               audio_drift_s=args.audio_drift)  # fmt: skip
+
+    def verdict(report: FpsReport) -> str:
+        return report.verdict + (f": {'; '.join(report.failures)}" if report.failures else "")
+
+    reports, code = _each_file(args.files, lambda path: check_fps(path, tolerances, pictures=not args.no_pictures),
+                               verdict, args.output)  # fmt: skip
     if args.html:
         write_text(args.html, fps_reports_html(reports))
     failed = any(report.verdict == "fail" for report in reports)
@@ -47,30 +65,17 @@ def cmd_eval_fps(args: argparse.Namespace) -> int:
 
 
 def cmd_eval_quality(args: argparse.Namespace) -> int:
-    """Scores only, no verdict: each file's line on stderr, the reports as JSON."""
-    from studio.evaluate import score_quality
+    """Scores only, no verdict: the exit code is the first unreadable file's, else 0."""
+    from studio.evaluate import QualityReport, score_quality
 
     check_outputs(args.files, [args.output])
-    reports, errors, code = [], [], 0
-    for path in args.files:
-        try:
-            report = score_quality(path)
-        except MediaError as exc:
-            errors.append({"path": path, "error": one_line(str(exc))})
-            print(f"{path}: error: {one_line(str(exc))}", file=sys.stderr)
-            code = code or exc.exit_code
-            continue
-        reports.append(report)
+
+    def scores(report: QualityReport) -> str:
         flicker = "n/a" if report.temporal_flickering is None else f"{report.temporal_flickering:.4f}"
-        print(f"{report.path}: temporal flickering {flicker}, motion {report.motion_px} px/frame, "
-              f"sharpness {report.sharpness:.0f} ({report.frames} frames, {report.width}x{report.height})",
-              file=sys.stderr)  # fmt: skip
-    data = json_bytes({"reports": [report.to_dict() for report in reports], "errors": errors})
-    if args.output:
-        write_bytes(args.output, data)
-    else:
-        emit(data)
-    return code
+        return (f"temporal flickering {flicker}, motion {report.motion_px} px/frame, sharpness "
+                f"{report.sharpness:.0f} ({report.frames} frames, {report.width}x{report.height})")  # fmt: skip
+
+    return _each_file(args.files, score_quality, scores, args.output)[1]
 
 
 def add_eval_commands(commands: argparse._SubParsersAction) -> None:
