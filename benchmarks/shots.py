@@ -11,9 +11,9 @@ Clips, all built locally (``studio.demo``):
 Each model is fed every frame once, decoded by ``studio.media.iter_pictures`` and converted to
 its own thumbnail size, exactly as the analysis pipeline feeds it. Scores:
 
-- boundary precision / recall / F1: a truth cut is found by a predicted transition whose new
-  shot starts within one frame of it; a truth gradual transition by one whose span overlaps
-  its span (widened by a frame); each prediction matches at most one truth;
+- boundary precision / recall / F1 (``studio.evaluate.score_shots``): a truth cut is found by a
+  predicted transition whose new shot starts within one frame of it; a truth gradual transition
+  by one whose span overlaps its span (widened by a frame); each prediction matches at most one;
 - kind: of the found transitions, how many have the right kind (cut, dissolve, fade);
 - speed: frames per second of the model alone (thumbnails prepared before the clock starts).
 - 24/30/60 agreement: the largest difference between the boundaries found at two rates
@@ -34,6 +34,8 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from studio.evaluate import Boundary, score_shots
 
 CONTENDERS = ["transnetv2", "pyscenedetect", "pyscenedetect-adaptive"]
 RATES = (24, 30, 60)
@@ -87,30 +89,6 @@ def detect(model: Any, frames: list[tuple[Any, float]]) -> tuple[list[Any], floa
     return found, len(frames) / (time.perf_counter() - started)
 
 
-def match(found: list[Any], truth: list[dict[str, Any]], fps: float) -> tuple[int, int]:
-    """(matched boundaries, of those with the right kind): cuts within a frame, gradual ones overlapping."""
-    tolerance = 1 / fps + 1e-6
-    used: set[int] = set()
-    hits = right_kind = 0
-    for expected in truth:
-        for number, predicted in enumerate(found):
-            if number in used:
-                continue
-            if expected["kind"] == "cut":
-                ok = abs(predicted.end_s - expected["end_s"]) <= tolerance
-            else:
-                ok = (
-                    predicted.start_s <= expected["end_s"] + tolerance
-                    and predicted.end_s >= expected["start_s"] - tolerance
-                )
-            if ok:
-                used.add(number)
-                hits += 1
-                right_kind += predicted.kind == expected["kind"]
-                break
-    return hits, right_kind
-
-
 def agreement_frames(by_rate: dict[int, list[Any]]) -> float | None:
     """The largest gap, in frame periods of the slower rate, between paired boundaries at two rates."""
     worst = 0.0
@@ -142,12 +120,11 @@ def main() -> None:
             for clip in clips:
                 frames = thumbnails(clip.video, model.frame_size)
                 found, speed = detect(model, frames)
-                hits, right = match(found, clip.truth, clip.fps)
-                precision = hits / len(found) if found else 0.0
-                recall = hits / len(clip.truth)
-                f1 = 2 * precision * recall / (precision + recall) if hits else 0.0
-                kinds = f"{right}/{hits}" if hits else "-"
-                rows.append((clip.name, name, len(clip.truth), len(found), precision, recall, f1, kinds, speed))
+                truth = [Boundary(t["kind"], t["start_s"], t["end_s"]) for t in clip.truth]
+                score = score_shots(truth, [Boundary(f.kind, f.start_s, f.end_s) for f in found], clip.fps)
+                kinds = f"{score.right_kind}/{score.matched}" if score.matched else "-"
+                rows.append((clip.name, name, score.truth, score.found, score.precision, score.recall, score.f1,
+                             kinds, speed))  # fmt: skip
                 if "@" in clip.name:
                     by_rate[round(clip.fps)] = found
             agreement[name] = agreement_frames(by_rate)

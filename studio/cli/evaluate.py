@@ -1,17 +1,21 @@
-"""``studio eval fps FILE…`` (each file's frame timing against its header, a verdict per file)
-and ``studio eval quality FILE…`` (generation-quality scores with their definitions)."""
+"""``studio eval fps FILE…`` (each file's frame timing against its header, a verdict per file),
+``studio eval quality FILE…`` (generation-quality scores with their definitions),
+``studio eval asr FOLDER`` (WER/CER of an ASR model on audio with reference texts) and
+``studio eval tracking GT.txt`` (MOTA/HOTA/IDF1 of the studio's tracker or a MOT file)."""
 
 from __future__ import annotations
 
 import argparse
 import sys
+import tempfile
 from collections.abc import Callable
+from pathlib import Path
 from typing import TypeVar
 
 from studio.cli.output import emit
-from studio.core import JsonResult, MediaError, check_outputs, json_bytes, one_line, write_bytes, write_text
+from studio.core import InputError, JsonResult, MediaError, check_outputs, json_bytes, one_line, write_bytes, write_text
 
-__all__ = ["add_eval_commands", "cmd_eval_fps", "cmd_eval_quality"]
+__all__ = ["add_eval_commands", "cmd_eval_asr", "cmd_eval_fps", "cmd_eval_quality", "cmd_eval_tracking"]
 
 FAILED_EXIT = 1  # a file failed its check (errors keep their own codes, 2-7)
 
@@ -66,20 +70,81 @@ def cmd_eval_fps(args: argparse.Namespace) -> int:
 
 def cmd_eval_quality(args: argparse.Namespace) -> int:
     """Scores only, no verdict: the exit code is the first unreadable file's, else 0."""
-    from studio.evaluate import QualityReport, score_quality
+    from studio.evaluate import QualityReport, quality_embedder, score_quality
+    from studio.registry import default_cache
 
     check_outputs(args.files, [args.output])
+    embedder, features = quality_embedder(default_cache(), args.features, args.device)
 
     def scores(report: QualityReport) -> str:
         flicker = "n/a" if report.temporal_flickering is None else f"{report.temporal_flickering:.4f}"
-        return (f"temporal flickering {flicker}, motion {report.motion_px} px/frame, sharpness "
-                f"{report.sharpness:.0f} ({report.frames} frames, {report.width}x{report.height})")  # fmt: skip
+        smooth = "n/a" if report.motion_smoothness is None else f"{report.motion_smoothness:.4f}"
+        subject = "n/a" if report.subject_consistency is None else f"{report.subject_consistency:.4f}"
+        return (f"temporal flickering {flicker}, motion smoothness {smooth}, subject consistency {subject}, "
+                f"motion {report.motion_px} px/frame, sharpness {report.sharpness:.0f} "
+                f"({report.frames} frames, {report.width}x{report.height})")  # fmt: skip
 
-    return _each_file(args.files, score_quality, scores, args.output)[1]
+    return _each_file(args.files, lambda path: score_quality(path, embedder, features), scores, args.output)[1]
+
+
+def _report(result: JsonResult, output: str | None) -> None:
+    data = json_bytes(result.to_dict())
+    if output:
+        write_bytes(output, data)
+    else:
+        emit(data)
+
+
+def cmd_eval_asr(args: argparse.Namespace) -> int:
+    """WER and CER of a model on FOLDER (audio + same-stem .txt), or on a new espeak-ng set there."""
+    from studio.evaluate import evaluate_asr, spoken_set
+
+    check_outputs([], [args.output])
+    if args.spoken:
+        spoken_set(args.folder)
+        print(f"{args.folder}: wrote the espeak-ng set (audio and reference texts)", file=sys.stderr)
+    result = evaluate_asr(args.folder, model=args.model, backend=args.backend, language=args.language)
+    for item in result.items:
+        print(f"{item.audio}: WER {item.score.wer:.3f}, CER {item.score.cer:.3f}", file=sys.stderr)
+    if result.unpaired:
+        print(f"no reference text for: {', '.join(result.unpaired)}", file=sys.stderr)
+    print(f"{result.model}: WER {result.wer:.3f}, CER {result.cer:.3f} over {result.reference_words} words, "
+          f"{result.real_time_factor:.3f}x real time", file=sys.stderr)  # fmt: skip
+    _report(result, args.output)
+    return 0
+
+
+def cmd_eval_tracking(args: argparse.Namespace) -> int:
+    """A tracker's MOT file (``--tracks``) or the studio's own tracking of ``--video`` against GT."""
+    from studio.evaluate import score_mot, write_mot
+    from studio import vision
+
+    if (args.tracks is None) == (args.video is None):
+        raise InputError("expected one of --tracks FILE (a tracker's MOT file) or --video VIDEO (track it here)")
+    check_outputs([args.truth, *([args.video] if args.video else [])], [args.output, args.save_tracks])
+    frames: set[int] | None = None
+    tracks = args.tracks
+    with tempfile.TemporaryDirectory(prefix="studio-mot-") as scratch:
+        if args.video:
+            from studio import media
+
+            rate = args.fps or media.probe(args.video).fps  # every frame unless told
+            options = vision.AnalyzeOptions(fps=rate, tasks=("detect", "track"), detector=args.detector)
+            timeline = vision.analyze(args.video, options)
+            tracks = args.save_tracks or str(Path(scratch) / "tracks.txt")
+            write_mot(timeline, tracks, label=args.label)
+            fps = float(timeline.video.fps)
+            frames = {round(t * fps) + 1 for t in timeline.sample_times_s}
+        result = score_mot(args.truth, tracks, frames=frames)
+    said = (f"{result.sequence}: MOTA {result.mota:.3f}, HOTA {result.hota:.3f}, IDF1 {result.idf1:.3f}, "
+            f"ID switches {result.id_switches}, mAP@0.5 {result.map50:.3f} over {result.frames} frames")  # fmt: skip
+    print(said, file=sys.stderr)
+    _report(result, args.output)
+    return 0
 
 
 def add_eval_commands(commands: argparse._SubParsersAction) -> None:
-    group = commands.add_parser("eval", help="evaluation harnesses: fps (frame timing), quality (scores)")
+    group = commands.add_parser("eval", help="evaluation harnesses: fps (frame timing), quality, asr, tracking")
     harnesses = group.add_subparsers(dest="harness", metavar="HARNESS", required=True)
     fps = harnesses.add_parser("fps", help="frame timing against the header: VFR, drops, repeats, A/V drift")
     fps.add_argument("files", nargs="+", metavar="FILE", help="video files")
@@ -91,7 +156,34 @@ def add_eval_commands(commands: argparse._SubParsersAction) -> None:
     fps.add_argument("--duplicated", type=float, default=0.05, help="repeated pictures allowed (share of frames)")
     fps.add_argument("--audio-drift", type=float, default=0.060, help="audio end against video end allowed (s)")
     fps.set_defaults(handler=cmd_eval_fps)
-    quality = harnesses.add_parser("quality", help="VBench's temporal flickering; motion, sharpness, exposure proxies")
+    quality = harnesses.add_parser(
+        "quality", help="VBench's flickering, motion smoothness, subject consistency; proxies"
+    )
     quality.add_argument("files", nargs="+", metavar="FILE", help="video files")
     quality.add_argument("--output", "-o", help="the reports as JSON here instead of standard output")
+    quality.add_argument(
+        "--features",
+        help="the image embedder for subject consistency (default: efficientnet-lite0 when installed; none: skip it)",
+    )
+    quality.add_argument("--device", help="where the embedder runs: cpu, cuda, cuda:N, mps (default: the best)")
     quality.set_defaults(handler=cmd_eval_quality)
+    asr = harnesses.add_parser("asr", help="WER and CER of an ASR model on audio files with reference texts")
+    asr.add_argument(
+        "folder", metavar="FOLDER", help="audio files, each with its reference text beside it (a.wav, a.txt)"
+    )
+    asr.add_argument("--spoken", action="store_true", help="first write an espeak-ng set there (2 voices, 2 speeds)")
+    asr.add_argument("--model", help="the ASR model (default: the best installed)")
+    asr.add_argument("--backend", help="faster-whisper or openai-whisper")
+    asr.add_argument("--language", help="the language spoken (default: detected); picks the text normaliser")
+    asr.add_argument("--output", "-o", help="the report as JSON here instead of standard output")
+    asr.set_defaults(handler=cmd_eval_asr)
+    tracking = harnesses.add_parser("tracking", help="MOTA, HOTA, IDF1 and mAP@0.5 against MOT ground truth")
+    tracking.add_argument("truth", metavar="GT", help="ground truth in MOT format (frame,id,left,top,width,height,...)")
+    tracking.add_argument("--tracks", help="a tracker's output in MOT format")
+    tracking.add_argument("--video", help="the video: track it with the studio's detector and tracker, then score")
+    tracking.add_argument("--fps", type=float, default=None, help="analysis rate for --video (default: every frame)")
+    tracking.add_argument("--label", help="score only tracks with this label (e.g. person)")
+    tracking.add_argument("--detector", help="the detect model for --video (default: the best installed)")
+    tracking.add_argument("--save-tracks", help="keep the studio's tracks of --video as a MOT file here")
+    tracking.add_argument("--output", "-o", help="the report as JSON here instead of standard output")
+    tracking.set_defaults(handler=cmd_eval_tracking)

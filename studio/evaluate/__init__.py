@@ -1,26 +1,71 @@
 """Evaluation harnesses users run on their own files: each returns one result type and writes JSON.
 
+- :mod:`~studio.evaluate.asr_accuracy`: :func:`score_text` (WER and CER after Whisper's
+  normaliser), :func:`evaluate_asr` (a model over a folder of audio with reference texts,
+  :func:`spoken_set` makes one with espeak-ng);
+- :mod:`~studio.evaluate.detection_accuracy`: :func:`score_detections`, COCO mAP, precision and
+  recall by ``supervision.metrics``;
+- :mod:`~studio.evaluate.tracking_accuracy`: :func:`score_mot`, MOTA / HOTA / IDF1 by
+  ``trackers.eval`` on MOT files, :func:`write_mot` a timeline's tracks as one;
+- :mod:`~studio.evaluate.shot_accuracy`: :func:`score_shots`, shot-boundary F1;
 - :mod:`~studio.evaluate.fps_consistency`: :func:`check_fps`, a file's timing against its header
   (declared and measured rates, variable frame rate, dropped and duplicated frames, repeat
   cadence, frame count, audio offset and drift), with a verdict and its tolerances;
 - :mod:`~studio.evaluate.fps_html`: :func:`fps_reports_html`, the reports as one HTML page with
   each file's frame-interval histogram;
-- :mod:`~studio.evaluate.quality`: :func:`score_quality`, VBench's temporal flickering and named
-  proxies (optical-flow motion, sharpness, exposure), each with its definition.
+- :mod:`~studio.evaluate.quality`: :func:`score_quality`, VBench's temporal flickering, motion
+  smoothness and subject consistency (on the studio's own interpolation and an offline
+  embedder, named as such) and named proxies (optical-flow motion, sharpness, exposure), each
+  with its definition; :func:`quality_embedder` picks the embedder.
 """
 
+from studio.evaluate.asr_accuracy import (
+    SPOKEN_SENTENCES,
+    AsrAccuracy,
+    AsrItem,
+    TextScore,
+    evaluate_asr,
+    normalise,
+    reference_pairs,
+    score_text,
+    spoken_set,
+)
+from studio.evaluate.detection_accuracy import DetectionAccuracy, score_detections
 from studio.evaluate.fps_consistency import DUPLICATE_SIZE, FpsReport, FpsTolerances, check_fps
 from studio.evaluate.fps_html import fps_reports_html, interval_histogram_png
 from studio.evaluate.quality import QUALITY_SIDE, QualityReport, score_quality
+from studio.evaluate.quality_features import DEFAULT_FEATURES, quality_embedder
+from studio.evaluate.shot_accuracy import Boundary, ShotAccuracy, score_shots
+from studio.evaluate.tracking_accuracy import TrackingAccuracy, mot_rows, score_mot, write_mot
 
 __all__ = [
+    "DEFAULT_FEATURES",
     "DUPLICATE_SIZE",
     "QUALITY_SIDE",
+    "SPOKEN_SENTENCES",
+    "AsrAccuracy",
+    "AsrItem",
+    "Boundary",
+    "DetectionAccuracy",
     "FpsReport",
     "FpsTolerances",
     "QualityReport",
+    "ShotAccuracy",
+    "TextScore",
+    "TrackingAccuracy",
     "check_fps",
+    "evaluate_asr",
     "fps_reports_html",
     "interval_histogram_png",
+    "mot_rows",
+    "normalise",
+    "quality_embedder",
+    "reference_pairs",
+    "score_detections",
+    "score_mot",
     "score_quality",
+    "score_shots",
+    "score_text",
+    "spoken_set",
+    "write_mot",
 ]

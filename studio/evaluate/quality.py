@@ -13,7 +13,15 @@ otherwise):
 - ``sharpness``: the mean variance of the Laplacian of each frame's grey image at 256 px short
   side (an imaging-quality proxy: blur lowers it);
 - ``exposure``: the mean grey level (0-255) and the shares of pixels clipped at 0-4 and 251-255
-  (proxies).
+  (proxies);
+- ``motion_smoothness``: VBench's definition with the studio's own interpolation instead of AMT:
+  each odd frame drawn from the even frames either side (:func:`studio.media.in_between`, DIS
+  flow both ways) at the 256-pixel proxy size, scored 1 − mean |drawn − real| / 255, averaged;
+  motion that a smooth path explains scores near 1, jerky or shuffled motion lower;
+- ``subject_consistency``: VBench's formula, mean over frames i ≥ 1 of
+  (max(0, cos(f₀, fᵢ)) + max(0, cos(fᵢ₋₁, fᵢ))) / 2, on the features of an image embedder:
+  EfficientNet-Lite0's pooled ImageNet features offline where VBench uses DINO (the model used
+  is named in the report); None when no embedder is installed.
 """
 
 from __future__ import annotations
@@ -25,6 +33,7 @@ import numpy as np
 
 from studio import media
 from studio.core import EmptyMedia, JsonResult
+from studio.vision import ImageEmbedder
 
 __all__ = ["QUALITY_SIDE", "QualityReport", "score_quality"]
 
@@ -46,6 +55,9 @@ class QualityReport(JsonResult):
     mean_grey: float
     dark_clipped: float
     bright_clipped: float
+    motion_smoothness: float | None  # None under three frames
+    subject_consistency: float | None  # None with one frame or no embedder
+    features: str | None  # the embedder behind subject_consistency
     definitions: dict[str, str]
 
 
@@ -56,7 +68,12 @@ DEFINITIONS = {
     "mean_grey": "proxy: mean grey level, 0-255",
     "dark_clipped": "proxy: share of grey pixels at 0-4",
     "bright_clipped": "proxy: share of grey pixels at 251-255",
+    "motion_smoothness": "VBench with the studio's DIS-flow interpolation instead of AMT: "
+    "1 - mean(|drawn - real|) / 255 of each odd frame drawn from its even neighbours, at 256 px",
+    "subject_consistency": "VBench's formula, mean of (max(0, cos(f0, fi)) + max(0, cos(fi-1, fi))) / 2 over i >= 1, "
+    "on the named embedder's features (VBench uses DINO)",
 }
+EMBED_BATCH = 16
 
 
 def _proxy_size(width: int, height: int) -> tuple[int, int]:
@@ -64,17 +81,22 @@ def _proxy_size(width: int, height: int) -> tuple[int, int]:
     return max(2, round(width * scale)), max(2, round(height * scale))
 
 
-def score_quality(path: str | os.PathLike[str]) -> QualityReport:
-    """Decode ``path`` once and score every frame (see the module docstring)."""
+def score_quality(path: str | os.PathLike[str], embedder: ImageEmbedder | None = None,
+                  features: str | None = None) -> QualityReport:  # fmt: skip
+    """Decode ``path`` once and score every frame (see the module docstring); ``embedder``
+    (called ``features`` in the report) gives subject consistency."""
     import cv2
 
     differences: list[float] = []
     motions: list[float] = []
     sharpness: list[float] = []
     greys: list[float] = []
+    smoothness: list[float] = []
+    consistency = _Consistency(embedder)
     dark = bright = pixels = 0
     previous_rgb: np.ndarray | None = None
-    previous_grey: np.ndarray | None = None
+    proxies: list[np.ndarray] = []  # the last two frames at the proxy size
+    greys_before: np.ndarray | None = None
     size = (0, 0)
     width = height = frames = 0
     for picture in media.iter_pictures(path):
@@ -82,27 +104,71 @@ def score_quality(path: str | os.PathLike[str]) -> QualityReport:
         if frames == 0:
             height, width = rgb.shape[:2]
             size = _proxy_size(width, height)
-        grey = cv2.cvtColor(cv2.resize(rgb, size, interpolation=cv2.INTER_AREA), cv2.COLOR_RGB2GRAY)
-        if previous_rgb is not None and previous_grey is not None:
+        proxy = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
+        grey = cv2.cvtColor(proxy, cv2.COLOR_RGB2GRAY)
+        if previous_rgb is not None and greys_before is not None:
             differences.append(float(np.mean(cv2.absdiff(previous_rgb, rgb))))
-            flow = cv2.calcOpticalFlowFarneback(previous_grey, grey, None, 0.5, 3, 15, 3, 5, 1.2, 0)
+            flow = cv2.calcOpticalFlowFarneback(greys_before, grey, None, 0.5, 3, 15, 3, 5, 1.2, 0)
             magnitudes = np.linalg.norm(flow, axis=2).ravel()
             top = magnitudes[magnitudes >= np.quantile(magnitudes, 0.95)]
             motions.append(float(top.mean()))
+        if frames % 2 == 0 and len(proxies) == 2:  # the odd frame before drawn from its even neighbours
+            drawn = media.in_between(proxies[0], proxy)
+            smoothness.append(1 - float(np.mean(cv2.absdiff(drawn, proxies[1]))) / 255)
+        consistency.add(proxy)
         sharpness.append(float(cv2.Laplacian(grey, cv2.CV_64F).var()))
         greys.append(float(grey.mean()))
         dark += int((grey <= 4).sum())
         bright += int((grey >= 251).sum())
         pixels += grey.size
-        previous_rgb, previous_grey = rgb, grey
+        previous_rgb, greys_before, proxies = rgb, grey, [*proxies[-1:], proxy]
         frames += 1
     if frames == 0:
         raise EmptyMedia(os.fsdecode(path), "has a video stream but no frame decodes")
+    subject = consistency.score()
     return QualityReport(
         path=os.fsdecode(path), frames=frames, width=width, height=height, proxy_size=size,
         temporal_flickering=round(1 - float(np.mean(differences)) / 255, 6) if differences else None,
         motion_px=round(float(np.mean(motions)), 4) if motions else None,
         sharpness=round(float(np.mean(sharpness)), 3), mean_grey=round(float(np.mean(greys)), 3),
         dark_clipped=round(dark / max(1, pixels), 6), bright_clipped=round(bright / max(1, pixels), 6),
-        definitions=dict(DEFINITIONS),
+        motion_smoothness=round(float(np.mean(smoothness)), 6) if smoothness else None,
+        subject_consistency=None if subject is None else round(subject, 6),
+        features=features if embedder is not None else None, definitions=dict(DEFINITIONS),
     )  # fmt: skip
+
+
+class _Consistency:
+    """VBench's subject-consistency sum, the frames embedded in batches as they come."""
+
+    def __init__(self, embedder: ImageEmbedder | None) -> None:
+        self.embedder = embedder
+        self.waiting: list[np.ndarray] = []
+        self.first: np.ndarray | None = None
+        self.previous: np.ndarray | None = None
+        self.similarities: list[float] = []
+
+    def add(self, image: np.ndarray) -> None:
+        if self.embedder is None:
+            return
+        self.waiting.append(image)
+        if len(self.waiting) >= EMBED_BATCH:
+            self._embed()
+
+    def _embed(self) -> None:
+        if self.embedder is None or not self.waiting:
+            return
+        vectors = np.asarray(self.embedder.embed_images(self.waiting), np.float64)
+        self.waiting = []
+        vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+        for vector in vectors:
+            if self.first is None or self.previous is None:
+                self.first = vector
+            else:
+                to_first, to_previous = float(vector @ self.first), float(vector @ self.previous)
+                self.similarities.append((max(0.0, to_first) + max(0.0, to_previous)) / 2)
+            self.previous = vector
+
+    def score(self) -> float | None:
+        self._embed()
+        return float(np.mean(self.similarities)) if self.similarities else None

@@ -17,7 +17,8 @@
 - :class:`VideoWriter` writes H.264 yuv420p at an exact rational FPS, audio optional, to a
   temporary file renamed into place when complete, audio and a subtitle text track optional
   (:func:`read_text_track` reads one back).
-- :func:`retime` brings frames to another rate by motion-compensated interpolation;
+- :func:`retime` brings frames to another rate by motion-compensated interpolation
+  (:func:`in_between` draws one picture between two);
   :func:`burn_caption` and :func:`title_card` draw text into frames (``overlay``).
 
 Every failure to read is a :class:`~studio.core.errors.MediaError` naming the file and reason;
@@ -33,7 +34,7 @@ from studio.media.packet_timing import StreamTiming, scan_timing
 from studio.media.pictures import open_picture
 from studio.media.probe import probe
 from studio.media.rates import as_fps
-from studio.media.retime import interpolated_count, retime
+from studio.media.retime import in_between, interpolated_count, retime
 from studio.media.subtitle_track import TextCue, read_text_track
 from studio.media.writer import VIDEO_SUFFIXES, VideoWriter, check_video_suffix
 
@@ -53,6 +54,7 @@ __all__ = [
     "check_local_file",
     "check_video_suffix",
     "expect_type",
+    "in_between",
     "interpolated_count",
     "iter_audio",
     "iter_frames",

@@ -30,7 +30,7 @@ import numpy as np
 
 from studio.core import InputError
 
-__all__ = ["interpolated_count", "retime"]
+__all__ = ["in_between", "interpolated_count", "retime"]
 
 
 def interpolated_count(frames: int, source_fps: Fraction | int, target_fps: Fraction | int) -> int:
@@ -87,14 +87,35 @@ def retime(frames: np.ndarray, source_fps: Fraction | int, target_fps: Fraction 
         if i == last:
             yield _extrapolated(cv2, frames[last], backward, a, grid)
             continue
-        # the flows from the in-between time to each frame, from the two flows between them
-        # (Jiang et al., Super SloMo, 2018): exact for steady motion, and where one flow sees
-        # plain background the other still carries the moving object
-        to_early = -(1 - a) * a * forward + a * a * backward
-        to_late = (1 - a) * (1 - a) * forward - a * (1 - a) * backward
-        early = _warp(cv2, frames[i], to_early, grid).astype(np.float32)
-        late = _warp(cv2, frames[i + 1], to_late, grid).astype(np.float32)
-        yield np.clip((1 - a) * early + a * late + 0.5, 0, 255).astype(np.uint8)
+        yield _between(cv2, frames[i], frames[i + 1], forward, backward, a, grid)
+
+
+def _between(cv2: object, early_frame: np.ndarray, late_frame: np.ndarray, forward: np.ndarray,
+             backward: np.ndarray, a: float, grid: np.ndarray) -> np.ndarray:  # fmt: skip
+    """The picture ``a`` of the way from ``early_frame`` to ``late_frame``, given the flows
+    between them both ways."""
+    # the flows from the in-between time to each frame, from the two flows between them
+    # (Jiang et al., Super SloMo, 2018): exact for steady motion, and where one flow sees
+    # plain background the other still carries the moving object
+    to_early = -(1 - a) * a * forward + a * a * backward
+    to_late = (1 - a) * (1 - a) * forward - a * (1 - a) * backward
+    early = _warp(cv2, early_frame, to_early, grid).astype(np.float32)
+    late = _warp(cv2, late_frame, to_late, grid).astype(np.float32)
+    return np.clip((1 - a) * early + a * late + 0.5, 0, 255).astype(np.uint8)
+
+
+def in_between(early: np.ndarray, late: np.ndarray, a: float = 0.5) -> np.ndarray:
+    """The picture ``a`` (0-1) of the way from ``early`` to ``late`` (H×W×3 uint8 RGB), drawn as
+    :func:`retime` draws it: both warped along the DIS flow between them, blended by nearness."""
+    if early.shape != late.shape or early.ndim != 3 or early.shape[-1] != 3 or early.dtype != np.uint8:
+        raise InputError(f"expected two H×W×3 uint8 frames of one size, got {early.shape} and {late.shape}")
+    if not 0 <= a <= 1:
+        raise InputError(f"expected a fraction of the way between 0 and 1, got {a}")
+    import cv2
+
+    height, width = early.shape[:2]
+    grid = np.dstack(np.meshgrid(np.arange(width, dtype=np.float32), np.arange(height, dtype=np.float32)))
+    return _between(cv2, early, late, _flow(cv2, early, late), _flow(cv2, late, early), a, grid)
 
 
 def _extrapolated(cv2: object, image: np.ndarray, to_previous: np.ndarray, a: float, grid: np.ndarray) -> np.ndarray:

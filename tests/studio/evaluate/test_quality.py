@@ -76,3 +76,41 @@ def test_the_command_scores_every_file_and_says_one_line_for_a_bad_one(
     data = json.loads(out.read_text())
     assert [r["path"] for r in data["reports"]] == [str(clip)] and data["errors"][0]["path"].endswith("broken.mp4")
     assert capsys.readouterr().err.count("\n") == 2
+
+
+def test_motion_smoothness_orders_a_smooth_pan_above_the_same_frames_shuffled(tmp_path: Path) -> None:
+    smooth_path = _pan(tmp_path / "smooth.mp4")
+    frames = [f.image for f in media.iter_frames(smooth_path)]
+    order = np.random.default_rng(7).permutation(len(frames))
+    with media.VideoWriter(tmp_path / "shuffled.mp4", fps=25, crf=10) as writer:
+        for index in order:
+            writer.write(frames[index])
+    smooth, shuffled = score_quality(smooth_path), score_quality(tmp_path / "shuffled.mp4")
+    assert smooth.motion_smoothness is not None and shuffled.motion_smoothness is not None
+    assert smooth.motion_smoothness > 0.97  # a steady pan is what interpolation draws best
+    assert smooth.motion_smoothness > shuffled.motion_smoothness + 0.02
+    assert "AMT" in smooth.definitions["motion_smoothness"]
+    # the same frames (re-encoded once more), so the per-frame proxies agree: only the order was scored
+    assert shuffled.sharpness == pytest.approx(smooth.sharpness, rel=0.05)
+
+
+def test_subject_consistency_on_efficientnet_features_orders_one_scene_above_cuts(tmp_path: Path) -> None:
+    from skimage import data
+
+    from studio.evaluate import quality_embedder
+    from studio.registry import default_cache
+
+    embedder, features = quality_embedder(default_cache())
+    assert features == "efficientnet-lite0"  # installed by the setup: the test runs, never skips
+    one_scene = score_quality(_pan(tmp_path / "pan.mp4"), embedder, features)
+    import cv2
+
+    other = cv2.resize(data.chelsea(), SIZE, interpolation=cv2.INTER_AREA)  # a cat, nothing like the astronaut
+    frames = [f.image for f in media.iter_frames(tmp_path / "pan.mp4")]
+    with media.VideoWriter(tmp_path / "cuts.mp4", fps=25, crf=10) as writer:
+        for number, frame in enumerate(frames):
+            writer.write(other if (number // 5) % 2 else frame)
+    cuts = score_quality(tmp_path / "cuts.mp4", embedder, features)
+    assert one_scene.subject_consistency is not None and cuts.subject_consistency is not None
+    assert one_scene.subject_consistency > 0.85 > cuts.subject_consistency
+    assert (one_scene.features, score_quality(tmp_path / "pan.mp4").subject_consistency) == ("efficientnet-lite0", None)
