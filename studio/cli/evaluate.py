@@ -1,5 +1,6 @@
 """``studio eval fps FILE…`` (each file's frame timing against its header, a verdict per file),
 ``studio eval quality FILE…`` (generation-quality scores with their definitions),
+``studio eval prompt VIDEO -p TEXT`` (grounded prompt adherence),
 ``studio eval asr FOLDER`` (WER/CER of an ASR model on audio with reference texts) and
 ``studio eval tracking GT.txt`` (MOTA/HOTA/IDF1 of the studio's tracker or a MOT file)."""
 
@@ -15,7 +16,14 @@ from typing import TypeVar
 from studio.cli.output import emit
 from studio.core import InputError, JsonResult, MediaError, check_outputs, json_bytes, one_line, write_bytes, write_text
 
-__all__ = ["add_eval_commands", "cmd_eval_asr", "cmd_eval_fps", "cmd_eval_quality", "cmd_eval_tracking"]
+__all__ = [
+    "add_eval_commands",
+    "cmd_eval_asr",
+    "cmd_eval_fps",
+    "cmd_eval_prompt",
+    "cmd_eval_quality",
+    "cmd_eval_tracking",
+]
 
 FAILED_EXIT = 1  # a file failed its check (errors keep their own codes, 2-7)
 
@@ -116,8 +124,8 @@ def cmd_eval_asr(args: argparse.Namespace) -> int:
 
 def cmd_eval_tracking(args: argparse.Namespace) -> int:
     """A tracker's MOT file (``--tracks``) or the studio's own tracking of ``--video`` against GT."""
-    from studio.evaluate import score_mot, write_mot
     from studio import vision
+    from studio.evaluate import score_mot, write_mot
 
     if (args.tracks is None) == (args.video is None):
         raise InputError("expected one of --tracks FILE (a tracker's MOT file) or --video VIDEO (track it here)")
@@ -143,8 +151,29 @@ def cmd_eval_tracking(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_eval_prompt(args: argparse.Namespace) -> int:
+    """What the prompt names that the studio's own models find in VIDEO (grounded, offline)."""
+    from studio.evaluate import prompt_adherence
+
+    check_outputs([args.video], [args.output])
+    result = prompt_adherence(args.video, args.prompt, fps=args.fps)
+    for mention in result.mentions:
+        if mention.found is None:
+            said = "unchecked (needs OCR)"
+        elif mention.found:
+            spans = ", ".join(f"{a:.2f}-{b:.2f} s" for a, b in mention.spans)
+            said = f"found {spans}, in {mention.seen_share:.0%} of frames"
+        else:
+            said = "not found"
+        print(f"{mention.kind} {mention.words!r} ({mention.label}): {said}", file=sys.stderr)
+    score = "n/a (nothing checkable named)" if result.adherence is None else f"{result.adherence:.2f}"
+    print(f"{args.video}: grounded adherence {score} ({result.found} of {result.checked})", file=sys.stderr)
+    _report(result, args.output)
+    return 0
+
+
 def add_eval_commands(commands: argparse._SubParsersAction) -> None:
-    group = commands.add_parser("eval", help="evaluation harnesses: fps (frame timing), quality, asr, tracking")
+    group = commands.add_parser("eval", help="evaluation harnesses: fps (frame timing), quality, prompt, asr, tracking")
     harnesses = group.add_subparsers(dest="harness", metavar="HARNESS", required=True)
     fps = harnesses.add_parser("fps", help="frame timing against the header: VFR, drops, repeats, A/V drift")
     fps.add_argument("files", nargs="+", metavar="FILE", help="video files")
@@ -187,3 +216,9 @@ def add_eval_commands(commands: argparse._SubParsersAction) -> None:
     tracking.add_argument("--save-tracks", help="keep the studio's tracks of --video as a MOT file here")
     tracking.add_argument("--output", "-o", help="the report as JSON here instead of standard output")
     tracking.set_defaults(handler=cmd_eval_tracking)
+    prompt = harnesses.add_parser("prompt", help="grounded prompt adherence: what the prompt names that is found")
+    prompt.add_argument("video", metavar="VIDEO", help="the video (a generated one, or any)")
+    prompt.add_argument("--prompt", "-p", required=True, help="the text the video should show")
+    prompt.add_argument("--fps", type=float, default=5.0, help="analysis samples a second (default 5)")
+    prompt.add_argument("--output", "-o", help="the report as JSON here instead of standard output")
+    prompt.set_defaults(handler=cmd_eval_prompt)

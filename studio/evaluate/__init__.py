@@ -3,6 +3,8 @@
 - :mod:`~studio.evaluate.asr_accuracy`: :func:`score_text` (WER and CER after Whisper's
   normaliser), :func:`evaluate_asr` (a model over a folder of audio with reference texts,
   :func:`spoken_set` makes one with espeak-ng);
+- :mod:`~studio.evaluate.grounded_adherence`: :func:`prompt_adherence`, the objects and person
+  actions a prompt names that the studio's own models find, and when (grounded, offline);
 - :mod:`~studio.evaluate.detection_accuracy`: :func:`score_detections`, COCO mAP, precision and
   recall by ``supervision.metrics``;
 - :mod:`~studio.evaluate.tracking_accuracy`: :func:`score_mot`, MOTA / HOTA / IDF1 by
@@ -33,22 +35,26 @@ from studio.evaluate.asr_accuracy import (
 from studio.evaluate.detection_accuracy import DetectionAccuracy, score_detections
 from studio.evaluate.fps_consistency import DUPLICATE_SIZE, FpsReport, FpsTolerances, check_fps
 from studio.evaluate.fps_html import fps_reports_html, interval_histogram_png
+from studio.evaluate.grounded_adherence import ADHERENCE_FPS, AdherenceReport, Mention, prompt_adherence, prompt_mentions
 from studio.evaluate.quality import QUALITY_SIDE, QualityReport, score_quality
 from studio.evaluate.quality_features import DEFAULT_FEATURES, quality_embedder
 from studio.evaluate.shot_accuracy import Boundary, ShotAccuracy, score_shots
 from studio.evaluate.tracking_accuracy import TrackingAccuracy, mot_rows, score_mot, write_mot
 
 __all__ = [
+    "ADHERENCE_FPS",
     "DEFAULT_FEATURES",
     "DUPLICATE_SIZE",
     "QUALITY_SIDE",
     "SPOKEN_SENTENCES",
+    "AdherenceReport",
     "AsrAccuracy",
     "AsrItem",
     "Boundary",
     "DetectionAccuracy",
     "FpsReport",
     "FpsTolerances",
+    "Mention",
     "QualityReport",
     "ShotAccuracy",
     "TextScore",
@@ -59,6 +65,8 @@ __all__ = [
     "interval_histogram_png",
     "mot_rows",
     "normalise",
+    "prompt_adherence",
+    "prompt_mentions",
     "quality_embedder",
     "reference_pairs",
     "score_detections",

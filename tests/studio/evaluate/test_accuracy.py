@@ -11,9 +11,11 @@ import pytest
 
 from evaluations.synthetic_scenes import moving_objects_video
 from studio.core import InputError
+from studio.demo import DemoMedia
 from studio.evaluate import (
     Boundary,
     evaluate_asr,
+    prompt_adherence,
     score_detections,
     score_mot,
     score_shots,
@@ -140,3 +142,28 @@ def test_the_commands_score_a_mot_file_and_refuse_bad_input_in_one_line(
     assert main(["eval", "asr", str(tmp_path)]) == 2
     errors = [line for line in capsys.readouterr().err.splitlines() if line.startswith("error")]
     assert len(errors) == 2 and "--tracks" in errors[0] and str(tmp_path) in errors[1]
+
+
+def test_grounded_adherence_finds_the_demos_objects_and_misses_one_that_is_not_there(
+    demo: DemoMedia, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    from studio.cli.main import main
+
+    prompt = 'An astronaut, then a cup of coffee, a cat, a bicycle and a sign reading "COFFEE BREAK"'
+    out = tmp_path / "adherence.json"
+    assert main(["eval", "prompt", str(demo.video), "-p", prompt, "-o", str(out)]) == 0
+    report = json.loads(out.read_text())
+    found = {m["label"]: m["found"] for m in report["mentions"]}
+    assert found == {"person": True, "cup": True, "cat": True, "bicycle": False, "COFFEE BREAK": None}
+    assert (report["checked"], report["found"], report["adherence"]) == (4, 3, 0.75)
+    shots = {shot["objects"][0]: (shot["start_s"], shot["end_s"]) for shot in demo.truth["shots"]}
+    for mention in report["mentions"]:  # each found object is seen through most of its own shot
+        if mention["found"]:
+            start, end = shots[mention["label"]]
+            inside = [(a, b) for a, b in mention["spans"] if start - 0.2 <= a <= b <= end + 0.2]
+            assert inside and max(b - a for a, b in inside) >= 1.0, mention
+    assert "grounded adherence 0.75 (3 of 4)" in capsys.readouterr().err
+    with pytest.raises(InputError, match="prompt"):
+        prompt_adherence(demo.video, "  ")

@@ -1,0 +1,183 @@
+"""Grounded prompt adherence, offline: what a prompt names that the studio's own models find in
+the video, and when.
+
+The prompt is read for three kinds of mention:
+
+- **objects**: the detector's label names (COCO's 80), singular or plural, and the everyday
+  words for a person (man, woman, people, child, astronaut, ...); found when a track of that
+  label lasts through the analysis (the tracker drops flicker shorter than three samples);
+- **actions**: the person actions the pose-action model gives (walking, running, sitting,
+  lying, falling, standing, hands raised, cycling), in their verb forms (walks, ran, sat, ...),
+  counted only when the prompt also names a person (in "a cup sits on the table" nobody sits);
+  found when an action segment of that label exists;
+- **on-screen words**: words in double quotes; the studio has no OCR model yet, so these are
+  listed as unchecked, never scored as found or missed.
+
+``adherence`` is the share of checked mentions found. Each found mention has its first and last
+time on the source clock, each track's or segment's span, and the share of analysed frames it
+was seen in. The detector's mistakes are the report's: a cat the detector calls a person for a
+second makes a "person" span there, which the spans show. The vocabulary is a
+small table here, not a language model: a word it does not know is not a mention, and the report
+lists the words it did read.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from studio.core import InputError, JsonResult, Timeline
+from studio.vision import COCO_LABELS
+
+if TYPE_CHECKING:
+    from studio.registry import ModelCache
+
+__all__ = ["ADHERENCE_FPS", "AdherenceReport", "Mention", "prompt_adherence", "prompt_mentions"]
+
+ADHERENCE_FPS = 5.0  # analysis samples a second (the analysis default): a track needs 3 samples
+PERSON = "person"
+PERSON_WORDS = ("person", "persons", "people", "man", "men", "woman", "women", "child", "children", "boy", "boys",
+                "girl", "girls", "kid", "kids", "astronaut", "astronauts", "player", "players", "pedestrian",
+                "pedestrians", "runner", "runners", "cyclist", "cyclists", "dancer", "dancers")  # fmt: skip
+ACTION_WORDS = {
+    "walking": ("walk", "walks", "walking", "walked", "strolls", "strolling"),
+    "running": ("run", "runs", "running", "ran", "jogs", "jogging", "sprints", "sprinting"),
+    "sitting": ("sit", "sits", "sitting", "sat", "seated"),
+    "standing": ("stand", "stands", "standing", "stood"),
+    "lying": ("lie", "lies", "lying", "lay", "lays"),
+    "falling": ("fall", "falls", "falling", "fell"),
+    "hands raised": ("wave", "waves", "waving", "waved", "raises", "raising", "raised"),
+    "cycling": ("cycle", "cycles", "cycling", "cycled", "bikes", "biking"),
+}
+
+
+@dataclass(frozen=True)
+class Mention(JsonResult):
+    """One thing the prompt names: ``found`` None when nothing here can check it."""
+
+    words: str  # as the prompt says it
+    kind: str  # object, action or text
+    label: str  # the model label it stands for
+    found: bool | None
+    first_s: float | None = None
+    last_s: float | None = None
+    seen_share: float = 0.0  # of the analysed frames
+    score: float = 0.0  # the best detection or action score
+    spans: tuple[tuple[float, float], ...] = ()  # each track or action segment: (start_s, end_s)
+
+
+@dataclass(frozen=True)
+class AdherenceReport(JsonResult):
+    path: str
+    prompt: str
+    mentions: list[Mention]
+    checked: int
+    found: int
+    adherence: float | None  # found / checked; None when the prompt names nothing checkable
+    analysis_fps: float
+    models: dict[str, str]  # task -> the model that looked
+    definition: str = (
+        "grounded: the share of the objects and person actions a prompt names that the studio's own detector, "
+        "tracker and pose actions find; quoted words need OCR, unchecked"
+    )
+
+
+def _singular(word: str) -> str:
+    for ending, replacement in (("ies", "y"), ("ches", "ch"), ("shes", "sh"), ("sses", "ss"), ("s", "")):
+        if word.endswith(ending) and len(word) > len(ending) + 1:
+            return word[: -len(ending)] + replacement
+    return word
+
+
+def prompt_mentions(prompt: str) -> list[Mention]:
+    """The objects, actions and quoted words ``prompt`` names, in the order it names them, each
+    once, all unchecked (``found`` None)."""
+    quoted = re.findall(r'"([^"]+)"|“([^”]+)”', prompt)
+    text = re.sub(r'"[^"]*"|“[^”]*”', " ", prompt.lower())
+    words = re.findall(r"[a-z]+", text)
+    mentions: dict[tuple[str, str], Mention] = {}
+    labels = sorted(COCO_LABELS, key=lambda label: -len(label.split()))  # "dining table" before "table"
+    used: set[int] = set()
+    for label in labels:
+        size = len(label.split())
+        for start in range(len(words) - size + 1):
+            span = range(start, start + size)
+            if used & set(span):
+                continue
+            said = " ".join(words[start : start + size])
+            if label in (said, " ".join([*words[start : start + size - 1], _singular(words[start + size - 1])])):
+                used |= set(span)
+                mentions.setdefault(("object", label), Mention(said, "object", label, None))
+    for index, word in enumerate(words):
+        if index not in used and word in PERSON_WORDS:
+            mentions.setdefault(("object", PERSON), Mention(word, "object", PERSON, None))
+    if ("object", PERSON) in mentions:
+        for word in words:
+            for label, forms in ACTION_WORDS.items():
+                if word in forms:
+                    mentions.setdefault(("action", label), Mention(word, "action", label, None))
+    for pair in quoted:
+        said = next(part for part in pair if part)
+        mentions.setdefault(("text", said), Mention(said, "text", said, None))
+    order = {key: prompt.lower().find(mention.words.lower()) for key, mention in mentions.items()}
+    return [mentions[key] for key in sorted(mentions, key=lambda key: order[key])]
+
+
+def _checked(mention: Mention, timeline: Timeline) -> Mention:
+    times = timeline.sample_times_s
+    if mention.kind == "object":
+        points = [p for track in timeline.tracks if track.label == mention.label for p in track.points]
+        if not points:
+            return _as(mention, False)
+        seen = {p.time_s for p in points}
+        spans = [(t.first_s, t.last_s) for t in timeline.tracks if t.label == mention.label]
+        return _as(mention, True, min(seen), max(seen), len(seen) / max(1, len(times)),
+                   max(p.score for p in points), spans)  # fmt: skip
+    if mention.kind == "action":
+        segments = [a for a in timeline.actions if a.label == mention.label]
+        if not segments:
+            return _as(mention, False)
+        inside = [t for t in times if any(a.start_s <= t <= a.end_s for a in segments)]
+        return _as(mention, True, min(a.start_s for a in segments), max(a.end_s for a in segments),
+                   len(inside) / max(1, len(times)), max(a.score for a in segments),
+                   [(a.start_s, a.end_s) for a in segments])  # fmt: skip
+    return mention  # on-screen words: no OCR model to check them
+
+
+def _as(mention: Mention, found: bool, first: float | None = None, last: float | None = None,
+        share: float = 0.0, score: float = 0.0, spans: list[tuple[float, float]] | None = None) -> Mention:  # fmt: skip
+    return Mention(mention.words, mention.kind, mention.label, found,
+                   None if first is None else round(first, 3), None if last is None else round(last, 3),
+                   round(share, 4), round(score, 4),
+                   tuple(sorted((round(a, 3), round(b, 3)) for a, b in spans or ())))  # fmt: skip
+
+
+def prompt_adherence(path: str | os.PathLike[str], prompt: str, timeline: Timeline | None = None,
+                     fps: float = ADHERENCE_FPS, cache: ModelCache | None = None) -> AdherenceReport:  # fmt: skip
+    """Check ``prompt``'s mentions in the video at ``path``: on ``timeline`` when given (an analysis
+    already made of it), else on a new analysis at ``fps`` (detection and tracking, and pose
+    actions when the prompt names one)."""
+    from studio import vision
+
+    if not prompt.strip():
+        raise InputError("expected a prompt naming what the video should show")
+    mentions = prompt_mentions(prompt)
+    if timeline is None:
+        tasks = ("detect", "track", *(("pose", "actions") if any(m.kind == "action" for m in mentions) else ()))
+        timeline = vision.analyze(Path(path), vision.AnalyzeOptions(fps=fps, tasks=tasks), cache=cache)
+    checked = [_checked(mention, timeline) for mention in mentions]
+    countable = [m for m in checked if m.found is not None]
+    found = sum(bool(m.found) for m in countable)
+    models = {task: str(entry["name"]) for task, key in (("detect", "detector"), ("pose", "pose_model"))
+              if isinstance(entry := timeline.metadata.get(key), dict) and "name" in entry}  # fmt: skip
+    if timeline.actions:
+        models["actions"] = ", ".join(sorted({action.model for action in timeline.actions}))
+    return AdherenceReport(
+        path=os.fsdecode(path), prompt=prompt, mentions=checked, checked=len(countable), found=found,
+        adherence=round(found / len(countable), 4) if countable else None,
+        analysis_fps=round(float(Fraction(str(timeline.metadata.get("analysis_fps", fps)))), 4), models=models,
+    )  # fmt: skip
