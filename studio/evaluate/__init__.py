@@ -35,7 +35,13 @@ from studio.evaluate.asr_accuracy import (
 from studio.evaluate.detection_accuracy import DetectionAccuracy, score_detections
 from studio.evaluate.fps_consistency import DUPLICATE_SIZE, FpsReport, FpsTolerances, check_fps
 from studio.evaluate.fps_html import fps_reports_html, interval_histogram_png
-from studio.evaluate.grounded_adherence import ADHERENCE_FPS, AdherenceReport, Mention, prompt_adherence, prompt_mentions
+from studio.evaluate.grounded_adherence import (
+    ADHERENCE_FPS,
+    AdherenceReport,
+    Mention,
+    prompt_adherence,
+    prompt_mentions,
+)
 from studio.evaluate.quality import QUALITY_SIDE, QualityReport, score_quality
 from studio.evaluate.quality_features import DEFAULT_FEATURES, quality_embedder
 from studio.evaluate.shot_accuracy import Boundary, ShotAccuracy, score_shots
