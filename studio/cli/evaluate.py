@@ -1,5 +1,6 @@
 """``studio eval fps FILE…`` (each file's frame timing against its header, a verdict per file),
 ``studio eval quality FILE…`` (generation-quality scores with their definitions),
+``studio eval fps-robustness CLIP`` (the analysis of the clip at other rates against its own),
 ``studio eval prompt VIDEO -p TEXT`` (grounded prompt adherence),
 ``studio eval asr FOLDER`` (WER/CER of an ASR model on audio with reference texts) and
 ``studio eval tracking GT.txt`` (MOTA/HOTA/IDF1 of the studio's tracker or a MOT file)."""
@@ -20,6 +21,7 @@ __all__ = [
     "add_eval_commands",
     "cmd_eval_asr",
     "cmd_eval_fps",
+    "cmd_eval_fps_robustness",
     "cmd_eval_prompt",
     "cmd_eval_quality",
     "cmd_eval_tracking",
@@ -172,8 +174,38 @@ def cmd_eval_prompt(args: argparse.Namespace) -> int:
     return 0
 
 
+def _words(text: str) -> list[str]:
+    return [word.strip() for word in text.split(",") if word.strip()]
+
+
+def cmd_eval_fps_robustness(args: argparse.Namespace) -> int:
+    """The clip at other rates, analysed alike, each compared with the source's analysis."""
+    from studio.evaluate import fps_robustness
+
+    check_outputs([args.clip], [args.output])
+
+    def progress(fraction: float, stage: str) -> None:
+        print(f"[{fraction:4.0%}] {stage}", file=sys.stderr)
+
+    report = fps_robustness(args.clip, rates=_words(args.rates), methods=_words(args.methods),
+                            analysis_fps=args.analysis_fps, tasks=_words(args.tasks), keep=args.keep,
+                            progress=progress)  # fmt: skip
+    for result in report.results:
+        a = result.agreement
+        mota = "n/a" if a.mota is None else f"{a.mota:.3f}"
+        labels = "n/a" if a.label_agreement is None else f"{a.label_agreement:.3f}"
+        shots = "n/a" if a.shot_f1 is None else f"{a.shot_f1:.2f}"
+        print(f"{result.rate} fps by {result.method}: MOTA {mota} against the source, ID switches {a.id_switches}, "
+              f"labels {labels}, tracks {sum(a.tracks.values())}/{sum(a.tracks_reference.values())}, shot F1 {shots}, "
+              f"actions differ {a.action_disagreement_s:.1f} s", file=sys.stderr)  # fmt: skip
+    _report(report, args.output)
+    return 0
+
+
 def add_eval_commands(commands: argparse._SubParsersAction) -> None:
-    group = commands.add_parser("eval", help="evaluation harnesses: fps (frame timing), quality, prompt, asr, tracking")
+    group = commands.add_parser(
+        "eval", help="evaluation harnesses: fps, fps-robustness, quality, prompt, asr, tracking"
+    )
     harnesses = group.add_subparsers(dest="harness", metavar="HARNESS", required=True)
     fps = harnesses.add_parser("fps", help="frame timing against the header: VFR, drops, repeats, A/V drift")
     fps.add_argument("files", nargs="+", metavar="FILE", help="video files")
@@ -216,6 +248,17 @@ def add_eval_commands(commands: argparse._SubParsersAction) -> None:
     tracking.add_argument("--save-tracks", help="keep the studio's tracks of --video as a MOT file here")
     tracking.add_argument("--output", "-o", help="the report as JSON here instead of standard output")
     tracking.set_defaults(handler=cmd_eval_tracking)
+    robust = harnesses.add_parser("fps-robustness", help="how much the analysis changes at other frame rates")
+    robust.add_argument("clip", metavar="CLIP", help="the video (keep it short: every copy is analysed)")
+    robust.add_argument("--rates", default="12,24,30,60", help="rates to rewrite it at, comma-separated")
+    robust.add_argument("--methods", default="drop,interpolate",
+                        help="drop (frames dropped/repeated like FFmpeg's fps filter), interpolate (the studio's "
+                        "motion interpolation), comma-separated")  # fmt: skip
+    robust.add_argument("--analysis-fps", help="analyse every copy at this rate (default: each at its own rate)")
+    robust.add_argument("--tasks", default="detect,track,pose,actions,shots,motion", help="analysis tasks")
+    robust.add_argument("--keep", help="keep the rewritten copies in this folder")
+    robust.add_argument("--output", "-o", help="the report as JSON here instead of standard output")
+    robust.set_defaults(handler=cmd_eval_fps_robustness)
     prompt = harnesses.add_parser("prompt", help="grounded prompt adherence: what the prompt names that is found")
     prompt.add_argument("video", metavar="VIDEO", help="the video (a generated one, or any)")
     prompt.add_argument("--prompt", "-p", required=True, help="the text the video should show")

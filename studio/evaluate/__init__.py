@@ -15,6 +15,9 @@
   cadence, frame count, audio offset and drift), with a verdict and its tolerances;
 - :mod:`~studio.evaluate.fps_html`: :func:`fps_reports_html`, the reports as one HTML page with
   each file's frame-interval histogram;
+- :mod:`~studio.evaluate.fps_robustness`: :func:`fps_robustness`, the clip rewritten at other
+  rates (frames dropped like FFmpeg's fps filter, or interpolated), analysed alike, each compared
+  with the source's analysis by :func:`compare_timelines` (:mod:`~studio.evaluate.timeline_agreement`);
 - :mod:`~studio.evaluate.quality`: :func:`score_quality`, VBench's temporal flickering, motion
   smoothness and subject consistency (on the studio's own interpolation and an offline
   embedder, named as such) and named proxies (optical-flow motion, sharpness, exposure), each
@@ -35,6 +38,15 @@ from studio.evaluate.asr_accuracy import (
 from studio.evaluate.detection_accuracy import DetectionAccuracy, score_detections
 from studio.evaluate.fps_consistency import DUPLICATE_SIZE, FpsReport, FpsTolerances, check_fps
 from studio.evaluate.fps_html import fps_reports_html, interval_histogram_png
+from studio.evaluate.fps_robustness import (
+    DEFAULT_RATES,
+    RESAMPLE_METHODS,
+    ROBUSTNESS_TASKS,
+    FpsRobustnessReport,
+    RateResult,
+    fps_robustness,
+    resample_video,
+)
 from studio.evaluate.grounded_adherence import (
     ADHERENCE_FPS,
     AdherenceReport,
@@ -45,13 +57,17 @@ from studio.evaluate.grounded_adherence import (
 from studio.evaluate.quality import QUALITY_SIDE, QualityReport, score_quality
 from studio.evaluate.quality_features import DEFAULT_FEATURES, quality_embedder
 from studio.evaluate.shot_accuracy import Boundary, ShotAccuracy, score_shots
+from studio.evaluate.timeline_agreement import TimelineAgreement, compare_timelines
 from studio.evaluate.tracking_accuracy import TrackingAccuracy, mot_rows, score_mot, write_mot
 
 __all__ = [
     "ADHERENCE_FPS",
     "DEFAULT_FEATURES",
+    "DEFAULT_RATES",
     "DUPLICATE_SIZE",
     "QUALITY_SIDE",
+    "RESAMPLE_METHODS",
+    "ROBUSTNESS_TASKS",
     "SPOKEN_SENTENCES",
     "AdherenceReport",
     "AsrAccuracy",
@@ -59,15 +75,20 @@ __all__ = [
     "Boundary",
     "DetectionAccuracy",
     "FpsReport",
+    "FpsRobustnessReport",
     "FpsTolerances",
     "Mention",
     "QualityReport",
+    "RateResult",
     "ShotAccuracy",
     "TextScore",
+    "TimelineAgreement",
     "TrackingAccuracy",
     "check_fps",
+    "compare_timelines",
     "evaluate_asr",
     "fps_reports_html",
+    "fps_robustness",
     "interval_histogram_png",
     "mot_rows",
     "normalise",
@@ -75,6 +96,7 @@ __all__ = [
     "prompt_mentions",
     "quality_embedder",
     "reference_pairs",
+    "resample_video",
     "score_detections",
     "score_mot",
     "score_quality",

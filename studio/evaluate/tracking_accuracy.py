@@ -1,6 +1,7 @@
 """Tracking accuracy with ``trackers.eval`` (TrackEval's matching and arithmetic): CLEAR MOT
 (MOTA, MOTP, ID switches, mostly tracked / lost), HOTA (DetA, AssA) and IDF1, from MOT
-Challenge files (``frame,id,left,top,width,height,conf,...``, frames numbered from 1), plus
+Challenge files (``frame,id,left,top,width,height,conf,class,visibility``, frames numbered from
+1; as TrackEval, ground truth counts where conf ≠ 0 and class is 1), plus
 class-agnostic detection mAP@0.5 of the same boxes (:mod:`~studio.evaluate.detection_accuracy`).
 
 :func:`write_mot` writes a :class:`~studio.core.Timeline`'s tracks as such a file: each track
@@ -23,7 +24,9 @@ from studio.core import InputError, JsonResult, Timeline, write_text
 from studio.evaluate.detection_accuracy import score_detections
 from studio.vision import Detections
 
-__all__ = ["TrackingAccuracy", "mot_rows", "score_mot", "write_mot"]
+__all__ = ["PEDESTRIAN_CLASS", "TrackingAccuracy", "mot_rows", "score_mot", "write_mot"]
+
+PEDESTRIAN_CLASS = 1  # MOT Challenge's scored class; ground truth of any label is written as it
 
 
 @dataclass(frozen=True)
@@ -46,25 +49,34 @@ class TrackingAccuracy(JsonResult):
                        "mAP@0.5 class-agnostic by supervision.metrics")  # fmt: skip
 
 
-def mot_rows(timeline: Timeline, label: str | None = None) -> list[str]:
-    """The timeline's tracks (those labelled ``label`` when given) as MOT lines, by frame."""
-    fps = float(timeline.video.fps)
-    if fps <= 0:
+def mot_rows(timeline: Timeline, label: str | None = None, fps: float | None = None, truth: bool = False) -> list[str]:
+    """The timeline's tracks (those labelled ``label`` when given) as MOT lines, by frame: frames
+    of the source (``fps`` None) or of a grid at ``fps``, where a track sampled more often than
+    the grid keeps, in each grid frame, its point nearest the frame's time. ``truth``: as ground
+    truth (conf 1, class 1: the rows MOT Challenge scores, whatever the label), else as a
+    tracker's output (the detection score, no class)."""
+    rate = float(fps if fps is not None else timeline.video.fps)
+    if not rate > 0:
         raise InputError(f"{Path(timeline.video.path).name!r} has no frame rate to number its frames by")
-    rows: list[tuple[int, int, str]] = []
+    nearest: dict[tuple[int, int], tuple[float, str]] = {}
     for track in timeline.tracks:
         if label is not None and track.label != label:
             continue
         for point in track.points:
             left, top, right, bottom = point.xyxy
-            frame = round(point.time_s * fps) + 1
-            rows.append((frame, track.id, f"{frame},{track.id},{left:.2f},{top:.2f},{right - left:.2f},"
-                                          f"{bottom - top:.2f},{point.score:.4f},-1,-1,-1"))  # fmt: skip
-    return [line for _, _, line in sorted(rows)]
+            frame = round(point.time_s * rate) + 1
+            off = abs(point.time_s - (frame - 1) / rate)
+            tail = "1,1,1" if truth else f"{point.score:.4f},-1,-1,-1"
+            line = f"{frame},{track.id},{left:.2f},{top:.2f},{right - left:.2f},{bottom - top:.2f},{tail}"
+            if (frame, track.id) not in nearest or off < nearest[frame, track.id][0]:
+                nearest[frame, track.id] = (off, line)
+    return [nearest[key][1] for key in sorted(nearest)]
 
 
-def write_mot(timeline: Timeline, path: str | os.PathLike[str], label: str | None = None) -> Path:
-    write_text(path, "".join(line + "\n" for line in mot_rows(timeline, label)))
+def write_mot(timeline: Timeline, path: str | os.PathLike[str], label: str | None = None,
+              fps: float | None = None, truth: bool = False) -> Path:  # fmt: skip
+    """:func:`mot_rows` written to ``path`` (atomically)."""
+    write_text(path, "".join(line + "\n" for line in mot_rows(timeline, label, fps, truth)))
     return Path(path)
 
 
@@ -77,11 +89,16 @@ def _read(path: Path) -> dict[int, Any]:
         raise InputError(f"{path.name!r} is not a MOT file (frame,id,left,top,width,height,conf,...): {exc}") from None
 
 
+def _scored(frame: Any) -> np.ndarray:
+    """The ground-truth rows TrackEval scores: conf ≠ 0 and class 1 (MOT Challenge's pedestrian)."""
+    return (np.asarray(frame.confidences) != 0) & (np.asarray(frame.classes) == PEDESTRIAN_CLASS)
+
+
 def _boxes(frame: Any, truth: bool) -> Detections:
     if frame is None:
         return Detections.empty()
     boxes = np.asarray(frame.boxes, np.float32)
-    keep = np.asarray(frame.confidences) != 0 if truth else np.ones(len(boxes), bool)
+    keep = _scored(frame) if truth else np.ones(len(boxes), bool)
     boxes = boxes[keep]
     xyxy = np.column_stack([boxes[:, :2], boxes[:, :2] + boxes[:, 2:]]) if len(boxes) else np.zeros((0, 4), np.float32)
     scores = np.ones(len(boxes), np.float32) if truth else np.asarray(frame.confidences, np.float32)[keep]
@@ -108,6 +125,9 @@ def score_mot(truth: str | os.PathLike[str], found: str | os.PathLike[str],
             truth_path = Path(folder) / truth_path.name
             truth_path.write_text("\n".join(kept) + "\n")
             truth_frames = {number: data for number, data in truth_frames.items() if number in frames}
+        if not any(_scored(data).any() for data in truth_frames.values()):
+            raise InputError(f"{Path(truth).name!r} has no ground truth to score: TrackEval scores the rows with "
+                             "conf not 0 and class 1 (columns 7 and 8 of MOT Challenge files)")  # fmt: skip
         result = evaluate_mot_sequence(truth_path, found_path, metrics=["CLEAR", "HOTA", "Identity"])
     numbers = sorted(truth_frames)
     truth_boxes = [_boxes(truth_frames.get(n), True) for n in numbers]
