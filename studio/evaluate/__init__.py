@@ -15,7 +15,7 @@
   cadence, frame count, audio offset and drift), with a verdict and its tolerances;
 - :mod:`~studio.evaluate.fps_html`: :func:`fps_reports_html`, the reports as one HTML page with
   each file's frame-interval histogram;
-- :mod:`~studio.evaluate.fps_robustness`: :func:`fps_robustness`, the clip rewritten at other
+- :mod:`~studio.evaluate.rate_robustness`: :func:`fps_robustness`, the clip rewritten at other
   rates (frames dropped like FFmpeg's fps filter, or interpolated), analysed alike, each compared
   with the source's analysis by :func:`compare_timelines` (:mod:`~studio.evaluate.timeline_agreement`);
 - :mod:`~studio.evaluate.quality`: :func:`score_quality`, VBench's temporal flickering, motion
@@ -38,7 +38,7 @@ from studio.evaluate.asr_accuracy import (
 from studio.evaluate.detection_accuracy import DetectionAccuracy, score_detections
 from studio.evaluate.fps_consistency import DUPLICATE_SIZE, FpsReport, FpsTolerances, check_fps
 from studio.evaluate.fps_html import fps_reports_html, interval_histogram_png
-from studio.evaluate.fps_robustness import (
+from studio.evaluate.rate_robustness import (
     DEFAULT_RATES,
     RESAMPLE_METHODS,
     ROBUSTNESS_TASKS,

@@ -1,5 +1,5 @@
 """How far one analysis of a video agrees with another: the same content at another frame rate
-(:mod:`~studio.evaluate.fps_robustness`), another model, another setting.
+(:mod:`~studio.evaluate.rate_robustness`), another model, another setting.
 
 Both timelines are on the source clock, so they are compared on a common grid of times (the
 slower of the two analysis rates): a grid frame counts where both analysed a frame within half a
