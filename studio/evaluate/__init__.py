@@ -38,15 +38,6 @@ from studio.evaluate.asr_accuracy import (
 from studio.evaluate.detection_accuracy import DetectionAccuracy, score_detections
 from studio.evaluate.fps_consistency import DUPLICATE_SIZE, FpsReport, FpsTolerances, check_fps
 from studio.evaluate.fps_html import fps_reports_html, interval_histogram_png
-from studio.evaluate.rate_robustness import (
-    DEFAULT_RATES,
-    RESAMPLE_METHODS,
-    ROBUSTNESS_TASKS,
-    FpsRobustnessReport,
-    RateResult,
-    fps_robustness,
-    resample_video,
-)
 from studio.evaluate.grounded_adherence import (
     ADHERENCE_FPS,
     AdherenceReport,
@@ -56,6 +47,15 @@ from studio.evaluate.grounded_adherence import (
 )
 from studio.evaluate.quality import QUALITY_SIDE, QualityReport, score_quality
 from studio.evaluate.quality_features import DEFAULT_FEATURES, quality_embedder
+from studio.evaluate.rate_robustness import (
+    DEFAULT_RATES,
+    RESAMPLE_METHODS,
+    ROBUSTNESS_TASKS,
+    FpsRobustnessReport,
+    RateResult,
+    fps_robustness,
+    resample_video,
+)
 from studio.evaluate.shot_accuracy import Boundary, ShotAccuracy, score_shots
 from studio.evaluate.timeline_agreement import TimelineAgreement, compare_timelines
 from studio.evaluate.tracking_accuracy import TrackingAccuracy, mot_rows, score_mot, write_mot

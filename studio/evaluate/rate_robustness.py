@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from studio import media
-from studio.core import InputError, JsonResult, Progress, fraction_to_str
+from studio.core import InputError, JsonResult, Progress
 from studio.evaluate.timeline_agreement import TimelineAgreement, compare_timelines
 
 if TYPE_CHECKING:
