@@ -24,6 +24,7 @@ __all__ = [
     "cmd_eval_fps_robustness",
     "cmd_eval_prompt",
     "cmd_eval_quality",
+    "cmd_eval_suite",
     "cmd_eval_tracking",
 ]
 
@@ -202,9 +203,17 @@ def cmd_eval_fps_robustness(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_eval_suite(args: argparse.Namespace) -> int:
+    """Every harness on media made here, against a saved baseline (exit 1 when a score regressed)."""
+    from evaluations.suite import main_suite  # the composition root: the suite's media live in evaluations
+
+    check_outputs([args.baseline] if args.baseline else [], [args.output, args.html, args.save_baseline])
+    return main_suite(args)
+
+
 def add_eval_commands(commands: argparse._SubParsersAction) -> None:
     group = commands.add_parser(
-        "eval", help="evaluation harnesses: fps, fps-robustness, quality, prompt, asr, tracking"
+        "eval", help="evaluation harnesses: fps, fps-robustness, quality, prompt, asr, tracking, suite"
     )
     harnesses = group.add_subparsers(dest="harness", metavar="HARNESS", required=True)
     fps = harnesses.add_parser("fps", help="frame timing against the header: VFR, drops, repeats, A/V drift")
@@ -259,6 +268,13 @@ def add_eval_commands(commands: argparse._SubParsersAction) -> None:
     robust.add_argument("--keep", help="keep the rewritten copies in this folder")
     robust.add_argument("--output", "-o", help="the report as JSON here instead of standard output")
     robust.set_defaults(handler=cmd_eval_fps_robustness)
+    suite = harnesses.add_parser("suite", help="every harness on media made here, against a saved baseline")
+    suite.add_argument("--baseline", help="a saved suite report: exit 1 when a score regresses past its tolerance")
+    suite.add_argument("--save-baseline", help="write this run as a baseline here")
+    suite.add_argument("--short", action="store_true", help="the default models only, robustness by dropping only")
+    suite.add_argument("--output", "-o", help="the report as JSON here")
+    suite.add_argument("--html", help="the report as an HTML page with its plots")
+    suite.set_defaults(handler=cmd_eval_suite)
     prompt = harnesses.add_parser("prompt", help="grounded prompt adherence: what the prompt names that is found")
     prompt.add_argument("video", metavar="VIDEO", help="the video (a generated one, or any)")
     prompt.add_argument("--prompt", "-p", required=True, help="the text the video should show")

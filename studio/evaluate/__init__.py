@@ -18,6 +18,7 @@
 - :mod:`~studio.evaluate.rate_robustness`: :func:`fps_robustness`, the clip rewritten at other
   rates (frames dropped like FFmpeg's fps filter, or interpolated), analysed alike, each compared
   with the source's analysis by :func:`compare_timelines` (:mod:`~studio.evaluate.timeline_agreement`);
+- :mod:`~studio.evaluate.report_plots`: the reports' matplotlib pictures and HTML page;
 - :mod:`~studio.evaluate.quality`: :func:`score_quality`, VBench's temporal flickering, motion
   smoothness and subject consistency (on the studio's own interpolation and an offline
   embedder, named as such) and named proxies (optical-flow motion, sharpness, exposure), each
@@ -56,6 +57,7 @@ from studio.evaluate.rate_robustness import (
     fps_robustness,
     resample_video,
 )
+from studio.evaluate.report_plots import bars_png, curves_png, embedded_png, html_page
 from studio.evaluate.shot_accuracy import Boundary, ShotAccuracy, score_shots
 from studio.evaluate.timeline_agreement import TimelineAgreement, compare_timelines
 from studio.evaluate.tracking_accuracy import TrackingAccuracy, mot_rows, score_mot, write_mot
@@ -84,11 +86,15 @@ __all__ = [
     "TextScore",
     "TimelineAgreement",
     "TrackingAccuracy",
+    "bars_png",
     "check_fps",
     "compare_timelines",
+    "curves_png",
+    "embedded_png",
     "evaluate_asr",
     "fps_reports_html",
     "fps_robustness",
+    "html_page",
     "interval_histogram_png",
     "mot_rows",
     "normalise",

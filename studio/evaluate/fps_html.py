@@ -3,26 +3,17 @@ their times and a frame-interval histogram (a PNG made with matplotlib, embedded
 
 from __future__ import annotations
 
-import base64
 import html
-import io
 
 from studio.evaluate.fps_consistency import FpsReport
+from studio.evaluate.report_plots import embedded_png, html_page, new_figure, png_bytes
 
 __all__ = ["fps_reports_html", "interval_histogram_png"]
-
-STYLE = """body{font-family:system-ui,sans-serif;margin:2em;max-width:60em}table{border-collapse:collapse}
-td,th{border:1px solid #ccc;padding:.2em .6em;text-align:left}.pass{color:#1a7f37}.fail{color:#cf222e}
-img{max-width:100%}"""
 
 
 def interval_histogram_png(report: FpsReport) -> bytes:
     """Frame intervals (ms) as bars, the period and its rounding band marked."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    figure = Figure(figsize=(7, 2.6), dpi=100)
-    FigureCanvasAgg(figure)
+    figure = new_figure()
     axes = figure.add_subplot()
     values = [float(ms) for ms in report.interval_histogram]
     counts = list(report.interval_histogram.values())
@@ -35,10 +26,7 @@ def interval_histogram_png(report: FpsReport) -> bytes:
     axes.set_xlabel("interval between frames (ms)")
     axes.set_ylabel("frames")
     axes.legend(fontsize=8, frameon=False)
-    figure.tight_layout()
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png")
-    return buffer.getvalue()
+    return png_bytes(figure)
 
 
 def _times(values: tuple[float, ...], count: int | None) -> str:
@@ -67,10 +55,9 @@ def _section(report: FpsReport) -> str:
     ]  # fmt: skip
     table = "".join(f"<tr><th>{e(name)}</th><td>{e(value)}</td></tr>" for name, value in rows)
     failures = "".join(f"<li>{e(failure)}</li>" for failure in report.failures)
-    picture = base64.b64encode(interval_histogram_png(report)).decode()
     return (f"<h2>{e(report.path)}: <span class='{report.verdict}'>{report.verdict}</span></h2>"
             + (f"<ul>{failures}</ul>" if failures else "") + f"<table>{table}</table>"
-            + f"<p><img alt='frame intervals' src='data:image/png;base64,{picture}'></p>")  # fmt: skip
+            + embedded_png(interval_histogram_png(report), "frame intervals"))  # fmt: skip
 
 
 def fps_reports_html(reports: list[FpsReport]) -> str:
@@ -78,6 +65,4 @@ def fps_reports_html(reports: list[FpsReport]) -> str:
     tolerances = reports[0].tolerances.to_dict() if reports else {}
     stated = "".join(f"<tr><th>{html.escape(k)}</th><td>{v}</td></tr>" for k, v in tolerances.items())
     body = "".join(_section(report) for report in reports)
-    return (f"<!doctype html><html><head><meta charset='utf-8'><title>FPS consistency</title><style>{STYLE}"
-            f"</style></head><body><h1>FPS consistency</h1>{body}<h2>Tolerances</h2><table>{stated}</table>"
-            "</body></html>")  # fmt: skip
+    return html_page("FPS consistency", f"{body}<h2>Tolerances</h2><table>{stated}</table>")

@@ -59,6 +59,9 @@ class QualityReport(JsonResult):
     subject_consistency: float | None  # None with one frame or no embedder
     features: str | None  # the embedder behind subject_consistency
     definitions: dict[str, str]
+    # per consecutive pair, with ``curves``: 1 - mean |difference| / 255, and the top-5% flow (px)
+    flicker_curve: list[float] | None = None
+    motion_curve: list[float] | None = None
 
 
 DEFINITIONS = {
@@ -82,9 +85,10 @@ def _proxy_size(width: int, height: int) -> tuple[int, int]:
 
 
 def score_quality(path: str | os.PathLike[str], embedder: ImageEmbedder | None = None,
-                  features: str | None = None) -> QualityReport:  # fmt: skip
+                  features: str | None = None, curves: bool = False) -> QualityReport:  # fmt: skip
     """Decode ``path`` once and score every frame (see the module docstring); ``embedder``
-    (called ``features`` in the report) gives subject consistency."""
+    (called ``features`` in the report) gives subject consistency; ``curves`` keeps the
+    per-pair flicker and motion (one number a frame each)."""
     import cv2
 
     differences: list[float] = []
@@ -135,6 +139,8 @@ def score_quality(path: str | os.PathLike[str], embedder: ImageEmbedder | None =
         motion_smoothness=round(float(np.mean(smoothness)), 6) if smoothness else None,
         subject_consistency=None if subject is None else round(subject, 6),
         features=features if embedder is not None else None, definitions=dict(DEFINITIONS),
+        flicker_curve=[round(1 - d / 255, 6) for d in differences] if curves else None,
+        motion_curve=[round(m, 4) for m in motions] if curves else None,
     )  # fmt: skip
 
 
