@@ -272,6 +272,11 @@ def add_eval_commands(commands: argparse._SubParsersAction) -> None:
     suite.add_argument("--baseline", help="a saved suite report: exit 1 when a score regresses past its tolerance")
     suite.add_argument("--save-baseline", help="write this run as a baseline here")
     suite.add_argument("--short", action="store_true", help="the default models only, robustness by dropping only")
+    suite.add_argument(
+        "--only",
+        help="these harnesses alone, comma-separated: fps, quality, prompt, asr, "
+        "detection, tracking, shots, fps-robustness",
+    )
     suite.add_argument("--output", "-o", help="the report as JSON here")
     suite.add_argument("--html", help="the report as an HTML page with its plots")
     suite.set_defaults(handler=cmd_eval_suite)

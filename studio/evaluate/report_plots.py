@@ -11,7 +11,8 @@ from typing import Any
 
 __all__ = ["STYLE", "bars_png", "curves_png", "embedded_png", "html_page", "new_figure", "png_bytes"]
 
-STYLE = """body{font-family:system-ui,sans-serif;margin:2em;max-width:60em}table{border-collapse:collapse}
+STYLE = """body{font-family:system-ui,sans-serif;margin:1em;max-width:72em}table{border-collapse:collapse;
+display:block;overflow-x:auto}
 td,th{border:1px solid #ccc;padding:.2em .6em;text-align:left}.pass{color:#1a7f37}.fail{color:#cf222e}
 img{max-width:100%}"""
 
@@ -65,5 +66,6 @@ def embedded_png(png: bytes, alt: str) -> str:
 
 
 def html_page(title: str, body: str) -> str:
-    return (f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
+    return (f"<!doctype html><html><head><meta charset='utf-8'>"
+            f"<meta name='viewport' content='width=device-width, initial-scale=1'><title>{html.escape(title)}</title>"
             f"<style>{STYLE}</style></head><body><h1>{html.escape(title)}</h1>{body}</body></html>")  # fmt: skip
