@@ -95,6 +95,8 @@ def _fps(run: _Run) -> None:
     run.add("fps.demo.duplicated_frames", report.duplicated_frames, "equal", 0,
             "9, as made: the fades hold a frame at each shot's ends",
             "frames whose 32x18 grey thumbnail repeats the previous one")  # fmt: skip
+    run.add("fps.demo.audio_drift_s", abs(report.audio_drift_s or 0.0), "lower", 0.02, "0 (within 0.06 s passes)",
+            "the audio's end against the last frame's end, seconds")  # fmt: skip
     pulled = run.folder / "pulldown.mp4"
     with media.VideoWriter(pulled, fps=30) as writer:  # 24 fps content at 30: every 4th frame shown twice
         for index in range(96):

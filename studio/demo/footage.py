@@ -142,7 +142,7 @@ def _build(
     frames_per_shot = max(1, round(shot_s * rate))
     total_frames = frames_per_shot * len(shots)
     audio_rate = 22050
-    audio = np.zeros(round(total_frames / rate * audio_rate) + audio_rate, dtype=np.float32)
+    audio = np.zeros(round(total_frames / rate * audio_rate), dtype=np.float32)  # ends with the last frame
     truth_shots: list[dict[str, Any]] = []
     spoken: list[dict[str, Any]] = []
     captions: list[dict[str, Any]] = []

@@ -16,6 +16,7 @@ import pytest
 from studio import media
 from studio.cli.main import main
 from studio.core import InputError
+from studio.demo import DemoMedia
 from studio.evaluate import FpsTolerances, check_fps
 
 SIZE = (160, 90)
@@ -51,6 +52,13 @@ def test_a_constant_rate_file_passes(tmp_path: Path) -> None:
     assert report.period_s == pytest.approx(1 / 30, abs=1e-6) and report.declared_fps == pytest.approx(30)
     assert report.expected_frames == pytest.approx(90, abs=0.01)
     assert report.audio_offset_s is None and report.audio_drift_s is None
+
+
+def test_the_demo_video_passes_with_its_sound_ending_on_its_last_frame(demo: DemoMedia) -> None:
+    report = check_fps(demo.video)
+    assert report.verdict == "pass", report.failures
+    assert report.frames == demo.truth["frame_count"] and report.dropped_frames == 0
+    assert report.audio_drift_s is not None and abs(report.audio_drift_s) < 0.03
 
 
 def test_irregular_timestamps_are_vfr_with_their_share(tmp_path: Path) -> None:
