@@ -6,7 +6,7 @@ endpoint ``/mcp_<tool>`` (the same JSON over plain HTTP), and :func:`serve_only_
 makes them the whole MCP tool list:
 
 - ``upload`` (a file as base64, kept under its own name) and ``demo_video`` hand out files;
-- ``analyze``, ``transcribe``, ``generate``, ``story`` and ``train`` queue a job and return it;
+- ``analyze``, ``transcribe``, ``generate``, ``story``, ``train`` and ``evaluate`` queue a job and return it;
 - ``job_status``, ``job_result`` (waits up to ``wait_s``; files with URLs), ``cancel``, ``jobs``
   follow jobs; ``models`` lists the registry.
 
@@ -24,16 +24,18 @@ from typing import Any, Literal
 
 import gradio as gr
 
+from studio.core import InputError
 from ui.agent_files import MAX_UPLOAD_MB, AgentFiles
 from ui.analyze_tab import demo_video_path
+from ui.evaluate_tab import job_video
 from ui.named_api import typed_api
 from ui.service import MAX_WAIT_S, StudioService, public_job, readable_errors
 
 __all__ = ["API_PREFIX", "TOOLS", "agent_tools", "serve_only_agent_tools"]
 
 API_PREFIX = "mcp_"  # each tool is also the endpoint /mcp_<tool>
-TOOLS = ("upload", "demo_video", "analyze", "transcribe", "generate", "story", "train", "job_status", "job_result",
-         "cancel", "jobs", "models")  # fmt: skip
+TOOLS = ("upload", "demo_video", "analyze", "transcribe", "generate", "story", "train", "evaluate", "job_status",
+         "job_result", "cancel", "jobs", "models")  # fmt: skip
 INLINE_TEXT_BYTES = 1 << 20  # job_result(include_text=True): text outputs up to this size come inline
 
 AnalysisTask = Literal[
@@ -47,6 +49,7 @@ Subtitles = Literal["script", "track", "burn", "both", "none"]  # "script" + SUB
 Transition = Literal["script", "cut", "crossfade"]  # "script" + TRANSITIONS (tested)
 TrainFeatures = Literal["frames", "pose", "frames+pose"]  # studio.vision.training.FEATURE_KINDS (tested)
 TrainTask = Literal["action", "scene"]  # studio.vision.training.TRAINING_TASKS (tested)
+Harness = Literal["fps", "quality", "prompt", "fps-robustness"]  # studio.evaluate.HARNESSES (tested)
 
 
 def _json(value: Any) -> str:
@@ -254,6 +257,45 @@ def agent_tools(service: StudioService, demo: gr.Blocks) -> None:
         return submitted("train", settings, {}, None)
 
     @readable_errors
+    def evaluate(
+        request: gr.Request,
+        video: str = "",
+        job_id: str = "",
+        harnesses: list[Harness] | None = None,
+        prompt: str = "",
+        features: str = "auto",
+        dropped_frames: int = 0,
+        vfr_share: float = 0.01,
+        duplicated_share: float = 0.05,
+        audio_drift_s: float = 0.06,
+    ) -> str:
+        """Queue an evaluation of a video: FPS consistency (pass/fail), VBench quality, prompt adherence, robustness.
+
+        Args:
+            video: Video: the file of an upload, demo_video or job_result, or a file URL of this server
+            job_id: Finished job's video: its id, instead of video (a generation's video, else the one it was given)
+            harnesses: Harnesses (default: fps and quality, and prompt when a prompt is given; fps-robustness is slow)
+            prompt: Prompt: the text the video should show (prompt adherence; empty with job_id: the generation's own)
+            features: Embedder for subject consistency: auto (efficientnet-lite0 if installed), none, or a model name
+            dropped_frames: FPS verdict: dropped frames allowed
+            vfr_share: FPS verdict: share of frame intervals off the period allowed
+            duplicated_share: FPS verdict: share of repeated pictures allowed
+            audio_drift_s: FPS verdict: audio end against video end allowed, seconds
+        Returns:
+            JSON job {id, kind, status, ...}: its summary has the verdict; job_result gives the report, page, plots
+        """
+        if video and job_id:
+            raise InputError("give video or job_id, not both")
+        settings = {"harnesses": list(harnesses or []), "prompt": prompt, "features": _chosen(features),
+                    "dropped_frames": dropped_frames, "vfr_share": vfr_share, "duplicated_share": duplicated_share,
+                    "audio_drift_s": audio_drift_s, "source_job": job_id or None}  # fmt: skip
+        if job_id:
+            path, said, _ = job_video(service, job_id)
+            settings["prompt"] = prompt or said
+            return _json(service.submit("evaluate", settings, {"video": path}))
+        return submitted("evaluate", settings, {"video": video}, request)
+
+    @readable_errors
     def job_status(job_id: str) -> str:
         """A job's status (queued, running, done, failed, cancelled), progress, stage, timings, error and summary.
 
@@ -316,7 +358,7 @@ def agent_tools(service: StudioService, demo: gr.Blocks) -> None:
         """
         return _json([row for row in service.models() if not task or row["task"] == task])
 
-    tools: list[Callable[..., str]] = [upload, demo_video, analyze, transcribe, generate, story, train,
+    tools: list[Callable[..., str]] = [upload, demo_video, analyze, transcribe, generate, story, train, evaluate,
                                        job_status, job_result, cancel, jobs, models]  # fmt: skip
     if [tool.__name__ for tool in tools] != list(TOOLS):
         raise RuntimeError("TOOLS names the tools agent_tools registers")

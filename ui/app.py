@@ -1,9 +1,9 @@
 """The studio's page and API: ``build_demo(settings) -> gr.Blocks``, importable without launching.
 
-Tabs Analyze, Transcribe, Generate, Story, Train, Jobs and Models. Every run is a job in the server's runner, so a
-closed tab does not stop it and the page shows it again after a reload (the job id is kept in
+Tabs Analyze, Transcribe, Generate, Story, Train, Evaluate, Jobs and Models. Every run is a job in
+the server's runner, so a closed tab does not stop it and the page shows it again after a reload (the job id is kept in
 the browser; a timer polls its status). Every event has an ``api_name``; the typed endpoints
-for programs are ``/analyze``, ``/transcribe``, ``/generate``, ``/story``, ``/train``, ``/job_status``,
+for programs are ``/analyze``, ``/transcribe``, ``/generate``, ``/story``, ``/train``, ``/evaluate``, ``/job_status``,
 ``/job_result``, ``/cancel`` and ``/models`` (see the README for a ``gradio_client`` example); the MCP tools are
 :mod:`ui.agent_tools`.
 """
@@ -15,6 +15,7 @@ import gradio as gr
 from studio.core import Settings
 from ui.agent_tools import agent_tools
 from ui.analyze_tab import analyze_tab
+from ui.evaluate_tab import evaluate_tab
 from ui.generate_tab import generate_tab
 from ui.jobs_tab import jobs_tab
 from ui.models_tab import models_tab
@@ -46,6 +47,8 @@ def build_demo(settings: Settings | None = None, service: StudioService | None =
                 story_tab(service)
             with gr.Tab("Train", id="train"):
                 train_tab(service)
+            with gr.Tab("Evaluate", id="evaluate"):
+                evaluate_tab(service)
             with gr.Tab("Jobs", id="jobs"):
                 jobs_tab(service)
             with gr.Tab("Models", id="models"):

@@ -2,6 +2,8 @@
 ``studio eval quality FILE…`` (generation-quality scores with their definitions),
 ``studio eval fps-robustness CLIP`` (the analysis of the clip at other rates against its own),
 ``studio eval prompt VIDEO -p TEXT`` (grounded prompt adherence),
+``studio eval video VIDEO [--harnesses …] [-p TEXT]`` (the harnesses picked, one report: what the
+Evaluate tab and the ``/evaluate`` job run),
 ``studio eval asr FOLDER`` (WER/CER of an ASR model on audio with reference texts) and
 ``studio eval tracking GT.txt`` (MOTA/HOTA/IDF1 of the studio's tracker or a MOT file)."""
 
@@ -26,6 +28,7 @@ __all__ = [
     "cmd_eval_quality",
     "cmd_eval_suite",
     "cmd_eval_tracking",
+    "cmd_eval_video",
 ]
 
 FAILED_EXIT = 1  # a file failed its check (errors keep their own codes, 2-7)
@@ -203,6 +206,39 @@ def cmd_eval_fps_robustness(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_eval_video(args: argparse.Namespace) -> int:
+    """The exit code is 1 when the FPS verdict failed, else 0 (errors keep their own codes)."""
+    from studio.evaluate import (
+        DEFAULT_HARNESSES,
+        EvaluateOptions,
+        FpsTolerances,
+        evaluate_video,
+        evaluation_html,
+        evaluation_scores,
+    )
+
+    check_outputs([args.video], [args.output, args.html])
+    harnesses = tuple(_words(args.harnesses)) if args.harnesses else (
+        *DEFAULT_HARNESSES, *(("prompt",) if args.prompt else ()))  # fmt: skip
+    tolerances = FpsTolerances(vfr_share=args.vfr_share, dropped_frames=args.dropped, duplicated_share=args.duplicated,
+                               audio_drift_s=args.audio_drift)  # fmt: skip
+    options = EvaluateOptions(harnesses=harnesses, prompt=args.prompt or "", tolerances=tolerances,
+                              features=args.features, rates=tuple(_words(args.rates or "")))  # fmt: skip
+
+    def progress(fraction: float, stage: str) -> None:
+        print(f"[{fraction:4.0%}] {stage}", file=sys.stderr)
+
+    result = evaluate_video(args.video, options, progress=progress)
+    for name, value in evaluation_scores(result).items():
+        print(f"{name}: {value}", file=sys.stderr)
+    for failure in result.failures:
+        print(f"failed: {failure}", file=sys.stderr)
+    if args.html:
+        write_text(args.html, evaluation_html(result))
+    _report(result, args.output)
+    return FAILED_EXIT if result.verdict == "fail" else 0
+
+
 def cmd_eval_suite(args: argparse.Namespace) -> int:
     """Every harness on media made here, against a saved baseline (exit 1 when a score regressed)."""
     from evaluations.suite import main_suite  # the composition root: the suite's media live in evaluations
@@ -213,7 +249,7 @@ def cmd_eval_suite(args: argparse.Namespace) -> int:
 
 def add_eval_commands(commands: argparse._SubParsersAction) -> None:
     group = commands.add_parser(
-        "eval", help="evaluation harnesses: fps, fps-robustness, quality, prompt, asr, tracking, suite"
+        "eval", help="evaluation harnesses: fps, fps-robustness, quality, prompt, asr, tracking, video, suite"
     )
     harnesses = group.add_subparsers(dest="harness", metavar="HARNESS", required=True)
     fps = harnesses.add_parser("fps", help="frame timing against the header: VFR, drops, repeats, A/V drift")
@@ -280,6 +316,20 @@ def add_eval_commands(commands: argparse._SubParsersAction) -> None:
     suite.add_argument("--output", "-o", help="the report as JSON here")
     suite.add_argument("--html", help="the report as an HTML page with its plots")
     suite.set_defaults(handler=cmd_eval_suite)
+    video = harnesses.add_parser("video", help="one video through the harnesses picked: one report and page")
+    video.add_argument("video", metavar="VIDEO", help="the video")
+    video.add_argument("--harnesses", help="comma-separated among fps, quality, prompt, fps-robustness "
+                       "(default: fps,quality, and prompt with --prompt)")  # fmt: skip
+    video.add_argument("--prompt", "-p", help="the text the video should show (prompt adherence)")
+    video.add_argument("--features", help="embedder for subject consistency (default: efficientnet-lite0; none)")
+    video.add_argument("--rates", help="rates for fps-robustness, comma-separated (default 12,24,30,60)")
+    video.add_argument("--vfr-share", type=float, default=0.01, help="intervals off the period allowed (share)")
+    video.add_argument("--dropped", type=int, default=0, help="dropped frames allowed")
+    video.add_argument("--duplicated", type=float, default=0.05, help="repeated pictures allowed (share of frames)")
+    video.add_argument("--audio-drift", type=float, default=0.060, help="audio end against video end allowed (s)")
+    video.add_argument("--output", "-o", help="the report as JSON here instead of standard output")
+    video.add_argument("--html", help="the report as an HTML page with its plots")
+    video.set_defaults(handler=cmd_eval_video)
     prompt = harnesses.add_parser("prompt", help="grounded prompt adherence: what the prompt names that is found")
     prompt.add_argument("video", metavar="VIDEO", help="the video (a generated one, or any)")
     prompt.add_argument("--prompt", "-p", required=True, help="the text the video should show")

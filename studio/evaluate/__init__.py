@@ -22,7 +22,11 @@
 - :mod:`~studio.evaluate.quality`: :func:`score_quality`, VBench's temporal flickering, motion
   smoothness and subject consistency (on the studio's own interpolation and an offline
   embedder, named as such) and named proxies (optical-flow motion, sharpness, exposure), each
-  with its definition; :func:`quality_embedder` picks the embedder.
+  with its definition; :func:`quality_embedder` picks the embedder;
+- :mod:`~studio.evaluate.video_evaluation`: :func:`evaluate_video`, one video through the
+  harnesses picked (:class:`EvaluateOptions`), as one :class:`VideoEvaluation` with its verdict,
+  :func:`evaluation_plots`, :func:`evaluation_html` and :func:`evaluation_scores` (the headline
+  numbers a job's summary and a generation's sidecar keep).
 """
 
 from studio.evaluate.asr_accuracy import (
@@ -47,7 +51,7 @@ from studio.evaluate.grounded_adherence import (
     prompt_mentions,
 )
 from studio.evaluate.quality import QUALITY_SIDE, QualityReport, score_quality
-from studio.evaluate.quality_features import DEFAULT_FEATURES, quality_embedder
+from studio.evaluate.quality_features import DEFAULT_FEATURES, check_embedder, quality_embedder
 from studio.evaluate.rate_robustness import (
     DEFAULT_RATES,
     RESAMPLE_METHODS,
@@ -61,12 +65,24 @@ from studio.evaluate.report_plots import bars_png, curves_png, embedded_png, htm
 from studio.evaluate.shot_accuracy import Boundary, ShotAccuracy, score_shots
 from studio.evaluate.timeline_agreement import TimelineAgreement, compare_timelines
 from studio.evaluate.tracking_accuracy import TrackingAccuracy, mot_rows, score_mot, write_mot
+from studio.evaluate.video_evaluation import (
+    DEFAULT_HARNESSES,
+    HARNESSES,
+    EvaluateOptions,
+    VideoEvaluation,
+    evaluate_video,
+    evaluation_html,
+    evaluation_plots,
+    evaluation_scores,
+)
 
 __all__ = [
     "ADHERENCE_FPS",
     "DEFAULT_FEATURES",
+    "DEFAULT_HARNESSES",
     "DEFAULT_RATES",
     "DUPLICATE_SIZE",
+    "HARNESSES",
     "QUALITY_SIDE",
     "RESAMPLE_METHODS",
     "ROBUSTNESS_TASKS",
@@ -76,6 +92,7 @@ __all__ = [
     "AsrItem",
     "Boundary",
     "DetectionAccuracy",
+    "EvaluateOptions",
     "FpsReport",
     "FpsRobustnessReport",
     "FpsTolerances",
@@ -86,12 +103,18 @@ __all__ = [
     "TextScore",
     "TimelineAgreement",
     "TrackingAccuracy",
+    "VideoEvaluation",
     "bars_png",
+    "check_embedder",
     "check_fps",
     "compare_timelines",
     "curves_png",
     "embedded_png",
     "evaluate_asr",
+    "evaluate_video",
+    "evaluation_html",
+    "evaluation_plots",
+    "evaluation_scores",
     "fps_reports_html",
     "fps_robustness",
     "html_page",

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from studio.core import InputError
+from studio.core import InputError, ModelUnavailable
 from studio.vision import ImageEmbedder
 
 if TYPE_CHECKING:
     from studio.registry import ModelCache
 
-__all__ = ["DEFAULT_FEATURES", "NO_FEATURES", "quality_embedder"]
+__all__ = ["DEFAULT_FEATURES", "NO_FEATURES", "check_embedder", "quality_embedder"]
 
 DEFAULT_FEATURES = "efficientnet-lite0"
 NO_FEATURES = "none"
@@ -30,3 +30,18 @@ def quality_embedder(cache: ModelCache, name: str | None = None,
     if not name and not spec.is_installed(cache.settings):
         return None, None
     return cache.get(spec.name, device, kind=ImageEmbedder), spec.name
+
+
+def check_embedder(cache: ModelCache, name: str | None) -> None:
+    """Refuse, without loading anything, a named embedder that is unknown, gives no image
+    features or is not installed (``None`` and ``"none"`` are always fine)."""
+    if name in (None, NO_FEATURES):
+        return
+    spec = cache.registry.get(name)
+    if not spec.can("embed"):
+        raise InputError(f"model {spec.name!r} gives no image features (it is a {spec.task} model)")
+    if not spec.is_installed(cache.settings):
+        missing = spec.missing_requirements()
+        reason = spec.weights_problem(cache.settings) or (f"needs {', '.join(missing)}" if missing else
+                                                          "its weights are not installed")  # fmt: skip
+        raise ModelUnavailable(spec.name, reason, spec.extra_command if missing else spec.install_command)

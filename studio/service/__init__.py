@@ -2,13 +2,14 @@
 
 - :mod:`~studio.service.jobs`: the runner (device slot, bounded queue, restart recovery, retention);
 - :mod:`~studio.service.store`: the job store (SQLite, WAL);
-- :mod:`~studio.service.kinds`: analyze, transcribe, generate, story, install and load as jobs;
+- :mod:`~studio.service.kinds`: analyze, transcribe, generate, story, install, load, train and evaluate as jobs;
 - :mod:`~studio.service.job_settings`: each kind's settings, typed (what a job stores and runs).
 """
 
 from studio.service.job_settings import (
     SPEECH,
     AnalyzeSettings,
+    EvaluateSettings,
     GenerateSettings,
     InstallSettings,
     LoadSettings,
@@ -27,6 +28,7 @@ __all__ = [
     "SPEECH",
     "SUBTITLE_FORMATS",
     "AnalyzeSettings",
+    "EvaluateSettings",
     "GenerateSettings",
     "InstallSettings",
     "Job",

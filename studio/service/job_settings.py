@@ -14,7 +14,8 @@ value (a JSON dict whose keys are the fields below), and a run rebuilds it with
 - :class:`StorySettings` -> a :class:`~studio.generation.Story` and its load options;
 - :class:`InstallSettings`: the models to install;
 - :class:`LoadSettings`: the model the Models tab loads;
-- :class:`TrainSettings` -> :class:`~studio.vision.training.TrainOptions` (a folder of labelled clips).
+- :class:`TrainSettings` -> :class:`~studio.vision.training.TrainOptions` (a folder of labelled clips);
+- :class:`EvaluateSettings` -> :class:`~studio.evaluate.EvaluateOptions` (one video's harnesses).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from studio import media
 from studio.core import InputError
 
 if TYPE_CHECKING:
+    from studio.evaluate import EvaluateOptions
     from studio.generation import GenerateOptions, Story
     from studio.registry import LoadOptions
     from studio.speech import TranscribeOptions
@@ -38,6 +40,7 @@ if TYPE_CHECKING:
 __all__ = [
     "SPEECH",
     "AnalyzeSettings",
+    "EvaluateSettings",
     "GenerateSettings",
     "InstallSettings",
     "LoadSettings",
@@ -396,3 +399,57 @@ class TrainSettings:
 
         return TrainOptions(features=self.features, task=self.task, sample_fps=self.sample_fps,
                             max_frames=self.max_frames, force=self.force, embedder=self.embedder)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class EvaluateSettings:
+    """An evaluation of one video: the harnesses (empty: FPS and quality, and prompt adherence
+    when a prompt is given), the prompt, the FPS tolerances (``None``: the harness's own), the
+    embedder for subject consistency and the rates FPS robustness rewrites the clip at; the job
+    whose video it is, when one was picked."""
+
+    harnesses: tuple[str, ...] = ()
+    prompt: str = ""
+    features: str | None = None  # None: efficientnet-lite0 when installed; "none": skip subject consistency
+    vfr_share: float | None = None
+    dropped_frames: int | None = None
+    duplicated_share: float | None = None
+    audio_drift_s: float | None = None
+    rates: tuple[str, ...] = ()  # empty: the robustness harness's own (12, 24, 30, 60)
+    source_job: str | None = None  # the finished job whose video this is
+
+    @classmethod
+    def from_form(cls, data: Mapping[str, Any]) -> EvaluateSettings:
+        """Harnesses and rates as text (comma separated) or lists; empty numbers are the defaults."""
+
+        def optional(name: str, parse: Any) -> Any:
+            return None if _unset(data.get(name)) else parse(data[name], name)
+
+        chosen = cls(
+            harnesses=_texts(data.get("harnesses")),
+            prompt=str(data.get("prompt") or "").strip(),
+            features=_chosen(data.get("features")),
+            vfr_share=optional("vfr_share", _float),
+            dropped_frames=optional("dropped_frames", _whole),
+            duplicated_share=optional("duplicated_share", _float),
+            audio_drift_s=optional("audio_drift_s", _float),
+            rates=_texts(data.get("rates")),
+            source_job=_chosen(data.get("source_job")),
+        )
+        chosen.evaluate_options()  # every refusal now
+        return chosen
+
+    def evaluate_options(self) -> EvaluateOptions:
+        from studio.evaluate import DEFAULT_HARNESSES, EvaluateOptions, FpsTolerances
+
+        harnesses = self.harnesses or (*DEFAULT_HARNESSES, *(("prompt",) if self.prompt else ()))
+        own = FpsTolerances()
+        tolerances = FpsTolerances(
+            vfr_share=own.vfr_share if self.vfr_share is None else self.vfr_share,
+            dropped_frames=own.dropped_frames if self.dropped_frames is None else self.dropped_frames,
+            duplicated_share=own.duplicated_share if self.duplicated_share is None else self.duplicated_share,
+            audio_drift_s=own.audio_drift_s if self.audio_drift_s is None else self.audio_drift_s,
+        )
+        rates = tuple(str(media.as_fps(rate)) for rate in self.rates)
+        return EvaluateOptions(harnesses=harnesses, prompt=self.prompt, tolerances=tolerances, features=self.features,
+                               rates=rates)  # fmt: skip

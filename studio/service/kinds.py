@@ -1,4 +1,4 @@
-"""The kinds of job the service runs: analyze, transcribe, generate, story, install, load, train.
+"""The kinds of job the service runs: analyze, transcribe, generate, story, install, load, train, evaluate.
 
 Each kind reads its settings once into its typed value (:mod:`~studio.service.job_settings`),
 turns that into the same options the CLI builds and calls the same pipeline; ``check`` refuses
@@ -19,6 +19,7 @@ from studio.core import Cancelled, InputError, echoed, from_data, json_bytes, to
 from studio.registry import ModelCache, default_cache
 from studio.service.job_settings import (
     AnalyzeSettings,
+    EvaluateSettings,
     GenerateSettings,
     InstallSettings,
     LoadSettings,
@@ -288,6 +289,42 @@ class StudioJobs:
         summary = {name: to_data(getattr(result, name)) for name in names}
         return JobOutcome({"result": "train.json", "confusion": "confusion.png"}, summary)
 
+    # -- evaluate: one video through the harnesses picked, a report and its plots ---------------
+    def check_evaluate(self, settings: Mapping[str, Any], inputs: Mapping[str, Path]) -> dict[str, Any]:
+        from studio.evaluate import check_embedder
+
+        chosen = EvaluateSettings.from_form(settings)
+        options = chosen.evaluate_options()
+        media.probe(_need(inputs, "video", "video"), strict=False)  # a file with no video stream is refused here
+        if "quality" in options.harnesses:
+            check_embedder(self.cache, options.features)
+        if {"prompt", "fps-robustness"} & set(options.harnesses):
+            from studio import vision
+
+            vision.plan_tasks(vision.AnalyzeOptions(tasks=("detect", "track")), self.cache)  # a detector is needed
+        return _stored(chosen)
+
+    def run_evaluate(self, job: JobContext) -> JobOutcome:
+        from studio.evaluate import evaluate_video, evaluation_html, evaluation_plots, evaluation_scores
+
+        chosen = from_data(EvaluateSettings, job.settings)
+        video = job.inputs["video"]
+        result = evaluate_video(video, chosen.evaluate_options(), cache=self.cache, progress=job.progress,
+                                cancel=job.cancel)  # fmt: skip
+        name = str(job.settings.get("input_names", {}).get("video") or video.name)
+        result = result.named(name)  # the report names the file as the user does, not the job's folder
+        plots = evaluation_plots(result)
+        write_bytes(job.folder / "evaluation.json", json_bytes(result.to_dict()))
+        write_text(job.folder / "evaluation.html", evaluation_html(result, plots, name))
+        outputs = {"report": "evaluation.json", "page": "evaluation.html"}
+        for file, png in plots.items():
+            write_bytes(job.folder / file, png)
+            outputs[file.removesuffix(".png")] = file
+        summary = {"file": name, "harnesses": result.harnesses, "failures": result.failures,
+                   "scores": evaluation_scores(result), "seconds": result.seconds,
+                   "source_job": chosen.source_job}  # fmt: skip
+        return JobOutcome(outputs, summary)
+
     def _holding(self, run: Callable[[JobContext], JobOutcome]) -> Callable[[JobContext], JobOutcome]:
         """``run`` with every model it gets from the cache held in use until it returns: not
         evicted, unloaded or counted idle while the job computes with it."""
@@ -308,6 +345,7 @@ class StudioJobs:
             "install": JobKind("install", self.run_install, self.check_install, heavy=False),
             "load": JobKind("load", self.run_load, self.check_load),
             "train": JobKind("train", hold(self.run_train), self.check_train),
+            "evaluate": JobKind("evaluate", hold(self.run_evaluate), self.check_evaluate),
         }
 
 

@@ -27,6 +27,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 from studio.demo import DemoMedia
 from studio.registry import default_cache
+from ui.evaluate_tab import HARNESS_LABELS
 from ui.launch import ServeOptions, launch
 from ui.service import StudioService
 
@@ -36,7 +37,7 @@ ARTIFACTS = Path(os.environ.get("STUDIO_TEST_ARTIFACTS", "outputs/test-artifacts
 
 # what each tab shows once it is the one on screen (Gradio renders a tab's panel when first opened)
 TAB_SHOWS = {"Analyze": "#analyze-run", "Transcribe": "#transcribe-run", "Generate": "#generate-run",
-             "Story": "#story-run", "Train": "#train-run", "Jobs": "#jobs-open",
+             "Story": "#story-run", "Train": "#train-run", "Evaluate": "#evaluate-run", "Jobs": "#jobs-open",
              "Models": "#models-install"}  # fmt: skip
 
 if not (BROWSER and DRIVER):
@@ -341,6 +342,22 @@ def _tick(driver: WebDriver, label: str) -> None:
     boxes[0].click()
 
 
+def _evaluate_the_demo(driver: WebDriver, demo: DemoMedia, inner: int) -> None:
+    """The Evaluate tab: the demo's frame timing checked, its verdict and scores on screen and
+    inside the window, its frame-interval plot shown."""
+    _tab(driver, "Evaluate")
+    _clear(driver, "#evaluate-file")
+    _upload(driver, "#evaluate-file", demo.video)
+    _tick(driver, HARNESS_LABELS["quality"])  # off: the timing alone, quick
+    driver.find_element(By.CSS_SELECTOR, "#evaluate-run").click()
+    _wait(driver, "#evaluate-status [data-status='done']", 120)
+    verdict = _wait(driver, "#evaluate-verdict [data-verdict='pass']", 30)[0]
+    assert "demo.mp4" in _text(verdict) and "fps.dropped_frames" in _text(verdict)
+    driver.execute_script("arguments[0].scrollIntoView({block: 'start'})", verdict)
+    assert _on_screen(driver, verdict) and verdict.rect["x"] + verdict.rect["width"] <= inner + 1
+    _wait(driver, "#evaluate-plots img", 30)
+
+
 def test_every_tab_shows_its_refusals(page: tuple[WebDriver, str], bad_media: dict[str, Path]) -> None:
     """An empty form, a corrupt file and a video without sound on each tab: the one-line
     message, with the user's own file name, in the tab's status line and a toast."""
@@ -397,6 +414,20 @@ def test_every_tab_shows_its_refusals(page: tuple[WebDriver, str], bad_media: di
     assert "got '/etc'" in _refused(driver, "train", "the server trains only on folders inside its datasets folder")
     driver.save_screenshot(str(ARTIFACTS / "refused-train.png"))
 
+    _tab(driver, "Evaluate")
+    driver.find_element(By.CSS_SELECTOR, "#evaluate-run").click()
+    _refused(driver, "evaluate", "no video given")
+    _upload(driver, "#evaluate-file", bad_media["video"])
+    driver.find_element(By.CSS_SELECTOR, "#evaluate-run").click()
+    line = _refused(driver, "evaluate", "broken clip.mp4")
+    assert "/tmp" not in line and "gradio" not in line
+    _clear(driver, "#evaluate-file")
+    _upload(driver, "#evaluate-file", bad_media["silent"])
+    _tick(driver, HARNESS_LABELS["prompt"])
+    driver.find_element(By.CSS_SELECTOR, "#evaluate-run").click()
+    _refused(driver, "evaluate", "prompt adherence needs the prompt")
+    driver.save_screenshot(str(ARTIFACTS / "refused-evaluate.png"))
+
 
 SIZES = {"desktop": (1440, 900), "phone": (390, 844)}
 
@@ -424,6 +455,8 @@ def test_every_tab_at_desktop_and_phone_sizes(page: tuple[WebDriver, str], demo:
         for name in ("Transcribe", "Generate", "Story", "Train"):
             _tab(driver, name)
             driver.save_screenshot(str(ARTIFACTS / f"{size}-{name.lower()}.png"))
+        _evaluate_the_demo(driver, demo, inner)
+        driver.save_screenshot(str(ARTIFACTS / f"{size}-evaluate.png"))
         _tab(driver, "Jobs")
         for header in ("status", "progress"):  # what a person follows, on screen at any width
             cell = driver.find_element(By.XPATH, f"//*[@id='jobs-table']//th[.//*[normalize-space(text())='{header}']]")

@@ -139,7 +139,7 @@ def test_the_tools_an_agent_sees(served: Served) -> None:
     assert required == {"upload": {"name", "content_base64"}, "demo_video": set(), "analyze": {"video"},
                         "transcribe": {"media"}, "generate": {"prompt"}, "story": {"script"}, "job_status": {"job_id"},
                         "job_result": {"job_id"}, "cancel": {"job_id"}, "jobs": set(), "models": set(),
-                        "train": {"folder", "name"}}  # fmt: skip
+                        "train": {"folder", "name"}, "evaluate": set()}  # fmt: skip
     for name, tool in tools.items():
         assert tool.description and "upload_file_to_gradio" not in tool.description, name
         for parameter, schema in tool.inputSchema["properties"].items():
@@ -158,6 +158,8 @@ def test_the_tools_an_agent_sees(served: Served) -> None:
         "speech",
     ]
     assert analyze["fps"] == {"type": "number", "default": 5, "description": analyze["fps"]["description"]}
+    harnesses = tools["evaluate"].inputSchema["properties"]["harnesses"]
+    assert harnesses["oneOf"][1]["items"]["enum"] == ["fps", "quality", "prompt", "fps-robustness"]
 
 
 def test_an_agent_analyzes_and_transcribes_files_it_uploaded(served: Served, demo: DemoMedia, tmp_path: Path) -> None:
@@ -208,6 +210,24 @@ def test_an_agent_analyzes_and_transcribes_files_it_uploaded(served: Served, dem
             ended = await studio.call("job_result", job_id=long["id"], wait_s=120)
             assert ended["job"]["status"] == "cancelled" and ended["files"] == []
 
+            # the analysed clip evaluated: uploaded, then picked by the analysis job that was given it
+            job = await studio.call("evaluate", video=clip["file"], harnesses=["fps"])
+            result = await studio.call("job_result", job_id=job["id"], wait_s=300, include_text=True)
+            assert result["job"]["status"] == "done", result["job"]
+            assert result["job"]["summary"]["scores"]["verdict"] == "pass"
+            assert {file["name"] for file in result["files"]} == {"evaluation.json", "evaluation.html",
+                                                                  "frame-intervals.png"}  # fmt: skip
+            assert result["text"]["evaluation.json"]["path"] == "my clip.mp4"
+            analysed = (await studio.call("jobs", limit=20))[-1]  # the first job: the analysis
+            assert analysed["kind"] == "analyze"
+            job = await studio.call("evaluate", job_id=analysed["id"], harnesses=["prompt"],
+                                    prompt="a person, a cup and a giraffe")  # fmt: skip
+            result = await studio.call("job_result", job_id=job["id"], wait_s=300, include_text=True)
+            adherence = result["text"]["evaluation.json"]["prompt"]
+            found = {mention["label"]: mention["found"] for mention in adherence["mentions"]}
+            assert found == {"person": True, "cup": True, "giraffe": False}, adherence
+            assert result["job"]["summary"]["source_job"] == analysed["id"]
+
             demo_file = await studio.call("demo_video")
             assert demo_file["file"] == "demo:demo.mp4" and demo_file["media_type"] == "video/mp4"
             assert len(await studio.fetch(demo_file["url"])) == demo_file["size_bytes"]
@@ -247,6 +267,13 @@ def test_refusals_are_the_studios_one_line_message(served: Served, tmp_path: Pat
             video = corrupt["file"]
             assert await studio.refusal("analyze", video=video, fps=0) == "expected a positive frame rate, got 0"
             assert "'fast' is not of type 'number'" in await studio.refusal("analyze", video=video, fps="fast")
+            message = await studio.refusal("evaluate", video=corrupt["file"])
+            assert message.startswith(corrupt["file"] + ": not a readable media file"), message
+            assert "no video given" in await studio.refusal("evaluate")
+            message = await studio.refusal("evaluate", video=video, harnesses=["prompt"])
+            assert message == "prompt adherence needs the prompt: the text the video should show"
+            assert await studio.refusal("evaluate", video=video, job_id="x") == "give video or job_id, not both"
+            assert (await studio.refusal("evaluate", job_id="no-such-job")).startswith("no job 'no-such-job'")
             message = await studio.refusal("job_status", job_id="no-such-job")
             assert message.startswith("no job 'no-such-job'")
             assert (await studio.refusal("upload", name="x.mp4", content_base64="not base64!")).startswith(
@@ -300,6 +327,7 @@ def test_tool_parameters_say_what_the_page_labels_say(served: Served) -> None:
 
 
 def test_the_tools_choices_are_the_studios() -> None:
+    from studio.evaluate import HARNESSES
     from studio.generation import SUBTITLE_MODES, TRANSITIONS
     from studio.registry import DTYPES, OFFLOADS
     from studio.service import SPEECH
@@ -309,6 +337,7 @@ def test_the_tools_choices_are_the_studios() -> None:
     assert get_args(agent_tools.Dtype) == ("auto", *DTYPES) and get_args(agent_tools.Offload) == OFFLOADS
     assert get_args(agent_tools.Subtitles) == ("script", *SUBTITLE_MODES)
     assert get_args(agent_tools.Transition) == ("script", *TRANSITIONS)
+    assert get_args(agent_tools.Harness) == HARNESSES
 
 
 def _readme_block(after: str) -> str:
@@ -375,5 +404,11 @@ def test_an_agent_generates_a_video_from_text(tiny_studio: str, tmp_path: Path) 
             script = "shots:\n  - prompt: a cat\n    image: start.png\n"  # named as it was uploaded
             message = await studio.refusal("story", script=script, images=[start["file"]])
             assert message.startswith("shot 1: tiny-wan makes video from text only"), message
+            # a finished generation evaluated by its job id: its own prompt is the one checked
+            scored = await studio.call("evaluate", job_id=job["id"], harnesses=["fps", "quality"], features="none")
+            assert scored["settings"]["prompt"] == "a red car on the street"
+            result = await studio.call("job_result", job_id=scored["id"], wait_s=300, include_text=True)
+            report = result["text"]["evaluation.json"]
+            assert report["fps"]["frames"] == 9 and report["quality"]["frames"] == 9, result["job"]
 
     asyncio.run(scenario())
