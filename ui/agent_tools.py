@@ -172,6 +172,7 @@ def agent_tools(service: StudioService, demo: gr.Blocks) -> None:
         fps: int = 0,
         dtype: Dtype = "auto",
         offload: Offload = "none",
+        score: bool = True,
     ) -> str:
         """Queue a text-to-video (or image-to-video) generation; the result reports the seed used.
 
@@ -189,12 +190,14 @@ def agent_tools(service: StudioService, demo: gr.Blocks) -> None:
             fps: FPS (0: the model's own; another rate is reached by interpolation, the duration stays)
             dtype: Weights dtype
             offload: CPU offload
+            score: Score the video once made (VBench quality, prompt adherence), into its sidecar
         Returns:
             JSON job {id, kind, status, progress, ...}: job_result gives video.mp4, video.png and the video.json sidecar
         """
         settings = {"prompt": prompt, "negative_prompt": negative_prompt, "model": _chosen(model), "seed": seed,
                     "steps": steps, "guidance_scale": guidance_scale, "width": width, "height": height,
-                    "frames": frames, "fps": fps, "dtype": _chosen(dtype), "offload": offload}  # fmt: skip
+                    "frames": frames, "fps": fps, "dtype": _chosen(dtype), "offload": offload,
+                    "score": score}  # fmt: skip
         return submitted("generate", settings, {"image": image}, request)
 
     @readable_errors
@@ -208,6 +211,7 @@ def agent_tools(service: StudioService, demo: gr.Blocks) -> None:
         transition: Transition = "script",
         dtype: Dtype = "auto",
         offload: Offload = "none",
+        score: bool = True,
     ) -> str:
         """Queue a story: every shot of a YAML script generated, joined, narrated and subtitled into one MP4.
 
@@ -220,12 +224,13 @@ def agent_tools(service: StudioService, demo: gr.Blocks) -> None:
             transition: Transition (script: as the script says)
             dtype: Weights dtype
             offload: CPU offload
+            score: Score the film's timing and each shot (quality, prompt adherence), into its sidecar
         Returns:
             JSON job {id, kind, status, progress, ...}: job_result gives film.mp4, film.srt, film.png, film.json
         """
         settings = {"script": script, "model": _chosen(model), "seed": seed, "dtype": _chosen(dtype),
                     "subtitles": _chosen(subtitles, "script"), "transition": _chosen(transition, "script"),
-                    "offload": offload}  # fmt: skip
+                    "offload": offload, "score": score}  # fmt: skip
         inputs = {f"image{n}": value for n, value in enumerate(images or [])}
         return submitted("story", settings, inputs, request)
 

@@ -82,6 +82,7 @@ def generate_tab(service: StudioService) -> None:
                 )  # fmt: skip
                 compile_ = gr.Checkbox(False, label="torch.compile the denoiser (slow first step, faster after)")
                 loras = gr.Textbox(lines=2, label="LoRA files on the server, one per line: path.safetensors[:scale]")
+            score = gr.Checkbox(True, label="Score the video once made (VBench quality, prompt adherence)")
             run = gr.Button("Generate", variant="primary", elem_id="generate-run")
         with gr.Column(scale=2):
             view = video_job_view(
@@ -95,18 +96,19 @@ def generate_tab(service: StudioService) -> None:
     def generate(prompt: str, negative_prompt: str, model: str, seed: float | None, steps: float | None,
                  guidance_scale: float | None, width: float | None, height: float | None, frames: float | None,
                  fps: float | None, dtype: str, offload: str, loras: str, image: str | None,
-                 attention: str = "auto", torch_compile: bool = False) -> dict[str, Any]:  # fmt: skip
+                 attention: str = "auto", torch_compile: bool = False,
+                 score: bool = True) -> dict[str, Any]:  # fmt: skip
         """Queue a text-to-video generation; returns the job (its result reports the seed used)."""
         settings = {"prompt": prompt, "negative_prompt": negative_prompt,
                     "model": None if model in (None, "", "auto") else model, "seed": seed, "steps": steps,
                     "guidance_scale": guidance_scale, "width": width, "height": height, "frames": frames, "fps": fps,
                     "dtype": None if dtype in (None, "", "auto") else dtype, "offload": offload,
                     "loras": loras, "attention": None if attention in (None, "", "auto") else attention,
-                    "compile": bool(torch_compile)}  # fmt: skip
+                    "compile": bool(torch_compile), "score": bool(score)}  # fmt: skip
         return service.submit("generate", settings, {"image": image})
 
     inputs = [prompt, negative, model, seed, steps, guidance, width, height, frames, fps, dtype, offload, loras, image,
-              attention, compile_]  # fmt: skip
+              attention, compile_, score]  # fmt: skip
 
     def restore(job: Any) -> tuple[Any, ...]:
         """The form as the job was submitted (after a reload while it runs)."""
@@ -119,7 +121,8 @@ def generate_tab(service: StudioService) -> None:
                 number("seed", -1), number("steps", 0), number("guidance_scale", -1), number("width", 0),
                 number("height", 0), number("frames", 0), number("fps", 0), given.get("dtype") or "auto",
                 given.get("offload") or "none", _text_lines(given.get("loras")), job_inputs(job).get("image"),
-                given.get("attention") or "auto", bool(given.get("compile")))  # fmt: skip
+                given.get("attention") or "auto", bool(given.get("compile")),
+                bool(given.get("score", True)))  # fmt: skip
 
     view.wire(service, run, generate, inputs, restore)
     every(10 * POLL_S, lambda: missing_model_notice(service), None, notice, "generate_notice")

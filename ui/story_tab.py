@@ -72,6 +72,7 @@ def story_tab(service: StudioService) -> None:
             with gr.Accordion("GPU memory", open=False):
                 dtype = gr.Dropdown(["auto", *DTYPES], value="auto", label="Weights dtype")
                 offload = gr.Radio(list(OFFLOADS), value="none", label="CPU offload")
+            score = gr.Checkbox(True, label="Score the film's timing and each shot (quality, prompt adherence)")
             run = gr.Button("Make the film", variant="primary", elem_id="story-run")
         with gr.Column(scale=4):
             view = video_job_view(
@@ -83,18 +84,19 @@ def story_tab(service: StudioService) -> None:
 
     @readable_errors
     def story(script: str, images: list[str] | None, model: str, seed: float | None, subtitles: str,
-              transition: str, dtype: str, offload: str) -> dict[str, Any]:  # fmt: skip
+              transition: str, dtype: str, offload: str, score: bool = True) -> dict[str, Any]:  # fmt: skip
         """Queue a story: every shot generated, joined, narrated and subtitled into one MP4."""
 
         def chosen(value: str | None) -> str | None:
             return None if value in (None, "", "auto", "script") else value
 
         settings = {"script": script, "model": chosen(model), "seed": seed, "subtitles": chosen(subtitles),
-                    "transition": chosen(transition), "dtype": chosen(dtype), "offload": offload}  # fmt: skip
+                    "transition": chosen(transition), "dtype": chosen(dtype), "offload": offload,
+                    "score": bool(score)}  # fmt: skip
         uploads: dict[str, str | Path | None] = {f"image{n}": path for n, path in enumerate(images or [])}
         return service.submit("story", settings, uploads)
 
-    inputs = [script, images, model, seed, subtitles, transition, dtype, offload]
+    inputs = [script, images, model, seed, subtitles, transition, dtype, offload, score]
 
     def restore(job: Any) -> tuple[Any, ...]:
         """The form as the job was submitted (after a reload while it runs)."""
@@ -103,7 +105,7 @@ def story_tab(service: StudioService) -> None:
         # the start images are kept under other names than the script gives them: upload them again
         return (given.get("script", ""), gr.skip(), given.get("model") or "auto", seed,
                 given.get("subtitles") or "script", given.get("transition") or "script", given.get("dtype") or "auto",
-                given.get("offload") or "none")  # fmt: skip
+                given.get("offload") or "none", bool(given.get("score", True)))  # fmt: skip
 
     view.wire(service, run, story, inputs, restore)
     every(10 * POLL_S, lambda: missing_model_notice(service), None, notice, "story_notice")

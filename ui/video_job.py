@@ -1,5 +1,5 @@
 """What the Generate and Story tabs share: a results column for a job that makes a video (its
-status, the video, its sidecar, the downloads) and the wiring that submits and follows it."""
+status, the video, its scores, its sidecar, the downloads) and the wiring that submits and follows it."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ class VideoJobView:
     status: Any
     job: Any
     video: Any
+    scores: Any
     sidecar: Any
     files: Any
 
@@ -30,7 +31,7 @@ class VideoJobView:
         """``run`` queues ``submit(*inputs)`` as ``/<name>``; the page keeps the job id in the
         browser and shows the job's video, sidecar and files when it ends; after a reload
         ``restore(job)`` refills the form."""
-        outputs = [self.status, self.video, self.sidecar, self.files]
+        outputs = [self.status, self.video, self.scores, self.sidecar, self.files]
         submit_and_follow(service, self.name, run, submit, inputs, self.job, outputs, video_with_sidecar, restore)
 
 
@@ -41,6 +42,7 @@ def video_job_view(name: str, video_label: str, sidecar_label: str, files_label:
         status=gr.HTML(status_html(None), elem_id=f"{name}-status", elem_classes="studio-status-box"),
         job=gr.JSON(label="Job", visible=False),
         video=gr.Video(label=video_label, interactive=False, elem_id=f"{name}-video"),
+        scores=gr.HTML("", elem_id=f"{name}-scores"),
         sidecar=gr.JSON(label=sidecar_label),
         files=gr.File(label=files_label, file_count="multiple"),
     )

@@ -19,6 +19,7 @@ __all__ = [
     "TABLE_HEADERS",
     "analysis_rows",
     "analysis_view",
+    "generation_scores_html",
     "job_inputs",
     "job_summary_html",
     "job_timeline",
@@ -121,10 +122,60 @@ def transcript_lines(job: Job) -> str:
 
 
 def video_with_sidecar(job: Job) -> tuple[Any, ...]:
-    """A generated video's job as the page shows it: the video, its sidecar, every file."""
+    """A generated video's job as the page shows it: the video, its scores, its sidecar, every file."""
     paths = job.output_paths()
     sidecar = json.loads(paths["sidecar"].read_text(encoding="utf-8")) if "sidecar" in paths else job.summary
-    return (str(paths["video"]) if "video" in paths else None, sidecar, [str(p) for p in paths.values()])
+    video = str(paths["video"]) if "video" in paths else None
+    return (video, generation_scores_html(sidecar.get("evaluation")), sidecar, [str(p) for p in paths.values()])
+
+
+SCORE_COLUMNS = {"quality.temporal_flickering": "flicker", "quality.motion_smoothness": "smoothness",
+                 "quality.subject_consistency": "subject consistency", "quality.motion_px": "motion px",
+                 "prompt.adherence": "prompt adherence", "prompt.found": "found"}  # fmt: skip
+
+
+def _score(value: Any) -> str:
+    if value is None:
+        return "n/a"
+    return f"{value:.4g}" if isinstance(value, float) else html.escape(str(value))
+
+
+def _skipped(skipped: dict[str, str] | None) -> str:
+    return "".join(f"<li>{html.escape(k)} skipped: {html.escape(v)}</li>" for k, v in (skipped or {}).items())
+
+
+def generation_scores_html(evaluation: dict[str, Any] | None) -> str:
+    """A sidecar's ``evaluation`` as the Generate and Story tabs show it beside the video: the
+    quality and adherence scores (a story: the film's timing verdict and one row per shot), and
+    what was skipped and why; empty when the video was not scored."""
+    if not evaluation:
+        return ""
+    e = html.escape
+    if "shots" in evaluation:  # a story
+        film = evaluation.get("film") or {}
+        scores = film.get("scores") or {}
+        head = "".join(f"<th>{e(name)}</th>" for name in SCORE_COLUMNS.values())
+        rows = "".join(
+            f"<tr><td>{shot['index']}</td><td>{e(str(shot['prompt'])[:80])}</td>"
+            + "".join(f"<td>{_score(shot['scores']['scores'].get(key))}</td>" for key in SCORE_COLUMNS)
+            + "</tr>"
+            for shot in evaluation["shots"]
+        )
+        skipped = _skipped(film.get("skipped")) + "".join(
+            _skipped({f"shot {shot['index']} {k}": v for k, v in (shot["scores"].get("skipped") or {}).items()})
+            for shot in evaluation["shots"]
+        )
+        return (f"<div class='studio-scores' data-verdict='{e(str(scores.get('verdict', '')))}'>"
+                f"<p>Film timing: <b>{e(str(scores.get('fps.verdict', 'n/a')))}</b> (dropped "
+                f"{_score(scores.get('fps.dropped_frames'))}, audio drift {_score(scores.get('fps.audio_drift_s'))} s)"
+                f"</p><div style='overflow-x:auto'><table class='studio-settings'><tr><th>shot</th><th>prompt</th>"
+                f"{head}</tr>{rows}</table></div>{f'<ul>{skipped}</ul>' if skipped else ''}</div>")  # fmt: skip
+    scores = evaluation.get("scores") or {}
+    rows = "".join(f"<tr><th>{e(label)}</th><td>{_score(scores.get(key))}</td></tr>"
+                   for key, label in SCORE_COLUMNS.items() if key in scores)  # fmt: skip
+    skipped = _skipped(evaluation.get("skipped"))
+    return (f"<div class='studio-scores'><div style='overflow-x:auto'><table class='studio-settings'>{rows}</table>"
+            f"</div>{f'<ul>{skipped}</ul>' if skipped else ''}</div>")  # fmt: skip
 
 
 def analysis_view(job: Job, video_id: str) -> tuple[Any, ...]:

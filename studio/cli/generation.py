@@ -49,11 +49,34 @@ def cmd_generate(args: argparse.Namespace) -> int:
     with command_progress("generate") as progress:
         result = generate_video(values["prompt"], args.output, model=values.get("model"), options=options, load=load,
                                 progress=progress)  # fmt: skip
-    _print_json(result.to_dict())
+    made = result.to_dict()
+    if not args.no_score:
+        made["evaluation"] = _scored_video(result.path, values["prompt"])
+    _print_json(made)
     made = f" ({result.frames} made at {result.model_fps} fps, interpolated)" if result.fps != result.model_fps else ""
     print(f"{result.video_frames} frames{made} {result.width}x{result.height} at {result.fps} fps, seed {result.seed}, "
           f"{result.processing_s:.1f} s -> {result.path}", file=sys.stderr)  # fmt: skip
     return 0
+
+
+def _said(scores: Any) -> str:
+    shown = ", ".join(f"{name} {value:.4g}" if isinstance(value, float) else f"{name} {value}"
+                      for name, value in scores.scores.items() if value is not None)  # fmt: skip
+    skipped = "; ".join(f"{name} skipped: {why}" for name, why in scores.skipped.items())
+    return shown + (f" ({skipped})" if skipped else "")
+
+
+def _scored_video(video: str, prompt: str) -> dict[str, Any]:
+    """Score a generated ``video`` (quality, adherence to ``prompt``) into its sidecar; the scores."""
+    from studio.evaluate import add_to_sidecar, score_generation
+    from studio.generation import sidecar_path
+    from studio.registry import default_cache
+
+    print("scoring the video (quality, prompt adherence; --no-score skips it)", file=sys.stderr)
+    _, scores = score_generation(video, prompt, default_cache())
+    add_to_sidecar(sidecar_path(video), scores.to_dict())
+    print(f"scores: {_said(scores)}", file=sys.stderr)
+    return dict(scores.to_dict())
 
 
 def _sidecar(path: str | None) -> dict[str, Any]:
@@ -101,7 +124,20 @@ def cmd_story(args: argparse.Namespace) -> int:
                        compile=args.compile)  # fmt: skip
     with command_progress("story") as progress:
         film = make_story(story, args.output, load=load, progress=progress)
-    _print_json(film.to_dict())
+    made = film.to_dict()
+    if not args.no_score:
+        from studio.evaluate import add_to_sidecar, score_story
+        from studio.generation import sidecar_path
+        from studio.registry import default_cache
+
+        print("scoring the film's timing and each shot (--no-score skips it)", file=sys.stderr)
+        whole, shots = score_story(film.path, [(s.index, s.prompt, s.video) for s in film.shots], default_cache())
+        made["evaluation"] = {"film": whole.to_dict(), "shots": [shot.to_dict() for shot in shots]}
+        add_to_sidecar(sidecar_path(film.path), made["evaluation"])
+        print(f"film: {_said(whole)}", file=sys.stderr)
+        for shot in shots:
+            print(f"shot {shot.index}: {_said(shot.scores)}", file=sys.stderr)
+    _print_json(made)
     reused = sum(shot.reused for shot in film.shots)
     print(f"{len(film.shots)} shots ({reused} re-used), {film.frames} frames at {film.fps} fps "
           f"({film.duration_s:.2f} s), seed {film.seed}, {film.processing_s:.1f} s -> {film.path}",
@@ -136,6 +172,8 @@ def add_generation_commands(commands: Any) -> None:
                      help="attention backend (diffusers): native (default), flash, _native_cudnn, sage")  # fmt: skip
     gen.add_argument("--compile", action="store_true",
                      help="torch.compile the denoiser (a slow first call, faster steps)")  # fmt: skip
+    gen.add_argument("--no-score", action="store_true",
+                     help="do not score the video once made (quality, prompt adherence into its sidecar)")  # fmt: skip
     gen.set_defaults(handler=cmd_generate)
 
     story = commands.add_parser("story", help="a script of shots -> one narrated, subtitled film (MP4, SRT, JSON)")
@@ -149,4 +187,5 @@ def add_generation_commands(commands: Any) -> None:
     story.add_argument("--offload", choices=OFFLOADS, help="CPU offload: model (less GPU memory), sequential (least)")
     story.add_argument("--attention", metavar="BACKEND", help="attention backend (diffusers), as for generate")
     story.add_argument("--compile", action="store_true", help="torch.compile the denoiser, as for generate")
+    story.add_argument("--no-score", action="store_true", help="do not score the film's timing and each shot")
     story.set_defaults(handler=cmd_story)

@@ -26,7 +26,9 @@
 - :mod:`~studio.evaluate.video_evaluation`: :func:`evaluate_video`, one video through the
   harnesses picked (:class:`EvaluateOptions`), as one :class:`VideoEvaluation` with its verdict,
   :func:`evaluation_plots`, :func:`evaluation_html` and :func:`evaluation_scores` (the headline
-  numbers a job's summary and a generation's sidecar keep).
+  numbers a job's summary and a generation's sidecar keep);
+- :mod:`~studio.evaluate.generation_scores`: :func:`score_generation` and :func:`score_story`,
+  what a generation or a story's shots get once made, and :func:`add_to_sidecar`.
 """
 
 from studio.evaluate.asr_accuracy import (
@@ -43,6 +45,13 @@ from studio.evaluate.asr_accuracy import (
 from studio.evaluate.detection_accuracy import DetectionAccuracy, score_detections
 from studio.evaluate.fps_consistency import DUPLICATE_SIZE, FpsReport, FpsTolerances, check_fps
 from studio.evaluate.fps_html import fps_reports_html, interval_histogram_png
+from studio.evaluate.generation_scores import (
+    GenerationScores,
+    ShotScores,
+    add_to_sidecar,
+    score_generation,
+    score_story,
+)
 from studio.evaluate.grounded_adherence import (
     ADHERENCE_FPS,
     AdherenceReport,
@@ -96,14 +105,17 @@ __all__ = [
     "FpsReport",
     "FpsRobustnessReport",
     "FpsTolerances",
+    "GenerationScores",
     "Mention",
     "QualityReport",
     "RateResult",
     "ShotAccuracy",
+    "ShotScores",
     "TextScore",
     "TimelineAgreement",
     "TrackingAccuracy",
     "VideoEvaluation",
+    "add_to_sidecar",
     "bars_png",
     "check_embedder",
     "check_fps",
@@ -127,9 +139,11 @@ __all__ = [
     "reference_pairs",
     "resample_video",
     "score_detections",
+    "score_generation",
     "score_mot",
     "score_quality",
     "score_shots",
+    "score_story",
     "score_text",
     "spoken_set",
     "write_mot",

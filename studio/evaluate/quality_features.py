@@ -21,8 +21,9 @@ def quality_embedder(cache: ModelCache, name: str | None = None,
                      device: str | None = None) -> tuple[ImageEmbedder | None, str | None]:  # fmt: skip
     """The embedder and its name. ``name`` ``"none"``: none; unnamed and the default not
     installed: none (the report then has no subject consistency). A model named but missing
-    raises :class:`~studio.core.ModelUnavailable` naming its install command."""
-    if name == NO_FEATURES:
+    raises :class:`~studio.core.ModelUnavailable` naming its install command; unnamed and the
+    default not registered at all: none too."""
+    if name == NO_FEATURES or (not name and DEFAULT_FEATURES not in cache.registry):
         return None, None
     spec = cache.registry.get(name or DEFAULT_FEATURES)
     if not spec.can("embed"):

@@ -251,6 +251,7 @@ class GenerateSettings(_LoadChoices):
     frames: int | None = None
     fps: int | None = None
     loras: tuple[str, ...] = ()  # one "path.safetensors[:scale]" each
+    score: bool = True  # score the video once made (quality, prompt adherence) into its sidecar
 
     @classmethod
     def from_form(cls, data: Mapping[str, Any]) -> GenerateSettings:
@@ -268,6 +269,7 @@ class GenerateSettings(_LoadChoices):
             frames=_model_number(data.get("frames"), "frames"),
             fps=_model_number(data.get("fps"), "fps"),
             loras=_lines(data.get("loras")),
+            score=bool(data.get("score", True)),
             **_load_choices(data),
         )
 
@@ -292,6 +294,7 @@ class StorySettings(_LoadChoices):
     subtitles: str | None = None
     transition: str | None = None
     input_names: dict[str, str] = field(default_factory=dict)  # each upload's own file name, by input
+    score: bool = True  # score the film's timing and each shot (quality, prompt adherence) into its sidecar
 
     @classmethod
     def from_form(cls, data: Mapping[str, Any]) -> StorySettings:
@@ -303,6 +306,7 @@ class StorySettings(_LoadChoices):
             seed=seed if seed is not None and seed >= 0 else None,
             subtitles=_chosen(data.get("subtitles")),
             transition=_chosen(data.get("transition")),
+            score=bool(data.get("score", True)),
             **_load_choices(data),
         )
 

@@ -34,6 +34,7 @@ __all__ = ["GENERATE_TASK", "SUBTITLE_FORMATS", "StudioJobs", "default_job_kinds
 SUBTITLE_FORMATS = ("srt", "vtt", "txt", "json")
 GENERATE_TASK = "text-to-video"
 SPEECH_SHARE = 0.3  # of an analysis with speech, the share of progress the transcription gets
+SCORE_SHARE = 0.05  # of a generation, the share of progress scoring it gets
 
 
 def _need(inputs: Mapping[str, Path], name: str, what: str) -> Path:
@@ -198,13 +199,29 @@ class StudioJobs:
 
         chosen = from_data(GenerateSettings, job.settings)
         options = chosen.generate_options(job.inputs.get("image"))
+        share = SCORE_SHARE if chosen.score else 0.0
         video = generate_video(chosen.prompt, job.folder / "video.mp4", model=chosen.model, options=options,
-                               load=chosen.load_options(), cache=self.cache, progress=job.progress,
+                               load=chosen.load_options(), cache=self.cache,
+                               progress=lambda done, stage: job.progress(done * (1 - share), stage),
                                cancel=job.cancel)  # fmt: skip
         names = ("seed", "frames", "video_frames", "width", "height", "fps", "model_fps", "model")
         summary = {name: getattr(video, name) for name in names}
         summary["processing_s"] = video.processing_s
-        return JobOutcome({"video": "video.mp4", "sidecar": "video.json", "thumbnail": "video.png"}, summary)
+        outputs = {"video": "video.mp4", "sidecar": "video.json", "thumbnail": "video.png"}
+        if chosen.score:
+            from studio.evaluate import add_to_sidecar, evaluation_html, evaluation_plots, score_generation
+
+            job.progress(1 - share, "scoring the video (quality, prompt adherence)")
+            result, scores = score_generation(job.folder / "video.mp4", chosen.prompt, self.cache)
+            add_to_sidecar(job.folder / "video.json", scores.to_dict())
+            if result is not None:
+                result = result.named("video.mp4")
+                write_bytes(job.folder / "evaluation.json", json_bytes(result.to_dict()))
+                write_text(job.folder / "evaluation.html", evaluation_html(result, evaluation_plots(result)))
+                outputs.update({"evaluation": "evaluation.json", "evaluation_page": "evaluation.html"})
+            summary["scores"] = scores.scores
+            summary["scores_skipped"] = scores.skipped
+        return JobOutcome(outputs, summary)
 
     # -- story ------------------------------------------------------------------------------
     def check_story(self, settings: Mapping[str, Any], inputs: Mapping[str, Path]) -> dict[str, Any]:
@@ -219,14 +236,25 @@ class StudioJobs:
         from studio.generation import make_story
 
         chosen = from_data(StorySettings, job.settings)
+        share = SCORE_SHARE if chosen.score else 0.0
         film = make_story(chosen.story(job.inputs), job.folder / "film.mp4", cache=self.cache,
-                          load=chosen.load_options(), progress=job.progress, cancel=job.cancel)  # fmt: skip
+                          load=chosen.load_options(), cancel=job.cancel,
+                          progress=lambda done, stage: job.progress(done * (1 - share), stage))  # fmt: skip
         outputs = {"video": "film.mp4", "sidecar": "film.json", "thumbnail": "film.png"}
         if film.srt:
             outputs["subtitles"] = "film.srt"
         summary = {"seed": film.seed, "frames": film.frames, "fps": film.fps, "duration_s": film.duration_s,
                    "shots": len(film.shots), "reused": sum(shot.reused for shot in film.shots), "model": film.model,
                    "processing_s": film.processing_s}  # fmt: skip
+        if chosen.score:
+            from studio.evaluate import add_to_sidecar, score_story
+
+            job.progress(1 - share, "scoring the film and each shot (quality, prompt adherence)")
+            made = [(shot.index, shot.prompt, shot.video) for shot in film.shots]
+            whole, shots = score_story(job.folder / "film.mp4", made, self.cache)
+            add_to_sidecar(job.folder / "film.json", {"film": whole.to_dict(), "shots": [s.to_dict() for s in shots]})
+            summary["scores"] = whole.scores
+            summary["shot_scores"] = [{"shot": s.index, **s.scores.scores} for s in shots]
         return JobOutcome(outputs, summary)
 
     # -- install ----------------------------------------------------------------------------

@@ -17,10 +17,12 @@ from evaluations.tiny_pipelines import save_tiny_wan
 from models.generate_diffusers import SPECS
 from studio import media
 from studio.core import Settings
+from studio.evaluate import score_quality
 from studio.registry import ModelCache, Registry, default_registry
 from ui.generate_tab import missing_model_notice
 from ui.launch import ServeOptions, launch
 from ui.service import StudioService
+from ui.views import video_with_sidecar
 
 TINY = {"width": 32, "height": 32, "frames": 9, "fps": 8, "steps": 3, "call": {"max_sequence_length": 16}}
 
@@ -63,11 +65,23 @@ def test_generate_as_a_job_reports_its_seed_and_makes_it_again(app: App) -> None
     done, files = app.client.predict(job["id"], 300, api_name="/job_result")
     assert done["status"] == "done", done
     by_name = {Path(f).name: Path(f) for f in files}
-    assert set(by_name) == {"video.mp4", "video.json", "video.png"}
+    assert set(by_name) == {"video.mp4", "video.json", "video.png", "evaluation.json", "evaluation.html"}
     info = media.probe(by_name["video.mp4"])
     assert (info.width, info.height, info.frame_count, info.fps, info.codec) == (32, 32, 9, 8, "h264")
     sidecar = json.loads(by_name["video.json"].read_text())
     assert sidecar["seed"] == done["summary"]["seed"] and sidecar["model"] == "tiny-wan" and sidecar["steps"] == 3
+    # scored once made: the quality scores are the ones `studio eval quality` gives the video
+    scored, alone = sidecar["evaluation"], score_quality(by_name["video.mp4"])
+    assert scored["harnesses"] == ["quality"] and scored["scores"] == done["summary"]["scores"]
+    assert scored["scores"]["quality.temporal_flickering"] == alone.temporal_flickering
+    assert scored["scores"]["quality.motion_smoothness"] == alone.motion_smoothness
+    assert scored["scores"]["quality.subject_consistency"] is None  # no embedder in this registry: none, not guessed
+    assert scored["skipped"] == {"prompt": "no detect model is registered"}  # no detector here: said, not hidden
+    report = json.loads(by_name["evaluation.json"].read_text())
+    assert report["path"] == "video.mp4" and report["quality"]["frames"] == 9
+    view = video_with_sidecar(app.service.job(job["id"]))  # what the Generate tab shows beside the video
+    assert f"<th>flicker</th><td>{alone.temporal_flickering:.4g}</td>" in view[1]
+    assert "prompt skipped: no detect model is registered" in view[1]
     again = app.generate("a red car on the street", seed=sidecar["seed"])
     _, files_again = app.client.predict(again["id"], 300, api_name="/job_result")
     video_again = next(Path(f) for f in files_again if f.endswith(".mp4"))
@@ -77,7 +91,8 @@ def test_generate_as_a_job_reports_its_seed_and_makes_it_again(app: App) -> None
     first, second, third = (np.stack([f.image for f in media.iter_frames(v)]).astype(int)
                             for v in (by_name["video.mp4"], video_again, video_other))  # fmt: skip
     kept = json.loads(next(Path(f) for f in files_again if f.endswith(".json")).read_text())
-    volatile = ("path", "thumbnail", "processing_s")
+    volatile = ("path", "thumbnail", "processing_s", "evaluation")
+    assert kept["evaluation"]["scores"] == sidecar["evaluation"]["scores"]  # the same video, the same scores
     assert {k: v for k, v in kept.items() if k not in volatile} == {
         k: v for k, v in sidecar.items() if k not in volatile
     }
@@ -131,6 +146,17 @@ def test_a_story_as_a_job_through_the_api(app: App, tmp_path: Path) -> None:
     assert [cue.text for cue in media.read_text_track(by_name["film.mp4"])] == ["A dog."]
     sidecar = json.loads(by_name["film.json"].read_text())
     assert [shot["settings"]["seed"] for shot in sidecar["shots"]] == [4, 5] and sidecar["model"] == "tiny-wan"
+    # scored per shot, each on its own clip against its own prompt; the film's timing as a whole
+    scored = sidecar["evaluation"]
+    assert scored["film"]["scores"]["fps.verdict"] == "pass" and scored["film"]["scores"]["fps.dropped_frames"] == 0
+    assert [(s["index"], s["prompt"]) for s in scored["shots"]] == [(1, "a red car"), (2, "a dog")]
+    for shot, made in zip(scored["shots"], sidecar["shots"], strict=True):
+        flicker = score_quality(made["video"]).temporal_flickering
+        assert shot["scores"]["scores"]["quality.temporal_flickering"] == flicker
+        assert shot["scores"]["skipped"] == {"prompt": "no detect model is registered"}
+    assert [row["shot"] for row in done["summary"]["shot_scores"]] == [1, 2]
+    shown = video_with_sidecar(app.service.job(job["id"]))[1]
+    assert "Film timing: <b>pass</b>" in shown and "<td>a dog</td>" in shown
 
 
 def test_a_story_names_its_start_images_among_the_uploads_only(app: App, tmp_path: Path) -> None:

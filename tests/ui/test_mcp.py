@@ -388,7 +388,8 @@ def test_an_agent_generates_a_video_from_text(tiny_studio: str, tmp_path: Path) 
             assert result["job"]["status"] == "done", result["job"]
             assert result["job"]["summary"]["seed"] == result["text"]["video.json"]["seed"] == 11
             by_name = {file["name"]: file for file in result["files"]}
-            assert set(by_name) == {"video.mp4", "video.json", "video.png"}
+            assert set(by_name) == {"video.mp4", "video.json", "video.png", "evaluation.json", "evaluation.html"}
+            assert result["text"]["video.json"]["evaluation"]["scores"] == result["job"]["summary"]["scores"]
             video = tmp_path / "video.mp4"
             video.write_bytes(await studio.fetch(by_name["video.mp4"]["url"]))
             info = media.probe(video)

@@ -15,6 +15,7 @@ import pytest
 
 from studio import media
 from studio.core import Cancelled, InputError, ModelLoadError, Settings
+from studio.evaluate import score_quality
 from studio.generation import GeneratedVideo, GenerateOptions, generate_video
 from studio.registry import ENTRY_POINT_GROUP, ModelCache, Registry
 from studio.vision import DetectorModel
@@ -144,6 +145,16 @@ def test_the_cli_generates_with_a_plugin_family(cache: ModelCache, tmp_path: Pat
     result = json.loads(done.stdout)
     assert (result["seed"], result["frames"], result["model"]) == (3, 5, "toy-t2v")
     assert media.probe(out).frame_count == 5
+    # scored once made, into the sidecar: quality as `studio eval quality` gives it; adherence skipped, with why
+    sidecar = json.loads(out.with_suffix(".json").read_text())
+    assert sidecar["evaluation"] == result["evaluation"] and result["evaluation"]["harnesses"] == ["quality"]
+    assert result["evaluation"]["scores"]["quality.temporal_flickering"] == score_quality(out).temporal_flickering
+    assert "studio models install" in result["evaluation"]["skipped"]["prompt"]  # no detector in this home
+    assert "scores: verdict scored, quality.temporal_flickering" in done.stderr
+    again = [studio, "generate", "a square", "-o", str(out), "--seed", "3", "--frames", "5", "--no-score"]
+    unscored = subprocess.run(again, capture_output=True, text=True, env=env, timeout=120, check=False)
+    assert unscored.returncode == 0 and "evaluation" not in json.loads(unscored.stdout), unscored.stderr
+    assert "evaluation" not in json.loads(out.with_suffix(".json").read_text())
     refused = subprocess.run([studio, "generate", " ", "-o", str(out)], capture_output=True, text=True, env=env,
                              timeout=120, check=False)  # fmt: skip
     assert refused.returncode == 2 and "error: the prompt is empty" in refused.stderr

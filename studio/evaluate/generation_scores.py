@@ -1,0 +1,111 @@
+"""Scores a generation gets as soon as it is made, kept in its sidecar under ``"evaluation"``.
+
+- a video (:func:`score_generation`): the quality scores (VBench's flicker, motion smoothness,
+  subject consistency, and the motion proxy) and grounded adherence to its own prompt;
+- a story's film (:func:`score_story`): the film's frame timing against its header (A/V drift
+  of the narration included), and each shot's quality and adherence on the shot's own clip,
+  against the shot's own prompt (a film's cuts would count as flicker and inconsistency).
+
+A harness that cannot run here (no detector installed for adherence) is listed under
+``skipped`` with its one-line reason; scoring never costs the user the video it scores.
+:func:`add_to_sidecar` writes the scores into a sidecar atomically.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from studio.core import JsonResult, StudioError, json_bytes, one_line, write_bytes
+from studio.evaluate.video_evaluation import EvaluateOptions, VideoEvaluation, evaluate_video, evaluation_scores
+
+if TYPE_CHECKING:
+    from studio.registry import ModelCache
+
+__all__ = ["GenerationScores", "ShotScores", "add_to_sidecar", "score_generation", "score_story"]
+
+SIDECAR_KEY = "evaluation"
+
+
+@dataclass(frozen=True)
+class GenerationScores(JsonResult):
+    """What a sidecar keeps: the headline scores (:func:`~studio.evaluate.evaluation_scores`),
+    the harnesses skipped and why, and the seconds scoring took."""
+
+    harnesses: list[str]
+    scores: dict[str, Any]
+    skipped: dict[str, str] = field(default_factory=dict)
+    seconds: float = 0.0
+
+
+@dataclass(frozen=True)
+class ShotScores(JsonResult):
+    index: int  # 1-based, as the script counts
+    prompt: str
+    video: str  # the shot's own clip
+    scores: GenerationScores
+
+
+def _detector_problem(cache: ModelCache) -> str | None:
+    from studio import vision
+
+    try:
+        vision.plan_tasks(vision.AnalyzeOptions(tasks=("detect", "track")), cache)
+    except StudioError as exc:
+        return one_line(str(exc))
+    return None
+
+
+def _scored(video: str | os.PathLike[str], harnesses: tuple[str, ...], prompt: str, cache: ModelCache,
+            skipped: dict[str, str]) -> tuple[VideoEvaluation | None, GenerationScores]:  # fmt: skip
+    """``harnesses`` on ``video``, or none of them with the reason when the video cannot be read."""
+    try:
+        result = evaluate_video(video, EvaluateOptions(harnesses=harnesses, prompt=prompt), cache=cache)
+    except StudioError as exc:
+        why = one_line(str(exc))
+        return None, GenerationScores([], {}, {**skipped, **dict.fromkeys(harnesses, why)})
+    return result, GenerationScores(list(result.harnesses), evaluation_scores(result), skipped,
+                                    round(sum(result.seconds.values()), 3))  # fmt: skip
+
+
+def _harnesses(prompt: str, cache: ModelCache, skipped: dict[str, str], also: tuple[str, ...] = ()) -> tuple[str, ...]:
+    chosen = [*also, "quality"]
+    if not prompt.strip():
+        skipped["prompt"] = "no prompt"
+    elif (problem := _detector_problem(cache)) is not None:
+        skipped["prompt"] = problem
+    else:
+        chosen.append("prompt")
+    return tuple(chosen)
+
+
+def score_generation(video: str | os.PathLike[str], prompt: str,
+                     cache: ModelCache) -> tuple[VideoEvaluation | None, GenerationScores]:  # fmt: skip
+    """Quality and adherence to ``prompt`` of a generated ``video``: the full result (for its
+    report and plots; ``None`` when nothing could run) and what its sidecar keeps."""
+    skipped: dict[str, str] = {}
+    return _scored(video, _harnesses(prompt, cache, skipped), prompt, cache, skipped)
+
+
+def score_story(film: str | os.PathLike[str], shots: list[tuple[int, str, str]],
+                cache: ModelCache) -> tuple[GenerationScores, list[ShotScores]]:  # fmt: skip
+    """The film's frame timing, and each shot ``(index, prompt, clip)`` scored on its own clip."""
+    skipped: dict[str, str] = {}
+    _, whole = _scored(film, ("fps",), "", cache, skipped)
+    each = []
+    for index, prompt, clip in shots:
+        shot_skipped: dict[str, str] = {}
+        _, scores = _scored(clip, _harnesses(prompt, cache, shot_skipped), prompt, cache, shot_skipped)
+        each.append(ShotScores(index, prompt, os.fsdecode(clip), scores))
+    return whole, each
+
+
+def add_to_sidecar(sidecar: str | os.PathLike[str], scores: dict[str, Any]) -> None:
+    """Write ``scores`` under ``"evaluation"`` in the JSON ``sidecar`` (replaced atomically)."""
+    path = Path(sidecar)
+    data = json.loads(path.read_text(encoding="utf-8"))
+    data[SIDECAR_KEY] = scores
+    write_bytes(path, json_bytes(data))
