@@ -3,8 +3,11 @@
 The demo (640×360, 29.97 fps, 480 frames), decoded once; each step timed on its own over every
 frame, in this order, as ``score_quality`` runs them: decode + RGB conversion; VBench's temporal
 flickering (``cv2.absdiff`` at the video's size); the 256 px grey proxy picture; Farneback flow
-(the motion proxy); the Laplacian (sharpness) and exposure counts. ``--rounds`` rounds, medians,
-milliseconds per frame. Run: ``python benchmarks/quality.py [--rounds 3]``.
+(the motion proxy); the Laplacian (sharpness) and exposure counts; VBench's motion smoothness (each
+odd frame drawn from its even neighbours by :func:`studio.media.in_between` at 256 px, charged per
+frame of the video); subject consistency (EfficientNet-Lite0 features of each 256 px frame in
+batches of 16, on the CPU, when installed). ``--rounds`` rounds, medians, milliseconds per frame.
+Run: ``python benchmarks/quality.py [--rounds 3]``.
 """
 
 from __future__ import annotations
@@ -21,17 +24,21 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 STEPS = ("decode + RGB", "temporal flickering (absdiff)", "grey 256 px proxy", "Farneback flow (motion)",
-         "Laplacian + exposure")  # fmt: skip
+         "Laplacian + exposure", "motion smoothness (in_between, half the frames)",
+         "subject consistency (EfficientNet-Lite0, batches of 16)")  # fmt: skip
+SMOOTH, SUBJECT = STEPS[5], STEPS[6]
 
 
-def one_round(video: Path) -> tuple[dict[str, float], int]:
+def one_round(video: Path, embedder: object | None) -> tuple[dict[str, float], int]:
     import cv2
 
     from studio import media
-    from studio.evaluate.quality import _proxy_size
+    from studio.evaluate.quality import EMBED_BATCH, _proxy_size
 
     spent = dict.fromkeys(STEPS, 0.0)
     previous_rgb = previous_grey = None
+    proxies: list[np.ndarray] = []
+    waiting: list[np.ndarray] = []
     frames = 0
     clock = time.perf_counter()
     for picture in media.iter_pictures(video):
@@ -54,6 +61,21 @@ def one_round(video: Path) -> tuple[dict[str, float], int]:
         int((grey <= 4).sum()), int((grey >= 251).sum())
         clock, now = now, time.perf_counter()
         spent["Laplacian + exposure"] += now - clock
+        proxy = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
+        clock = time.perf_counter()
+        if frames % 2 == 0 and len(proxies) == 2:
+            drawn = media.in_between(proxies[0], proxy)
+            float(np.mean(cv2.absdiff(drawn, proxies[1])))
+        now = time.perf_counter()
+        spent[SMOOTH] += now - clock
+        clock = now
+        if embedder is not None:
+            waiting.append(proxy)
+            if len(waiting) >= EMBED_BATCH:
+                embedder.embed_images(waiting)  # type: ignore[attr-defined]
+                waiting = []
+        spent[SUBJECT] += time.perf_counter() - clock
+        proxies = [*proxies[-1:], proxy]
         previous_rgb, previous_grey = rgb, grey
         frames += 1
         clock = time.perf_counter()
@@ -68,17 +90,29 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as folder:
         demo = make_demo_media(Path(folder) / "demo", narration=False)
-        rounds = [one_round(demo.video) for _ in range(args.rounds)]
+        embedder = _embedder()
+        rounds = [one_round(demo.video, embedder) for _ in range(args.rounds)]
     frames = rounds[0][1]
     print(f"the demo video, {frames} frames of 640×360; {args.rounds} rounds, medians\n")
     print("| step | ms per frame |")
     print("|---|---:|")
     total = 0.0
     for step in STEPS:
+        if step == SUBJECT and embedder is None:
+            print(f"| {step} | not installed |")
+            continue
         ms = statistics.median(spent[step] for spent, _ in rounds) / frames * 1000
         total += ms
         print(f"| {step} | {ms:.2f} |")
     print(f"| **all** | **{total:.2f}** ({1000 / total:.0f} frames/s) |")
+
+
+def _embedder() -> object | None:
+    """EfficientNet-Lite0 on the CPU, loaded before any round is timed (None: not installed)."""
+    from studio.evaluate import quality_embedder
+    from studio.registry import default_cache
+
+    return quality_embedder(default_cache(), None, "cpu")[0]
 
 
 if __name__ == "__main__":
