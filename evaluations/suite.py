@@ -3,7 +3,8 @@
 The media are built locally, each with exact ground truth: the demo video (four shots, known
 objects), a 24 fps counter clip repeated to 30 (a 3:2-style 1-in-5 cadence), an espeak-ng set
 (three sentences, two voices, two speeds), 30 labelled still scenes (objects at known boxes), a
-walking figure at 30 fps (one true track) and a clip of dissolves, a fade and a cut.
+walking figure at 30 fps (one true track), a clip of dissolves, a fade and a cut, and folders of
+labelled texture clips (a classifier trained on some, scored on others with two planted mislabels).
 
 Each :class:`Metric` says which way is better and its tolerance; :func:`regressions` lists the
 metrics that moved the wrong way past it (or vanished). The short form (``--short``, run by
@@ -221,9 +222,51 @@ def _robustness(run: _Run) -> None:
     )
 
 
+def _actions(run: _Run) -> None:
+    """A texture classifier trained in a scratch home (the documented orientation embedder, so
+    it takes seconds), scored by the analysis on unseen clips, two of them filed in the wrong folder."""
+    import shutil
+
+    from studio.core import Settings
+    from studio.evaluate import confusion_png, evaluate_actions
+    from studio.registry import LoadOptions, ModelCache, ModelSpec, Registry, load_model
+    from studio.vision import TrainOptions, train_classifier
+    from studio.vision.training import trained_specs
+    from studio.vision.training.synthetic import OrientationEmbedder, make_training_folder
+
+    embedder = ModelSpec(name="orientation", task="classify", source="path:/", license="MIT", extra="understand",
+                         adapter="studio.vision.training.synthetic:OrientationEmbedder", memory_mb=1, offline=True,
+                         capabilities=("embed",))  # fmt: skip
+    home = run.folder / "actions-home"
+    settings = Settings(home=home, models_dir=home / "models", outputs_dir=home / "outputs", device="cpu")
+
+    def cache() -> ModelCache:
+        def loader(spec: ModelSpec, device: str, settings: Settings, options: LoadOptions) -> Any:
+            return OrientationEmbedder() if spec.name == embedder.name else load_model(spec, device, settings, options)
+
+        return ModelCache(Registry([embedder, *trained_specs(settings)]), settings, loader=loader)
+
+    labels = ("stripes", "rings")
+    make_training_folder(run.folder / "textures", labels=labels, clips=5, seed=3)
+    train_classifier(run.folder / "textures", "textures", TrainOptions(embedder=embedder.name, max_frames=4),
+                     cache=cache())  # fmt: skip
+    held = run.folder / "textures-held-out"
+    made = make_training_folder(held, labels=labels, clips=4, seed=41)
+    for clip in [clip for clip in made if clip.label == "rings"][:2]:
+        shutil.move(clip.path, held / "stripes" / clip.path.name)
+    result = evaluate_actions(held, "textures", cache=cache())
+    truth = {clip.path.name: clip.label for clip in made}
+    right = sum(item.predicted == truth[Path(item.clip).name] for item in result.items)
+    run.add("actions.textures.accuracy", result.accuracy, "equal", 0.0, "0.75 (6 right, 2 planted in the wrong folder)",
+            result.definition)  # fmt: skip
+    run.add("actions.textures.drawn_accuracy", right / len(result.items), "higher", 0.0, "1.0",
+            "share of clips labelled as the pattern they show (the planted ones too)")  # fmt: skip
+    run.plots["Action accuracy: confusion matrix (two rings clips filed as stripes)"] = confusion_png(result)
+
+
 HARNESSES: dict[str, Callable[[_Run], None]] = {
     "fps": _fps, "quality": _quality, "prompt": _prompt, "asr": _asr, "detection": _detection,
-    "tracking": _tracking, "shots": _shots, "fps_robustness": _robustness,
+    "tracking": _tracking, "shots": _shots, "fps_robustness": _robustness, "actions": _actions,
 }  # fmt: skip
 
 

@@ -5,7 +5,8 @@
 ``studio eval video VIDEO [--harnesses …] [-p TEXT]`` (the harnesses picked, one report: what the
 Evaluate tab and the ``/evaluate`` job run),
 ``studio eval asr FOLDER`` (WER/CER of an ASR model on audio with reference texts) and
-``studio eval tracking GT.txt`` (MOTA/HOTA/IDF1 of the studio's tracker or a MOT file)."""
+``studio eval tracking GT.txt`` (MOTA/HOTA/IDF1 of the studio's tracker or a MOT file) and
+``studio eval actions FOLDER --model NAME`` (action accuracy on labelled clips)."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from studio.core import InputError, JsonResult, MediaError, check_outputs, json_
 
 __all__ = [
     "add_eval_commands",
+    "cmd_eval_actions",
     "cmd_eval_asr",
     "cmd_eval_fps",
     "cmd_eval_fps_robustness",
@@ -124,6 +126,38 @@ def cmd_eval_asr(args: argparse.Namespace) -> int:
         print(f"no reference text for: {', '.join(result.unpaired)}", file=sys.stderr)
     print(f"{result.model}: WER {result.wer:.3f}, CER {result.cer:.3f} over {result.reference_words} words, "
           f"{result.real_time_factor:.3f}x real time", file=sys.stderr)  # fmt: skip
+    _report(result, args.output)
+    return 0
+
+
+def cmd_eval_actions(args: argparse.Namespace) -> int:
+    """Accuracy of an action model on FOLDER (one sub-folder of clips per label)."""
+    from studio.evaluate import confusion_png, embedded_png, evaluate_actions, html_page
+
+    check_outputs([], [args.output, args.html])
+
+    def progress(fraction: float, stage: str) -> None:
+        print(f"[{fraction:4.0%}] {stage}", file=sys.stderr)
+
+    result = evaluate_actions(args.folder, args.model, progress=progress)
+    for item in result.items:
+        mark = "ok" if item.predicted == item.truth else f"wrong: {item.predicted}"
+        print(f"{item.clip}: {mark}", file=sys.stderr)
+    print(f"{result.model}: accuracy {result.accuracy:.3f} over {result.clips} clips", file=sys.stderr)
+    if args.html:
+        import html
+
+        e = html.escape
+        rows = "".join(f"<tr><td>{e(i.clip)}</td><td>{e(i.truth)}</td><td class="
+                       f"'{'pass' if i.truth == i.predicted else 'fail'}'>{e(i.predicted)}</td></tr>"
+                       for i in result.items)  # fmt: skip
+        scores = "".join(f"<tr><td>{e(label)}</td><td>{result.precision[label]:.3f}</td><td>{result.recall[label]:.3f}"
+                         f"</td></tr>" for label in result.precision)  # fmt: skip
+        body = (f"<p>accuracy <b>{result.accuracy:.3f}</b> over {result.clips} clips; {e(result.definition)}</p>"
+                f"<table><tr><th>label</th><th>precision</th><th>recall</th></tr>{scores}</table>"
+                + embedded_png(confusion_png(result), "confusion matrix")
+                + f"<table><tr><th>clip</th><th>folder</th><th>given</th></tr>{rows}</table>")  # fmt: skip
+        write_text(args.html, html_page(f"Action accuracy of {result.model}", body))
     _report(result, args.output)
     return 0
 
@@ -249,7 +283,7 @@ def cmd_eval_suite(args: argparse.Namespace) -> int:
 
 def add_eval_commands(commands: argparse._SubParsersAction) -> None:
     group = commands.add_parser(
-        "eval", help="evaluation harnesses: fps, fps-robustness, quality, prompt, asr, tracking, video, suite"
+        "eval", help="evaluation harnesses: fps, fps-robustness, quality, prompt, asr, tracking, actions, video, suite"
     )
     harnesses = group.add_subparsers(dest="harness", metavar="HARNESS", required=True)
     fps = harnesses.add_parser("fps", help="frame timing against the header: VFR, drops, repeats, A/V drift")
@@ -283,6 +317,12 @@ def add_eval_commands(commands: argparse._SubParsersAction) -> None:
     asr.add_argument("--language", help="the language spoken (default: detected); picks the text normaliser")
     asr.add_argument("--output", "-o", help="the report as JSON here instead of standard output")
     asr.set_defaults(handler=cmd_eval_asr)
+    actions = harnesses.add_parser("actions", help="accuracy of an action model on folders of labelled clips")
+    actions.add_argument("folder", metavar="FOLDER", help="one sub-folder of clips per label (as studio train reads)")
+    actions.add_argument("--model", required=True, help="the action model (a trained one, a pose or a clip model)")
+    actions.add_argument("--output", "-o", help="the report as JSON here instead of standard output")
+    actions.add_argument("--html", help="the report as an HTML page with its confusion matrix")
+    actions.set_defaults(handler=cmd_eval_actions)
     tracking = harnesses.add_parser("tracking", help="MOTA, HOTA, IDF1 and mAP@0.5 against MOT ground truth")
     tracking.add_argument("truth", metavar="GT", help="ground truth in MOT format (frame,id,left,top,width,height,...)")
     tracking.add_argument("--tracks", help="a tracker's output in MOT format")
@@ -311,7 +351,7 @@ def add_eval_commands(commands: argparse._SubParsersAction) -> None:
     suite.add_argument(
         "--only",
         help="these harnesses alone, comma-separated: fps, quality, prompt, asr, "
-        "detection, tracking, shots, fps-robustness",
+        "detection, tracking, shots, fps-robustness, actions",
     )
     suite.add_argument("--output", "-o", help="the report as JSON here")
     suite.add_argument("--html", help="the report as an HTML page with its plots")

@@ -49,10 +49,10 @@ def cmd_generate(args: argparse.Namespace) -> int:
     with command_progress("generate") as progress:
         result = generate_video(values["prompt"], args.output, model=values.get("model"), options=options, load=load,
                                 progress=progress)  # fmt: skip
-    made = result.to_dict()
+    printed = result.to_dict()
     if not args.no_score:
-        made["evaluation"] = _scored_video(result.path, values["prompt"])
-    _print_json(made)
+        printed["evaluation"] = _scored_video(result.path, values["prompt"])
+    _print_json(printed)
     made = f" ({result.frames} made at {result.model_fps} fps, interpolated)" if result.fps != result.model_fps else ""
     print(f"{result.video_frames} frames{made} {result.width}x{result.height} at {result.fps} fps, seed {result.seed}, "
           f"{result.processing_s:.1f} s -> {result.path}", file=sys.stderr)  # fmt: skip

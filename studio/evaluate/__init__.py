@@ -1,5 +1,8 @@
 """Evaluation harnesses users run on their own files: each returns one result type and writes JSON.
 
+- :mod:`~studio.evaluate.action_accuracy`: :func:`evaluate_actions`, an action model over a folder
+  of labelled clips (one sub-folder per label): accuracy, precision, recall and the confusion
+  matrix (:func:`confusion_png`);
 - :mod:`~studio.evaluate.asr_accuracy`: :func:`score_text` (WER and CER after Whisper's
   normaliser), :func:`evaluate_asr` (a model over a folder of audio with reference texts,
   :func:`spoken_set` makes one with espeak-ng);
@@ -31,6 +34,7 @@
   what a generation or a story's shots get once made, and :func:`add_to_sidecar`.
 """
 
+from studio.evaluate.action_accuracy import NO_ACTION, ActionAccuracy, ClipVerdict, confusion_png, evaluate_actions
 from studio.evaluate.asr_accuracy import (
     SPOKEN_SENTENCES,
     AsrAccuracy,
@@ -92,14 +96,17 @@ __all__ = [
     "DEFAULT_RATES",
     "DUPLICATE_SIZE",
     "HARNESSES",
+    "NO_ACTION",
     "QUALITY_SIDE",
     "RESAMPLE_METHODS",
     "ROBUSTNESS_TASKS",
     "SPOKEN_SENTENCES",
+    "ActionAccuracy",
     "AdherenceReport",
     "AsrAccuracy",
     "AsrItem",
     "Boundary",
+    "ClipVerdict",
     "DetectionAccuracy",
     "EvaluateOptions",
     "FpsReport",
@@ -120,8 +127,10 @@ __all__ = [
     "check_embedder",
     "check_fps",
     "compare_timelines",
+    "confusion_png",
     "curves_png",
     "embedded_png",
+    "evaluate_actions",
     "evaluate_asr",
     "evaluate_video",
     "evaluation_html",

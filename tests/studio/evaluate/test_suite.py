@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from evaluations.suite import Metric, load_baseline, regressions, run_suite, suite_html
+from evaluations.suite import HARNESSES, Metric, load_baseline, regressions, run_suite, suite_html
 from studio.cli import main
 from studio.core import InputError
 
@@ -59,8 +59,8 @@ def test_the_fps_harness_measures_the_cadence_it_made(tmp_path: Path) -> None:
 
 def test_the_saved_baseline_covers_every_harness() -> None:
     saved = load_baseline(BASELINE)
-    assert {name.split(".")[0] for name in saved} == {
-        "fps", "quality", "prompt", "asr", "detection", "tracking", "shots", "fps_robustness",
+    assert {name.split(".")[0] for name in saved} == set(HARNESSES) == {
+        "fps", "quality", "prompt", "asr", "detection", "tracking", "shots", "fps_robustness", "actions",
     }  # fmt: skip
     assert all(value is not None for value in saved.values())
 
