@@ -230,9 +230,7 @@ def _actions(run: _Run) -> None:
     from studio.core import Settings
     from studio.evaluate import confusion_png, evaluate_actions
     from studio.registry import LoadOptions, ModelCache, ModelSpec, Registry, load_model
-    from studio.vision import TrainOptions, train_classifier
-    from studio.vision.training import trained_specs
-    from studio.vision.training.synthetic import OrientationEmbedder, make_training_folder
+    from studio.vision import OrientationEmbedder, TrainOptions, make_training_folder, train_classifier, trained_specs
 
     embedder = ModelSpec(name="orientation", task="classify", source="path:/", license="MIT", extra="understand",
                          adapter="studio.vision.training.synthetic:OrientationEmbedder", memory_mb=1, offline=True,

@@ -73,7 +73,9 @@ from studio.vision.training import (
     featurizer_for,
     scan_dataset,
     train_classifier,
+    trained_specs,
 )
+from studio.vision.training.synthetic import OrientationEmbedder, make_training_folder
 from studio.vision.zones import ZoneWatcher, parse_lines, parse_zones
 
 __all__ = [
@@ -107,6 +109,7 @@ __all__ = [
     "ImageClassifier",
     "ImageEmbedder",
     "MotionAnalyzer",
+    "OrientationEmbedder",
     "PoseActionModel",
     "PoseFeatures",
     "PoseModel",
@@ -138,6 +141,7 @@ __all__ = [
     "describe_shots",
     "featurizer_for",
     "grounded_description",
+    "make_training_folder",
     "merge_transitions",
     "nms",
     "objects_seen",
@@ -152,5 +156,6 @@ __all__ = [
     "shots_from_transitions",
     "split_tracks_at_shots",
     "train_classifier",
+    "trained_specs",
     "window_features",
 ]
