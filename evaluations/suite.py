@@ -48,7 +48,8 @@ from studio.evaluate import (
 __all__ = ["Metric", "SuiteResult", "load_baseline", "regressions", "run_suite", "suite_html"]
 
 BETTER = ("higher", "lower", "equal")
-ADHERENCE_PROMPT = "An astronaut, a cup of coffee, a cat, a motorcycle and a bicycle"  # no bicycle in the demo
+# no bicycle in the demo; the sign is its caption, read by OCR
+ADHERENCE_PROMPT = 'An astronaut, a cup of coffee, a cat, a motorcycle, a bicycle and a sign reading "COFFEE BREAK"'
 
 
 @dataclass(frozen=True)
@@ -85,13 +86,19 @@ class _Run:
                                    good, definition))  # fmt: skip
 
 
+def _demo(run: _Run) -> Path:
+    """The demo video, made once per run by whichever harness needs it first (so --only works)."""
+    from studio.demo import make_demo_media
+
+    video = run.folder / "demo" / "demo.mp4"
+    return video if video.is_file() else make_demo_media(run.folder / "demo").video
+
+
 def _fps(run: _Run) -> None:
     from evaluations.synthetic_media import counter_frame
     from studio import media
-    from studio.demo import make_demo_media
 
-    demo = make_demo_media(run.folder / "demo")
-    report = check_fps(demo.video)
+    report = check_fps(_demo(run))
     run.add("fps.demo.vfr_share", report.vfr_share, "lower", 0.0, "0", "share of frame intervals off the period")
     run.add("fps.demo.dropped_frames", report.dropped_frames, "equal", 0, "0", "whole-period gaps in the timestamps")
     run.add("fps.demo.duplicated_frames", report.duplicated_frames, "equal", 0,
@@ -114,7 +121,7 @@ def _quality(run: _Run) -> None:
     from studio.registry import default_cache
 
     embedder, features = quality_embedder(default_cache())
-    report = score_quality(run.folder / "demo" / "demo.mp4", embedder, features, curves=True)
+    report = score_quality(_demo(run), embedder, features, curves=True)
     for name, good in (("temporal_flickering", "near 1 for a still camera"), ("motion_smoothness", "near 1"),
                        ("subject_consistency", "near 1 within a shot; cuts lower it")):  # fmt: skip
         run.add(f"quality.demo.{name}", getattr(report, name), "higher", 0.005, good, report.definitions[name])
@@ -128,8 +135,8 @@ def _quality(run: _Run) -> None:
 
 
 def _prompt(run: _Run) -> None:
-    report = prompt_adherence(run.folder / "demo" / "demo.mp4", ADHERENCE_PROMPT)
-    run.add("prompt.demo.adherence", report.adherence, "equal", 0.0, "0.8: four of the five named things are there",
+    report = prompt_adherence(_demo(run), ADHERENCE_PROMPT)
+    run.add("prompt.demo.adherence", report.adherence, "equal", 0.0, "0.8333: five of the six named things are there",
             report.definition)  # fmt: skip
 
 

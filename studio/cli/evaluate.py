@@ -199,7 +199,7 @@ def cmd_eval_prompt(args: argparse.Namespace) -> int:
     result = prompt_adherence(args.video, args.prompt, fps=args.fps)
     for mention in result.mentions:
         if mention.found is None:
-            said = "unchecked (needs OCR)"
+            said = "unchecked (no OCR model installed: pip install 'media-studio[ocr]')"
         elif mention.found:
             spans = ", ".join(f"{a:.2f}-{b:.2f} s" for a, b in mention.spans)
             said = f"found {spans}, in {mention.seen_share:.0%} of frames"

@@ -15,7 +15,8 @@ Understanding a video (shots, actions, scenes, captions):
   a trained classifier); with the ``zero-shot`` capability it takes the user's labels;
 - :class:`ImageClassifier` tags pictures (ImageNet classes, or the user's labels zero-shot);
   :class:`ImageEmbedder` turns them into feature vectors (the trainer's input);
-- :class:`ImageCaptioner` writes a caption per picture, :class:`VideoDescriber` one for a clip.
+- :class:`ImageCaptioner` writes a caption per picture, :class:`VideoDescriber` one for a clip;
+- :class:`TextReader` reads the text on a picture (OCR): each line it finds as a :class:`TextLine`.
 
 A model that runs other registry models (a trained classifier needs its embedder) is also a
 :class:`UsesModels`: the analysis gives it the cache it loads them from.
@@ -49,7 +50,9 @@ __all__ = [
     "Scored",
     "ShotModel",
     "ShotScorer",
+    "TextLine",
     "TextQueryDetector",
+    "TextReader",
     "Transition",
     "UsesModels",
     "VideoDescriber",
@@ -186,6 +189,23 @@ class VideoDescriber(Protocol):
     clip_frames: int  # how many frames of the clip it looks at
 
     def describe_video(self, frames: list[np.ndarray], prompt: str = "") -> str: ...
+
+
+@dataclass(frozen=True)
+class TextLine:
+    """One line of text on a picture: what it says, the reader's confidence, and its box
+    (x1, y1, x2, y2) in the picture's own pixels."""
+
+    text: str
+    score: float
+    box_xyxy: tuple[float, float, float, float]
+
+
+@runtime_checkable
+class TextReader(Protocol):
+    def read_text(self, images: list[np.ndarray]) -> list[list[TextLine]]:
+        """Each RGB picture's lines of text, in reading order."""
+        ...
 
 
 @runtime_checkable
