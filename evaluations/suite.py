@@ -127,6 +127,8 @@ def _quality(run: _Run) -> None:
         run.add(f"quality.demo.{name}", getattr(report, name), "higher", 0.005, good, report.definitions[name])
     run.add("quality.demo.motion_px", report.motion_px, "equal", 0.2, "as the camera moves (pans and zooms here)",
             report.definitions["motion_px"])  # fmt: skip
+    run.add("quality.demo.noise_sigma", report.noise_sigma, "equal", 0.2, "low: the demo is drawn, not filmed",
+            report.definitions["noise_sigma"])  # fmt: skip
     if report.flicker_curve and report.motion_curve:
         run.plots["demo flicker per frame pair"] = curves_png({"1 - |difference| / 255": report.flicker_curve},
                                                               "frame pair", "flicker score")  # fmt: skip

@@ -97,7 +97,7 @@ def cmd_eval_quality(args: argparse.Namespace) -> int:
         smooth = "n/a" if report.motion_smoothness is None else f"{report.motion_smoothness:.4f}"
         subject = "n/a" if report.subject_consistency is None else f"{report.subject_consistency:.4f}"
         return (f"temporal flickering {flicker}, motion smoothness {smooth}, subject consistency {subject}, "
-                f"motion {report.motion_px} px/frame, sharpness {report.sharpness:.0f} "
+                f"motion {report.motion_px} px/frame, sharpness {report.sharpness:.0f}, noise {report.noise_sigma:.2f} "
                 f"({report.frames} frames, {report.width}x{report.height})")  # fmt: skip
 
     return _each_file(args.files, lambda path: score_quality(path, embedder, features), scores, args.output)[1]

@@ -14,6 +14,11 @@ otherwise):
   side (an imaging-quality proxy: blur lowers it);
 - ``exposure``: the mean grey level (0-255) and the shares of pixels clipped at 0-4 and 251-255
   (proxies);
+- ``noise_sigma``: Immerkær's fast noise estimate (1996), the standard deviation in grey levels of
+  the noise on each grey frame at the video's own size: sqrt(pi/2) / (6 (W-2) (H-2)) times the sum
+  of |the frame convolved with [[1,-2,1],[-2,4,-2],[1,-2,1]]|, a mask that cancels smooth
+  gradients and edges to first order; the median over frames (a proxy: fine texture reads as
+  noise too, so compare clips of the same content);
 - ``motion_smoothness``: VBench's definition with the studio's own interpolation instead of AMT:
   each odd frame drawn from the even frames either side (:func:`studio.media.in_between`, DIS
   flow both ways) at the 256-pixel proxy size, scored 1 − mean |drawn − real| / 255, averaged;
@@ -53,6 +58,7 @@ class QualityReport(JsonResult):
     motion_px: float | None
     sharpness: float
     mean_grey: float
+    noise_sigma: float
     dark_clipped: float
     bright_clipped: float
     motion_smoothness: float | None  # None under three frames
@@ -69,6 +75,7 @@ DEFINITIONS = {
     "motion_px": "proxy for VBench dynamic degree: mean top-5% Farneback flow magnitude, px/frame at 256 px",
     "sharpness": "proxy: mean variance of the Laplacian of the grey frame at 256 px short side",
     "mean_grey": "proxy: mean grey level, 0-255",
+    "noise_sigma": "proxy: Immerkaer's fast noise estimate, grey levels, median over frames at the video's own size",
     "dark_clipped": "proxy: share of grey pixels at 0-4",
     "bright_clipped": "proxy: share of grey pixels at 251-255",
     "motion_smoothness": "VBench with the studio's DIS-flow interpolation instead of AMT: "
@@ -77,6 +84,20 @@ DEFINITIONS = {
     "on the named embedder's features (VBench uses DINO)",
 }
 EMBED_BATCH = 16
+
+
+_IMMERKAER = np.array([[1, -2, 1], [-2, 4, -2], [1, -2, 1]], np.float32)
+
+
+def _noise_sigma(grey: np.ndarray) -> float:
+    """Immerkær's estimate of the noise's standard deviation on one grey frame (grey levels)."""
+    import cv2
+
+    height, width = grey.shape
+    if height < 3 or width < 3:
+        return 0.0
+    response = cv2.filter2D(grey.astype(np.float32), -1, _IMMERKAER)[1:-1, 1:-1]
+    return float(np.sqrt(np.pi / 2) * np.abs(response).sum() / (6 * (width - 2) * (height - 2)))
 
 
 def _proxy_size(width: int, height: int) -> tuple[int, int]:
@@ -95,6 +116,7 @@ def score_quality(path: str | os.PathLike[str], embedder: ImageEmbedder | None =
     motions: list[float] = []
     sharpness: list[float] = []
     greys: list[float] = []
+    noise: list[float] = []
     smoothness: list[float] = []
     consistency = _Consistency(embedder)
     dark = bright = pixels = 0
@@ -121,6 +143,7 @@ def score_quality(path: str | os.PathLike[str], embedder: ImageEmbedder | None =
             smoothness.append(1 - float(np.mean(cv2.absdiff(drawn, proxies[1]))) / 255)
         consistency.add(proxy)
         sharpness.append(float(cv2.Laplacian(grey, cv2.CV_64F).var()))
+        noise.append(_noise_sigma(cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)))
         greys.append(float(grey.mean()))
         dark += int((grey <= 4).sum())
         bright += int((grey >= 251).sum())
@@ -135,6 +158,7 @@ def score_quality(path: str | os.PathLike[str], embedder: ImageEmbedder | None =
         temporal_flickering=round(1 - float(np.mean(differences)) / 255, 6) if differences else None,
         motion_px=round(float(np.mean(motions)), 4) if motions else None,
         sharpness=round(float(np.mean(sharpness)), 3), mean_grey=round(float(np.mean(greys)), 3),
+        noise_sigma=round(float(np.median(noise)), 4),
         dark_clipped=round(dark / max(1, pixels), 6), bright_clipped=round(bright / max(1, pixels), 6),
         motion_smoothness=round(float(np.mean(smoothness)), 6) if smoothness else None,
         subject_consistency=None if subject is None else round(subject, 6),

@@ -238,7 +238,14 @@ def evaluation_html(result: VideoEvaluation, plots: dict[str, bytes] | None = No
         ]))  # fmt: skip
     if result.quality is not None:
         q = result.quality
-        names = ("temporal_flickering", "motion_smoothness", "subject_consistency", "motion_px", "sharpness")
+        names = (
+            "temporal_flickering",
+            "motion_smoothness",
+            "subject_consistency",
+            "motion_px",
+            "sharpness",
+            "noise_sigma",
+        )
         parts.append(f"<h2>Quality ({q.frames} frames, {q.width}x{q.height})</h2>"
                      + _rows([(n, f"{_number(getattr(q, n))} — {q.definitions[n]}") for n in names]))  # fmt: skip
     if result.prompt is not None:

@@ -27,18 +27,22 @@ def _scene() -> np.ndarray:
     return photo[top : top + SIZE[1]].astype(np.float32)
 
 
-def _pan(path: Path, flicker: float = 0.0, blur: float = 0.0, speed: int = 2) -> Path:
+def _pan(path: Path, flicker: float = 0.0, blur: float = 0.0, speed: int = 2, noise: float = 0.0) -> Path:
     """A 2-second pan over a texture at ``speed`` px/frame; ``flicker`` adds ± that much
-    brightness on every other frame; ``blur`` a Gaussian of that sigma."""
+    brightness on every other frame; ``blur`` a Gaussian of that sigma; ``noise`` Gaussian noise
+    of that standard deviation (grey levels), new on every frame."""
     import cv2
 
     scene = _scene()
+    rng = np.random.default_rng(5)
     with media.VideoWriter(path, fps=25, crf=10) as writer:
         for number in range(50):
             frame = scene[:, number * speed : number * speed + SIZE[0]]
             if blur:
                 frame = cv2.GaussianBlur(frame, (0, 0), blur)
             frame = frame + (flicker if number % 2 else -flicker)
+            if noise:
+                frame = frame + rng.normal(0, noise, frame.shape[:2])[:, :, None]
             writer.write(np.clip(frame, 0, 255).astype(np.uint8))
     return path
 
@@ -114,3 +118,15 @@ def test_subject_consistency_on_efficientnet_features_orders_one_scene_above_cut
     assert one_scene.subject_consistency is not None and cuts.subject_consistency is not None
     assert one_scene.subject_consistency > 0.85 > cuts.subject_consistency
     assert (one_scene.features, score_quality(tmp_path / "pan.mp4").subject_consistency) == ("efficientnet-lite0", None)
+
+
+def test_the_noise_proxy_grows_with_planted_noise_and_reads_its_level(tmp_path: Path) -> None:
+    """Gaussian noise of 4, 8 and 16 grey levels on the same pan: each reads higher; above the clean
+    clip's own texture reading, the excess is the planted level within 25 % (the encoder smooths some)."""
+    clean = score_quality(_pan(tmp_path / "clean.mp4", speed=1)).noise_sigma
+    levels = {sigma: score_quality(_pan(tmp_path / f"n{sigma}.mp4", speed=1, noise=sigma)).noise_sigma
+              for sigma in (4, 8, 16)}  # fmt: skip
+    assert clean < levels[4] < levels[8] < levels[16]
+    for sigma in (8, 16):
+        assert np.sqrt(levels[sigma] ** 2 - clean**2) == pytest.approx(sigma, rel=0.25), levels
+    assert score_quality(_pan(tmp_path / "blurred.mp4", speed=1, blur=2.5)).noise_sigma < clean / 2
