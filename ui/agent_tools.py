@@ -296,8 +296,10 @@ def agent_tools(service: StudioService, demo: gr.Blocks) -> None:
                     "audio_drift_s": audio_drift_s, "source_job": job_id or None}  # fmt: skip
         if job_id:
             path, said, _ = job_video(service, job_id)
-            settings["prompt"] = prompt or said
-            return _json(service.submit("evaluate", settings, {"video": path}))
+            if "prompt" in (harnesses or []):  # the generation's own prompt, only where adherence is asked for
+                settings["prompt"] = prompt or said
+            with files.hiding({path: f"job:{job_id}/{path.name}"}):
+                return _json(service.submit("evaluate", settings, {"video": path}))
         return submitted("evaluate", settings, {"video": video}, request)
 
     @readable_errors

@@ -64,7 +64,10 @@ def _shown(value: Any) -> str:
 
 
 def verdict_html(job: Job) -> str:
-    """The verdict, each failed check, and the headline scores of a finished evaluation."""
+    """The verdict, each failed check, and the headline scores of a finished evaluation (nothing
+    for one that failed or was cancelled: its status line says why)."""
+    if job.status != "done":
+        return ""
     summary = job.summary
     scores = dict(summary.get("scores") or {})
     verdict = str(scores.pop("verdict", "scored"))

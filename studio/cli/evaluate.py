@@ -132,7 +132,7 @@ def cmd_eval_asr(args: argparse.Namespace) -> int:
 
 def cmd_eval_actions(args: argparse.Namespace) -> int:
     """Accuracy of an action model on FOLDER (one sub-folder of clips per label)."""
-    from studio.evaluate import confusion_png, embedded_png, evaluate_actions, html_page
+    from studio.evaluate import actions_html, evaluate_actions
 
     check_outputs([], [args.output, args.html])
 
@@ -145,19 +145,7 @@ def cmd_eval_actions(args: argparse.Namespace) -> int:
         print(f"{item.clip}: {mark}", file=sys.stderr)
     print(f"{result.model}: accuracy {result.accuracy:.3f} over {result.clips} clips", file=sys.stderr)
     if args.html:
-        import html
-
-        e = html.escape
-        rows = "".join(f"<tr><td>{e(i.clip)}</td><td>{e(i.truth)}</td><td class="
-                       f"'{'pass' if i.truth == i.predicted else 'fail'}'>{e(i.predicted)}</td></tr>"
-                       for i in result.items)  # fmt: skip
-        scores = "".join(f"<tr><td>{e(label)}</td><td>{result.precision[label]:.3f}</td><td>{result.recall[label]:.3f}"
-                         f"</td></tr>" for label in result.precision)  # fmt: skip
-        body = (f"<p>accuracy <b>{result.accuracy:.3f}</b> over {result.clips} clips; {e(result.definition)}</p>"
-                f"<table><tr><th>label</th><th>precision</th><th>recall</th></tr>{scores}</table>"
-                + embedded_png(confusion_png(result), "confusion matrix")
-                + f"<table><tr><th>clip</th><th>folder</th><th>given</th></tr>{rows}</table>")  # fmt: skip
-        write_text(args.html, html_page(f"Action accuracy of {result.model}", body))
+        write_text(args.html, actions_html(result))
     _report(result, args.output)
     return 0
 
@@ -242,18 +230,10 @@ def cmd_eval_fps_robustness(args: argparse.Namespace) -> int:
 
 def cmd_eval_video(args: argparse.Namespace) -> int:
     """The exit code is 1 when the FPS verdict failed, else 0 (errors keep their own codes)."""
-    from studio.evaluate import (
-        DEFAULT_HARNESSES,
-        EvaluateOptions,
-        FpsTolerances,
-        evaluate_video,
-        evaluation_html,
-        evaluation_scores,
-    )
+    from studio.evaluate import EvaluateOptions, FpsTolerances, evaluate_video, evaluation_html, evaluation_scores
 
     check_outputs([args.video], [args.output, args.html])
-    harnesses = tuple(_words(args.harnesses)) if args.harnesses else (
-        *DEFAULT_HARNESSES, *(("prompt",) if args.prompt else ()))  # fmt: skip
+    harnesses = tuple(_words(args.harnesses)) if args.harnesses else None
     tolerances = FpsTolerances(vfr_share=args.vfr_share, dropped_frames=args.dropped, duplicated_share=args.duplicated,
                                audio_drift_s=args.audio_drift)  # fmt: skip
     options = EvaluateOptions(harnesses=harnesses, prompt=args.prompt or "", tolerances=tolerances,

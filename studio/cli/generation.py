@@ -7,7 +7,7 @@ import sys
 from typing import Any
 
 from studio.cli.progress import command_progress
-from studio.core import InputError, json_bytes
+from studio.core import InputError, json_bytes, one_line
 from studio.registry import OFFLOADS
 
 __all__ = ["add_generation_commands", "cmd_generate", "cmd_story"]
@@ -73,8 +73,12 @@ def _scored_video(video: str, prompt: str) -> dict[str, Any]:
     from studio.registry import default_cache
 
     print("scoring the video (quality, prompt adherence; --no-score skips it)", file=sys.stderr)
-    _, scores = score_generation(video, prompt, default_cache())
-    add_to_sidecar(sidecar_path(video), scores.to_dict())
+    try:
+        _, scores = score_generation(video, prompt, default_cache())
+        add_to_sidecar(sidecar_path(video), scores.to_dict())
+    except Exception as exc:
+        print(f"scoring failed ({type(exc).__name__}: {one_line(str(exc))}); the video is made", file=sys.stderr)
+        return {"skipped": {"scoring": f"{type(exc).__name__}: {one_line(str(exc))}"}}
     print(f"scores: {_said(scores)}", file=sys.stderr)
     return dict(scores.to_dict())
 
@@ -131,12 +135,16 @@ def cmd_story(args: argparse.Namespace) -> int:
         from studio.registry import default_cache
 
         print("scoring the film's timing and each shot (--no-score skips it)", file=sys.stderr)
-        whole, shots = score_story(film.path, [(s.index, s.prompt, s.video) for s in film.shots], default_cache())
-        made["evaluation"] = {"film": whole.to_dict(), "shots": [shot.to_dict() for shot in shots]}
-        add_to_sidecar(sidecar_path(film.path), made["evaluation"])
-        print(f"film: {_said(whole)}", file=sys.stderr)
-        for shot in shots:
-            print(f"shot {shot.index}: {_said(shot.scores)}", file=sys.stderr)
+        try:
+            whole, shots = score_story(film.path, [(s.index, s.prompt, s.video) for s in film.shots], default_cache())
+            made["evaluation"] = {"film": whole.to_dict(), "shots": [shot.to_dict() for shot in shots]}
+            add_to_sidecar(sidecar_path(film.path), made["evaluation"])
+        except Exception as exc:
+            print(f"scoring failed ({type(exc).__name__}: {one_line(str(exc))}); the film is made", file=sys.stderr)
+        else:
+            print(f"film: {_said(whole)}", file=sys.stderr)
+            for shot in shots:
+                print(f"shot {shot.index}: {_said(shot.scores)}", file=sys.stderr)
     _print_json(made)
     reused = sum(shot.reused for shot in film.shots)
     print(f"{len(film.shots)} shots ({reused} re-used), {film.frames} frames at {film.fps} fps "

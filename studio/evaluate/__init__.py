@@ -34,7 +34,14 @@
   what a generation or a story's shots get once made, and :func:`add_to_sidecar`.
 """
 
-from studio.evaluate.action_accuracy import NO_ACTION, ActionAccuracy, ClipVerdict, confusion_png, evaluate_actions
+from studio.evaluate.action_accuracy import (
+    NO_ACTION,
+    ActionAccuracy,
+    ClipVerdict,
+    actions_html,
+    confusion_png,
+    evaluate_actions,
+)
 from studio.evaluate.asr_accuracy import (
     SPOKEN_SENTENCES,
     AsrAccuracy,
@@ -58,8 +65,10 @@ from studio.evaluate.generation_scores import (
 )
 from studio.evaluate.grounded_adherence import (
     ADHERENCE_FPS,
+    OCR_FPS,
     AdherenceReport,
     Mention,
+    adherence_tasks,
     prompt_adherence,
     prompt_mentions,
 )
@@ -97,6 +106,7 @@ __all__ = [
     "DUPLICATE_SIZE",
     "HARNESSES",
     "NO_ACTION",
+    "OCR_FPS",
     "QUALITY_SIDE",
     "RESAMPLE_METHODS",
     "ROBUSTNESS_TASKS",
@@ -122,7 +132,9 @@ __all__ = [
     "TimelineAgreement",
     "TrackingAccuracy",
     "VideoEvaluation",
+    "actions_html",
     "add_to_sidecar",
+    "adherence_tasks",
     "bars_png",
     "check_embedder",
     "check_fps",

@@ -22,7 +22,7 @@ from studio.core import InputError, JsonResult, Progress
 if TYPE_CHECKING:
     from studio.registry import ModelCache
 
-__all__ = ["NO_ACTION", "ActionAccuracy", "ClipVerdict", "confusion_png", "evaluate_actions"]
+__all__ = ["NO_ACTION", "ActionAccuracy", "ClipVerdict", "actions_html", "confusion_png", "evaluate_actions"]
 
 NO_ACTION = "(none)"
 ACTION_FPS = 5  # the analysis rate for pose models (clip models sample their own rate)
@@ -126,3 +126,23 @@ def confusion_png(result: ActionAccuracy) -> bytes:
         axes.text(column, row, str(count), ha="center", va="center",
                   color="white" if count > counts.max() / 2 else "black")  # fmt: skip
     return png_bytes(figure)
+
+
+def actions_html(result: ActionAccuracy) -> str:
+    """The report as a page: accuracy, precision and recall per label, the confusion matrix and
+    each clip's verdict."""
+    import html
+
+    from studio.evaluate.report_plots import embedded_png, html_page
+
+    e = html.escape
+    rows = "".join(f"<tr><td>{e(i.clip)}</td><td>{e(i.truth)}</td><td class="
+                   f"'{'pass' if i.truth == i.predicted else 'fail'}'>{e(i.predicted)}</td></tr>"
+                   for i in result.items)  # fmt: skip
+    scores = "".join(f"<tr><td>{e(label)}</td><td>{result.precision[label]:.3f}</td><td>{result.recall[label]:.3f}"
+                     f"</td></tr>" for label in result.precision)  # fmt: skip
+    body = (f"<p>accuracy <b>{result.accuracy:.3f}</b> over {result.clips} clips; {e(result.definition)}</p>"
+            f"<table><tr><th>label</th><th>precision</th><th>recall</th></tr>{scores}</table>"
+            + embedded_png(confusion_png(result), "confusion matrix")
+            + f"<table><tr><th>clip</th><th>folder</th><th>given</th></tr>{rows}</table>")  # fmt: skip
+    return html_page(f"Action accuracy of {result.model}", body)

@@ -6,20 +6,22 @@
   of the narration included), and each shot's quality and adherence on the shot's own clip,
   against the shot's own prompt (a film's cuts would count as flicker and inconsistency).
 
-A harness that cannot run here (no detector installed for adherence) is listed under
-``skipped`` with its one-line reason; scoring never costs the user the video it scores.
+Each harness runs on its own: one that cannot run here (no detector installed for adherence) or
+fails is listed under ``skipped`` with its one-line reason, and the others' scores stand.
 :func:`add_to_sidecar` writes the scores into a sidecar atomically.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from studio.core import JsonResult, StudioError, json_bytes, one_line, write_bytes
+from studio.evaluate.grounded_adherence import adherence_tasks
 from studio.evaluate.video_evaluation import EvaluateOptions, VideoEvaluation, evaluate_video, evaluation_scores
 
 if TYPE_CHECKING:
@@ -28,6 +30,7 @@ if TYPE_CHECKING:
 __all__ = ["GenerationScores", "ShotScores", "add_to_sidecar", "score_generation", "score_story"]
 
 SIDECAR_KEY = "evaluation"
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -49,33 +52,53 @@ class ShotScores(JsonResult):
     scores: GenerationScores
 
 
-def _detector_problem(cache: ModelCache) -> str | None:
+def _adherence_problem(cache: ModelCache, prompt: str) -> str | None:
+    """Why adherence to ``prompt`` cannot run here (its analysis models missing), or None."""
     from studio import vision
 
     try:
-        vision.plan_tasks(vision.AnalyzeOptions(tasks=("detect", "track")), cache)
+        vision.plan_tasks(vision.AnalyzeOptions(tasks=adherence_tasks(prompt)), cache)
     except StudioError as exc:
         return one_line(str(exc))
     return None
 
 
+def _reason(exc: BaseException, video: str | os.PathLike[str]) -> str:
+    """A harness's failure in one line, the video named by its file name, never its server path."""
+    said = one_line(str(exc)) if isinstance(exc, StudioError) else f"{type(exc).__name__}: {one_line(str(exc))}"
+    return said.replace(os.fsdecode(video), Path(video).name)
+
+
 def _scored(video: str | os.PathLike[str], harnesses: tuple[str, ...], prompt: str, cache: ModelCache,
             skipped: dict[str, str]) -> tuple[VideoEvaluation | None, GenerationScores]:  # fmt: skip
-    """``harnesses`` on ``video``, or none of them with the reason when the video cannot be read."""
-    try:
-        result = evaluate_video(video, EvaluateOptions(harnesses=harnesses, prompt=prompt), cache=cache)
-    except StudioError as exc:
-        why = one_line(str(exc))
-        return None, GenerationScores([], {}, {**skipped, **dict.fromkeys(harnesses, why)})
-    return result, GenerationScores(list(result.harnesses), evaluation_scores(result), skipped,
-                                    round(sum(result.seconds.values()), 3))  # fmt: skip
+    """Each of ``harnesses`` on ``video`` on its own, so one that fails (listed under
+    ``skipped`` with why) never costs the others' scores, nor the video."""
+    results: list[VideoEvaluation] = []
+    for harness in harnesses:
+        try:
+            results.append(evaluate_video(video, EvaluateOptions(harnesses=(harness,), prompt=prompt), cache=cache))
+        except Exception as exc:
+            log.warning("scoring %s of %s failed", harness, video, exc_info=True)
+            skipped[harness] = _reason(exc, video)
+    if not results:
+        return None, GenerationScores([], {}, skipped)
+    merged = replace(results[0], harnesses=[h for r in results for h in r.harnesses],
+                     seconds={k: v for r in results for k, v in r.seconds.items()},
+                     fps=next((r.fps for r in results if r.fps), None),
+                     quality=next((r.quality for r in results if r.quality), None),
+                     prompt=next((r.prompt for r in results if r.prompt), None))  # fmt: skip
+    failures = [f for r in results for f in r.failures]
+    verdict = "scored" if merged.fps is None else ("fail" if failures else "pass")
+    merged = replace(merged, failures=failures, verdict=verdict)
+    return merged, GenerationScores(list(merged.harnesses), evaluation_scores(merged), skipped,
+                                    round(sum(merged.seconds.values()), 3))  # fmt: skip
 
 
 def _harnesses(prompt: str, cache: ModelCache, skipped: dict[str, str], also: tuple[str, ...] = ()) -> tuple[str, ...]:
     chosen = [*also, "quality"]
     if not prompt.strip():
         skipped["prompt"] = "no prompt"
-    elif (problem := _detector_problem(cache)) is not None:
+    elif (problem := _adherence_problem(cache, prompt)) is not None:
         skipped["prompt"] = problem
     else:
         chosen.append("prompt")
@@ -92,14 +115,14 @@ def score_generation(video: str | os.PathLike[str], prompt: str,
 
 def score_story(film: str | os.PathLike[str], shots: list[tuple[int, str, str]],
                 cache: ModelCache) -> tuple[GenerationScores, list[ShotScores]]:  # fmt: skip
-    """The film's frame timing, and each shot ``(index, prompt, clip)`` scored on its own clip."""
-    skipped: dict[str, str] = {}
-    _, whole = _scored(film, ("fps",), "", cache, skipped)
+    """The film's frame timing, and each shot ``(index, prompt, clip)`` scored on its own clip
+    (``video`` kept as the clip's file name)."""
+    _, whole = _scored(film, ("fps",), "", cache, {})
     each = []
     for index, prompt, clip in shots:
         shot_skipped: dict[str, str] = {}
         _, scores = _scored(clip, _harnesses(prompt, cache, shot_skipped), prompt, cache, shot_skipped)
-        each.append(ShotScores(index, prompt, os.fsdecode(clip), scores))
+        each.append(ShotScores(index, prompt, Path(clip).name, scores))
     return whole, each
 
 

@@ -34,13 +34,14 @@ from fractions import Fraction
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from studio.core import InputError, JsonResult, Timeline
+from studio.core import CancelFlag, InputError, JsonResult, Timeline
 from studio.vision import COCO_LABELS
 
 if TYPE_CHECKING:
     from studio.registry import ModelCache
 
-__all__ = ["ADHERENCE_FPS", "OCR_FPS", "AdherenceReport", "Mention", "prompt_adherence", "prompt_mentions"]
+__all__ = ["ADHERENCE_FPS", "OCR_FPS", "AdherenceReport", "Mention", "adherence_tasks", "prompt_adherence",
+           "prompt_mentions"]  # fmt: skip
 
 ADHERENCE_FPS = 5.0  # analysis samples a second (the analysis default): a track needs 3 samples
 OCR_FPS = 2.0  # frames a second the OCR model reads for quoted words (~0.3 s a 640x360 frame on a CPU)
@@ -157,13 +158,12 @@ def _letters(text: str) -> str:
     return re.sub(r"[^0-9A-Z]", "", text.upper())
 
 
-def _read_words(
-    path: str | os.PathLike[str], mentions: list[Mention], cache: ModelCache
-) -> tuple[list[Mention], str | None]:
+def _read_words(path: str | os.PathLike[str], mentions: list[Mention], cache: ModelCache,
+                cancel: CancelFlag | None = None) -> tuple[list[Mention], str | None]:  # fmt: skip
     """The quoted-words ``mentions`` checked by the best installed OCR model (unchanged, and no
     model named, when none is installed)."""
     from studio import media
-    from studio.core import StudioError
+    from studio.core import StudioError, check_cancel
     from studio.vision import TextReader
 
     try:
@@ -174,6 +174,7 @@ def _read_words(
     times: list[float] = []
     read: list[tuple[str, float]] = []  # per frame: its lines joined, the best line score
     for frame in media.iter_frames(path, fps=OCR_FPS):
+        check_cancel(cancel, "reading the on-screen words")
         [lines] = reader.read_text([frame.image])
         times.append(frame.time_s)
         best = max((line.score for line in lines), default=0.0)
@@ -204,8 +205,16 @@ def _as(mention: Mention, found: bool, first: float | None = None, last: float |
                    tuple(sorted((round(a, 3), round(b, 3)) for a, b in spans or ())))  # fmt: skip
 
 
+def adherence_tasks(prompt: str) -> tuple[str, ...]:
+    """The analysis tasks checking ``prompt`` takes: detection and tracking, and pose actions when
+    it names a person's action (what a caller checks is installed before it starts)."""
+    mentions = prompt_mentions(prompt)
+    return ("detect", "track", *(("pose", "actions") if any(m.kind == "action" for m in mentions) else ()))
+
+
 def prompt_adherence(path: str | os.PathLike[str], prompt: str, timeline: Timeline | None = None,
-                     fps: float = ADHERENCE_FPS, cache: ModelCache | None = None) -> AdherenceReport:  # fmt: skip
+                     fps: float = ADHERENCE_FPS, cache: ModelCache | None = None,
+                     cancel: CancelFlag | None = None) -> AdherenceReport:  # fmt: skip
     """Check ``prompt``'s mentions in the video at ``path``: on ``timeline`` when given (an analysis
     already made of it), else on a new analysis at ``fps`` (detection and tracking, and pose
     actions when the prompt names one)."""
@@ -215,15 +224,15 @@ def prompt_adherence(path: str | os.PathLike[str], prompt: str, timeline: Timeli
         raise InputError("expected a prompt naming what the video should show")
     mentions = prompt_mentions(prompt)
     if timeline is None:
-        tasks = ("detect", "track", *(("pose", "actions") if any(m.kind == "action" for m in mentions) else ()))
-        timeline = vision.analyze(Path(path), vision.AnalyzeOptions(fps=fps, tasks=tasks), cache=cache)
+        options = vision.AnalyzeOptions(fps=fps, tasks=adherence_tasks(prompt))
+        timeline = vision.analyze(Path(path), options, cache=cache, cancel=cancel)
     checked = [_checked(mention, timeline) for mention in mentions]
     words = [mention for mention in checked if mention.kind == "text"]
     ocr = None
     if words:
         from studio.registry import default_cache
 
-        read, ocr = _read_words(path, words, cache or default_cache())
+        read, ocr = _read_words(path, words, cache or default_cache(), cancel)
         by_words = {mention.words: mention for mention in read}
         checked = [by_words.get(mention.words, mention) if mention.kind == "text" else mention for mention in checked]
     countable = [m for m in checked if m.found is not None]

@@ -37,7 +37,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from studio import media
-from studio.core import EmptyMedia, JsonResult
+from studio.core import CancelFlag, EmptyMedia, JsonResult, check_cancel
 from studio.vision import ImageEmbedder
 
 __all__ = ["QUALITY_SIDE", "QualityReport", "score_quality"]
@@ -106,7 +106,8 @@ def _proxy_size(width: int, height: int) -> tuple[int, int]:
 
 
 def score_quality(path: str | os.PathLike[str], embedder: ImageEmbedder | None = None,
-                  features: str | None = None, curves: bool = False) -> QualityReport:  # fmt: skip
+                  features: str | None = None, curves: bool = False,
+                  cancel: CancelFlag | None = None) -> QualityReport:  # fmt: skip
     """Decode ``path`` once and score every frame (see the module docstring); ``embedder``
     (called ``features`` in the report) gives subject consistency; ``curves`` keeps the
     per-pair flicker and motion (one number a frame each)."""
@@ -126,6 +127,7 @@ def score_quality(path: str | os.PathLike[str], embedder: ImageEmbedder | None =
     size = (0, 0)
     width = height = frames = 0
     for picture in media.iter_pictures(path):
+        check_cancel(cancel, "quality scoring")
         rgb = picture.rgb()
         if frames == 0:
             height, width = rgb.shape[:2]

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from studio import media
-from studio.core import InputError, JsonResult, Progress
+from studio.core import CancelFlag, InputError, JsonResult, Progress, check_cancel
 from studio.evaluate.timeline_agreement import TimelineAgreement, compare_timelines
 
 if TYPE_CHECKING:
@@ -146,20 +146,20 @@ def resample_video(source: str | os.PathLike[str], target: str | os.PathLike[str
 
 
 def _analysed(path: Path, rate: Fraction, analysis_fps: Fraction | None, tasks: Sequence[str],
-              cache: ModelCache | None) -> tuple[Timeline, float]:  # fmt: skip
+              cache: ModelCache | None, cancel: CancelFlag | None = None) -> tuple[Timeline, float]:  # fmt: skip
     from studio import vision
 
     started = time.perf_counter()
     options = vision.AnalyzeOptions(fps=analysis_fps or rate, tasks=tuple(tasks))
-    timeline = vision.analyze(path, options, cache=cache)
+    timeline = vision.analyze(path, options, cache=cache, cancel=cancel)
     return timeline, time.perf_counter() - started
 
 
 def fps_robustness(path: str | os.PathLike[str], rates: Sequence[str | int | Fraction] = DEFAULT_RATES,
                    methods: Sequence[str] = RESAMPLE_METHODS, analysis_fps: Fraction | str | float | None = None,
                    tasks: Sequence[str] = ROBUSTNESS_TASKS, keep: str | os.PathLike[str] | None = None,
-                   cache: ModelCache | None = None,
-                   progress: Progress | None = None) -> FpsRobustnessReport:  # fmt: skip
+                   cache: ModelCache | None = None, progress: Progress | None = None,
+                   cancel: CancelFlag | None = None) -> FpsRobustnessReport:  # fmt: skip
     """Analyse ``path`` and its copies at each of ``rates`` by each of ``methods`` and compare
     (see the module docstring). ``keep``: a folder to keep the copies in (else deleted)."""
     source = Path(path)
@@ -174,7 +174,7 @@ def fps_robustness(path: str | os.PathLike[str], rates: Sequence[str | int | Fra
     info = media.probe(source)
     report = progress or (lambda fraction, stage: None)
     report(0.0, "analysing the source")
-    reference, _ = _analysed(source, info.fps, fixed, tasks, cache)
+    reference, _ = _analysed(source, info.fps, fixed, tasks, cache, cancel)
     results: list[RateResult] = []
     steps = len(wanted) * len(methods)
     with tempfile.TemporaryDirectory(prefix="fps-robustness-") as scratch:
@@ -185,7 +185,8 @@ def fps_robustness(path: str | os.PathLike[str], rates: Sequence[str | int | Fra
             report(number / steps, f"{method} to {name} fps")
             copy = folder / f"{source.stem}-{name.replace('/', '_')}fps-{method}.mp4"
             frames = resample_video(source, copy, rate, method)
-            timeline, seconds = _analysed(copy, rate, fixed, tasks, cache)
+            check_cancel(cancel, "FPS robustness")
+            timeline, seconds = _analysed(copy, rate, fixed, tasks, cache, cancel)
             results.append(RateResult(name, method, frames, round(seconds, 3), compare_timelines(reference, timeline)))
     report(1.0, "done")
     return FpsRobustnessReport(

@@ -49,7 +49,8 @@ __all__ = [
 
 HARNESSES = ("fps", "quality", "prompt", "fps-robustness")
 DEFAULT_HARNESSES = ("fps", "quality")  # and prompt when a prompt is given
-ROBUSTNESS_TASKS = ("detect", "track")  # what the robustness harness analyses here: the tracks users compare
+# what `eval video`'s robustness harness analyses (`eval fps-robustness` runs every task): the tracks
+VIDEO_ROBUSTNESS_TASKS = ("detect", "track")
 _WEIGHT = {"fps": 1.0, "quality": 3.0, "prompt": 3.0, "fps-robustness": 12.0}  # rough shares of the time
 
 
@@ -59,7 +60,7 @@ class EvaluateOptions:
     embedder for subject consistency (``None``: EfficientNet-Lite0 when installed; ``"none"``:
     skip it) and the rates the robustness harness rewrites the clip at."""
 
-    harnesses: tuple[str, ...] = DEFAULT_HARNESSES
+    harnesses: tuple[str, ...] | None = None  # None: DEFAULT_HARNESSES, and prompt when a prompt is given
     prompt: str = ""
     tolerances: FpsTolerances = field(default_factory=FpsTolerances)
     features: str | None = None
@@ -67,6 +68,12 @@ class EvaluateOptions:
     adherence_fps: float = ADHERENCE_FPS
 
     def __post_init__(self) -> None:
+        from studio import media
+
+        if self.harnesses is None:
+            chosen = (*DEFAULT_HARNESSES, *(("prompt",) if self.prompt.strip() else ()))
+            object.__setattr__(self, "harnesses", chosen)
+        assert self.harnesses is not None
         unknown = [name for name in self.harnesses if name not in HARNESSES]
         if unknown:
             raise InputError(f"unknown harness {unknown[0]!r}; expected some of {', '.join(HARNESSES)}")
@@ -74,6 +81,8 @@ class EvaluateOptions:
             raise InputError(f"pick at least one harness: {', '.join(HARNESSES)}")
         if "prompt" in self.harnesses and not self.prompt.strip():
             raise InputError("prompt adherence needs the prompt: the text the video should show")
+        for rate in self.rates:  # refused now, not after the harnesses before robustness ran
+            media.as_fps(rate)
         if not self.adherence_fps > 0:
             raise InputError(f"expected an analysis rate above 0 for prompt adherence, got {self.adherence_fps}")
 
@@ -106,9 +115,10 @@ def evaluate_video(path: str | os.PathLike[str], options: EvaluateOptions | None
     from studio.registry import default_cache
 
     chosen = options or EvaluateOptions()
+    picked = chosen.harnesses or DEFAULT_HARNESSES
     models = cache or default_cache()
     report = progress or (lambda fraction, stage: None)
-    total = sum(_WEIGHT[name] for name in chosen.harnesses)
+    total = sum(_WEIGHT[name] for name in picked)
     done = 0.0
     seconds: dict[str, float] = {}
     fps: FpsReport | None = None
@@ -116,7 +126,7 @@ def evaluate_video(path: str | os.PathLike[str], options: EvaluateOptions | None
     adherence: AdherenceReport | None = None
     robustness: FpsRobustnessReport | None = None
     for name in HARNESSES:
-        if name not in chosen.harnesses:
+        if name not in picked:
             continue
         if cancel is not None and cancel.is_set():
             raise Cancelled(f"evaluation cancelled before {name}")
@@ -127,9 +137,9 @@ def evaluate_video(path: str | os.PathLike[str], options: EvaluateOptions | None
             fps = check_fps(path, chosen.tolerances)
         elif name == "quality":
             embedder, features = quality_embedder(models, chosen.features)
-            quality = score_quality(path, embedder, features, curves=True)
+            quality = score_quality(path, embedder, features, curves=True, cancel=cancel)
         elif name == "prompt":
-            adherence = prompt_adherence(path, chosen.prompt, fps=chosen.adherence_fps, cache=models)
+            adherence = prompt_adherence(path, chosen.prompt, fps=chosen.adherence_fps, cache=models, cancel=cancel)
         else:
             base = done
 
@@ -139,14 +149,15 @@ def evaluate_video(path: str | os.PathLike[str], options: EvaluateOptions | None
                 report(base + fraction * share, f"fps-robustness: {stage}")
 
             robustness = fps_robustness(path, rates=chosen.rates or DEFAULT_RATES, methods=("drop",),
-                                        tasks=ROBUSTNESS_TASKS, cache=models, progress=step)  # fmt: skip
+                                        tasks=VIDEO_ROBUSTNESS_TASKS, cache=models, progress=step,
+                                        cancel=cancel)  # fmt: skip
         seconds[name] = round(time.perf_counter() - started, 3)
         done += share
     report(1.0, "done")
     failures = [f"fps: {failure}" for failure in fps.failures] if fps is not None else []
     verdict = "scored" if fps is None else ("fail" if failures else "pass")
     return VideoEvaluation(
-        path=os.fsdecode(path), harnesses=[name for name in HARNESSES if name in chosen.harnesses], verdict=verdict,
+        path=os.fsdecode(path), harnesses=[name for name in HARNESSES if name in picked], verdict=verdict,
         failures=failures, seconds=seconds, fps=fps, quality=quality, prompt=adherence, fps_robustness=robustness,
     )  # fmt: skip
 
@@ -220,8 +231,8 @@ def evaluation_html(result: VideoEvaluation, plots: dict[str, bytes] | None = No
     e = html.escape
     shown = name or os.path.basename(result.path)
     pictures = plots if plots is not None else evaluation_plots(result)
-    parts = [f"<h2>{e(shown)}: <span class='{'fail' if result.verdict == 'fail' else 'pass'}'>"
-             f"{e(result.verdict)}</span></h2>"]  # fmt: skip
+    colour = {"fail": "fail", "pass": "pass"}.get(result.verdict, "scored")  # scores alone: no colour
+    parts = [f"<h2>{e(shown)}: <span class='{colour}'>{e(result.verdict)}</span></h2>"]
     if result.failures:
         parts.append("<ul>" + "".join(f"<li>{e(f)}</li>" for f in result.failures) + "</ul>")
     if result.fps is not None:

@@ -444,9 +444,8 @@ class EvaluateSettings:
         return chosen
 
     def evaluate_options(self) -> EvaluateOptions:
-        from studio.evaluate import DEFAULT_HARNESSES, EvaluateOptions, FpsTolerances
+        from studio.evaluate import EvaluateOptions, FpsTolerances
 
-        harnesses = self.harnesses or (*DEFAULT_HARNESSES, *(("prompt",) if self.prompt else ()))
         own = FpsTolerances()
         tolerances = FpsTolerances(
             vfr_share=own.vfr_share if self.vfr_share is None else self.vfr_share,
@@ -455,5 +454,5 @@ class EvaluateSettings:
             audio_drift_s=own.audio_drift_s if self.audio_drift_s is None else self.audio_drift_s,
         )
         rates = tuple(str(media.as_fps(rate)) for rate in self.rates)
-        return EvaluateOptions(harnesses=harnesses, prompt=self.prompt, tolerances=tolerances, features=self.features,
-                               rates=rates)  # fmt: skip
+        return EvaluateOptions(harnesses=self.harnesses or None, prompt=self.prompt, tolerances=tolerances,
+                               features=self.features, rates=rates)  # fmt: skip

@@ -9,6 +9,7 @@ its run reads back (:func:`studio.core.from_data`).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -35,6 +36,7 @@ SUBTITLE_FORMATS = ("srt", "vtt", "txt", "json")
 GENERATE_TASK = "text-to-video"
 SPEECH_SHARE = 0.3  # of an analysis with speech, the share of progress the transcription gets
 SCORE_SHARE = 0.05  # of a generation, the share of progress scoring it gets
+log = logging.getLogger(__name__)
 
 
 def _need(inputs: Mapping[str, Path], name: str, what: str) -> Path:
@@ -55,6 +57,14 @@ def served_dataset(folder: str, datasets: Path) -> Path:
     if chosen == root:
         raise InputError(f"name a folder inside {root} (one sub-folder per label), not the datasets folder itself")
     return chosen
+
+
+def _failure(exc: BaseException, folder: Path) -> str:
+    """An exception as one line for a user, without the job's folder in it."""
+    from studio.core import StudioError, one_line
+
+    said = one_line(str(exc)) if isinstance(exc, StudioError) else f"{type(exc).__name__}: {one_line(str(exc))}"
+    return said.replace(f"{folder}/", "").replace(str(folder), "")
 
 
 def _stored(settings: object) -> dict[str, Any]:
@@ -200,28 +210,38 @@ class StudioJobs:
         chosen = from_data(GenerateSettings, job.settings)
         options = chosen.generate_options(job.inputs.get("image"))
         share = SCORE_SHARE if chosen.score else 0.0
-        video = generate_video(chosen.prompt, job.folder / "video.mp4", model=chosen.model, options=options,
-                               load=chosen.load_options(), cache=self.cache,
-                               progress=lambda done, stage: job.progress(done * (1 - share), stage),
-                               cancel=job.cancel)  # fmt: skip
+        with self.cache.in_use():  # the pipeline held while it computes, released before scoring loads others
+            video = generate_video(chosen.prompt, job.folder / "video.mp4", model=chosen.model, options=options,
+                                   load=chosen.load_options(), cache=self.cache,
+                                   progress=lambda done, stage: job.progress(done * (1 - share), stage),
+                                   cancel=job.cancel)  # fmt: skip
         names = ("seed", "frames", "video_frames", "width", "height", "fps", "model_fps", "model")
         summary = {name: getattr(video, name) for name in names}
         summary["processing_s"] = video.processing_s
         outputs = {"video": "video.mp4", "sidecar": "video.json", "thumbnail": "video.png"}
         if chosen.score:
-            from studio.evaluate import add_to_sidecar, evaluation_html, evaluation_plots, score_generation
-
             job.progress(1 - share, "scoring the video (quality, prompt adherence)")
-            result, scores = score_generation(job.folder / "video.mp4", chosen.prompt, self.cache)
-            add_to_sidecar(job.folder / "video.json", scores.to_dict())
-            if result is not None:
-                result = result.named("video.mp4")
-                write_bytes(job.folder / "evaluation.json", json_bytes(result.to_dict()))
-                write_text(job.folder / "evaluation.html", evaluation_html(result, evaluation_plots(result)))
-                outputs.update({"evaluation": "evaluation.json", "evaluation_page": "evaluation.html"})
-            summary["scores"] = scores.scores
-            summary["scores_skipped"] = scores.skipped
+            summary.update(self._scored_generation(job, chosen.prompt, outputs))
         return JobOutcome(outputs, summary)
+
+    def _scored_generation(self, job: JobContext, prompt: str, outputs: dict[str, str]) -> dict[str, Any]:
+        """Score the job's new video into its sidecar, with a report and page beside it; what the
+        summary keeps. A failure here is recorded, never the job's: the video is made."""
+        from studio.evaluate import add_to_sidecar, evaluation_html, evaluation_plots, score_generation
+
+        try:
+            with self.cache.in_use():
+                result, scores = score_generation(job.folder / "video.mp4", prompt, self.cache)
+                add_to_sidecar(job.folder / "video.json", scores.to_dict())
+                if result is not None:
+                    result = result.named("video.mp4")
+                    write_bytes(job.folder / "evaluation.json", json_bytes(result.to_dict()))
+                    write_text(job.folder / "evaluation.html", evaluation_html(result, evaluation_plots(result)))
+                    outputs.update({"evaluation": "evaluation.json", "evaluation_page": "evaluation.html"})
+        except Exception as exc:
+            log.warning("scoring job %s failed", job.job_id, exc_info=True)
+            return {"scores": {}, "scores_skipped": {"scoring": _failure(exc, job.folder)}}
+        return {"scores": scores.scores, "scores_skipped": scores.skipped}
 
     # -- story ------------------------------------------------------------------------------
     def check_story(self, settings: Mapping[str, Any], inputs: Mapping[str, Path]) -> dict[str, Any]:
@@ -237,9 +257,10 @@ class StudioJobs:
 
         chosen = from_data(StorySettings, job.settings)
         share = SCORE_SHARE if chosen.score else 0.0
-        film = make_story(chosen.story(job.inputs), job.folder / "film.mp4", cache=self.cache,
-                          load=chosen.load_options(), cancel=job.cancel,
-                          progress=lambda done, stage: job.progress(done * (1 - share), stage))  # fmt: skip
+        with self.cache.in_use():  # the pipeline held while it computes, released before scoring loads others
+            film = make_story(chosen.story(job.inputs), job.folder / "film.mp4", cache=self.cache,
+                              load=chosen.load_options(), cancel=job.cancel,
+                              progress=lambda done, stage: job.progress(done * (1 - share), stage))  # fmt: skip
         outputs = {"video": "film.mp4", "sidecar": "film.json", "thumbnail": "film.png"}
         if film.srt:
             outputs["subtitles"] = "film.srt"
@@ -251,10 +272,16 @@ class StudioJobs:
 
             job.progress(1 - share, "scoring the film and each shot (quality, prompt adherence)")
             made = [(shot.index, shot.prompt, shot.video) for shot in film.shots]
-            whole, shots = score_story(job.folder / "film.mp4", made, self.cache)
-            add_to_sidecar(job.folder / "film.json", {"film": whole.to_dict(), "shots": [s.to_dict() for s in shots]})
-            summary["scores"] = whole.scores
-            summary["shot_scores"] = [{"shot": s.index, **s.scores.scores} for s in shots]
+            try:
+                with self.cache.in_use():
+                    whole, shots = score_story(job.folder / "film.mp4", made, self.cache)
+                scored = {"film": whole.to_dict(), "shots": [s.to_dict() for s in shots]}
+                add_to_sidecar(job.folder / "film.json", scored)
+                summary["scores"] = whole.scores
+                summary["shot_scores"] = [{"shot": s.index, **s.scores.scores} for s in shots]
+            except Exception as exc:
+                log.warning("scoring job %s failed", job.job_id, exc_info=True)
+                summary.update({"scores": {}, "scores_skipped": {"scoring": _failure(exc, job.folder)}})
         return JobOutcome(outputs, summary)
 
     # -- install ----------------------------------------------------------------------------
@@ -324,12 +351,15 @@ class StudioJobs:
         chosen = EvaluateSettings.from_form(settings)
         options = chosen.evaluate_options()
         media.probe(_need(inputs, "video", "video"), strict=False)  # a file with no video stream is refused here
-        if "quality" in options.harnesses:
+        if "quality" in (options.harnesses or ()):
             check_embedder(self.cache, options.features)
-        if {"prompt", "fps-robustness"} & set(options.harnesses):
+        if {"prompt", "fps-robustness"} & set(options.harnesses or ()):  # their models, installed, before queueing
             from studio import vision
+            from studio.evaluate import adherence_tasks
 
-            vision.plan_tasks(vision.AnalyzeOptions(tasks=("detect", "track")), self.cache)  # a detector is needed
+            if "prompt" in (options.harnesses or ()):
+                vision.plan_tasks(vision.AnalyzeOptions(tasks=adherence_tasks(options.prompt)), self.cache)
+            vision.plan_tasks(vision.AnalyzeOptions(tasks=("detect", "track")), self.cache)
         return _stored(chosen)
 
     def run_evaluate(self, job: JobContext) -> JobOutcome:
@@ -340,6 +370,8 @@ class StudioJobs:
         result = evaluate_video(video, chosen.evaluate_options(), cache=self.cache, progress=job.progress,
                                 cancel=job.cancel)  # fmt: skip
         name = str(job.settings.get("input_names", {}).get("video") or video.name)
+        if chosen.source_job:  # a finished job's video: named by its job too
+            name = f"{name} (job {chosen.source_job})"
         result = result.named(name)  # the report names the file as the user does, not the job's folder
         plots = evaluation_plots(result)
         write_bytes(job.folder / "evaluation.json", json_bytes(result.to_dict()))
@@ -368,8 +400,8 @@ class StudioJobs:
         return {
             "analyze": JobKind("analyze", hold(self.run_analyze), self.check_analyze),
             "transcribe": JobKind("transcribe", hold(self.run_transcribe), self.check_transcribe),
-            "generate": JobKind("generate", hold(self.run_generate), self.check_generate),
-            "story": JobKind("story", hold(self.run_story), self.check_story),
+            "generate": JobKind("generate", self.run_generate, self.check_generate),  # holds its own, in two steps
+            "story": JobKind("story", self.run_story, self.check_story),
             "install": JobKind("install", self.run_install, self.check_install, heavy=False),
             "load": JobKind("load", self.run_load, self.check_load),
             "train": JobKind("train", hold(self.run_train), self.check_train),

@@ -169,3 +169,18 @@ def test_a_story_names_its_start_images_among_the_uploads_only(app: App, tmp_pat
     )
     assert message.startswith("shot 1: tiny-wan makes video from text only; for a start image use one of:")
     assert app.service.cache.stats.loads == loads
+
+
+def test_a_scoring_failure_never_costs_the_generated_video(app: App, monkeypatch: pytest.MonkeyPatch) -> None:
+    import studio.evaluate
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("the scorer broke")
+
+    monkeypatch.setattr(studio.evaluate, "score_generation", broken)
+    job = app.generate("a red car on the street", seed=3)
+    done, files = app.client.predict(job["id"], 300, api_name="/job_result")
+    assert done["status"] == "done", done  # the video is made and listed, the failure said
+    assert {Path(f).name for f in files} == {"video.mp4", "video.json", "video.png"}
+    assert done["summary"]["scores_skipped"] == {"scoring": "RuntimeError: the scorer broke"}
+    assert media.probe(next(Path(f) for f in files if f.endswith(".mp4"))).frame_count == 9

@@ -307,7 +307,8 @@ def test_every_endpoint_is_named_typed_and_described(served: Served) -> None:
             assert label and not ORDINAL.fullmatch(label) and not GENERIC.fullmatch(label), (endpoint, label)
             assert returned["python_type"]["type"] not in ("", "Any"), (endpoint, label)
     assert [p["parameter_name"] for p in info["/job_result"]["parameters"]] == ["job_id", "wait_s"]
-    assert info["/generate"]["parameters"][-1]["parameter_name"] == "torch_compile"
+    assert [p["parameter_name"] for p in info["/generate"]["parameters"][-2:]] == ["torch_compile", "score"]
+    assert info["/evaluate"]["parameters"][0]["parameter_name"] == "video"
     assert info["/job_status"]["returns"][0]["python_type"] == {
         "type": "dict(str, Any)",
         "description": "The job: id, kind, status, progress, stage, error, timings, settings, summary, output names",
@@ -405,9 +406,11 @@ def test_an_agent_generates_a_video_from_text(tiny_studio: str, tmp_path: Path) 
             script = "shots:\n  - prompt: a cat\n    image: start.png\n"  # named as it was uploaded
             message = await studio.refusal("story", script=script, images=[start["file"]])
             assert message.startswith("shot 1: tiny-wan makes video from text only"), message
-            # a finished generation evaluated by its job id: its own prompt is the one checked
+            # a finished generation evaluated by its job id; asked for adherence, its own prompt is checked
             scored = await studio.call("evaluate", job_id=job["id"], harnesses=["fps", "quality"], features="none")
-            assert scored["settings"]["prompt"] == "a red car on the street"
+            assert scored["settings"]["prompt"] == ""  # not asked: not taken, so no detector is needed
+            message = await studio.refusal("evaluate", job_id=job["id"], harnesses=["prompt"])
+            assert message.startswith("no detect model is registered"), message  # the prompt was taken: a detector next
             result = await studio.call("job_result", job_id=scored["id"], wait_s=300, include_text=True)
             report = result["text"]["evaluation.json"]
             assert report["fps"]["frames"] == 9 and report["quality"]["frames"] == 9, result["job"]

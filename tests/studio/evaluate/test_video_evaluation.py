@@ -92,6 +92,10 @@ def test_bad_options_and_a_cancel_are_refused_before_any_work(tmp_path: Path) ->
         EvaluateOptions(harnesses=())
     with pytest.raises(InputError, match="prompt adherence needs the prompt"):
         EvaluateOptions(harnesses=("prompt",), prompt="  ")
+    with pytest.raises(InputError, match="positive frame rate"):  # refused before any harness runs
+        EvaluateOptions(harnesses=("fps", "fps-robustness"), rates=("24", "-3"))
+    assert EvaluateOptions().harnesses == ("fps", "quality")
+    assert EvaluateOptions(prompt="a cat").harnesses == ("fps", "quality", "prompt")  # a prompt given is checked
     stop = threading.Event()
     stop.set()
     with pytest.raises(Cancelled, match="before fps"):

@@ -87,9 +87,9 @@ STORED_KEYS = {
                 "max_side", "annotate"},
     "transcribe": {"model", "backend", "language", "task", "vad", "word_cues", "beam_size"},
     "generate": {"prompt", "negative_prompt", "seed", "steps", "guidance_scale", "width", "height", "frames", "fps",
-                 "loras", "dtype", "offload", "attention", "compile", "model"},
+                 "loras", "dtype", "offload", "attention", "compile", "model", "score"},
     "story": {"script", "model", "seed", "subtitles", "transition", "input_names", "dtype", "offload", "attention",
-              "compile"},
+              "compile", "score"},
     "install": {"names", "offline_defaults"},
     "load": {"model"},
 }  # fmt: skip
