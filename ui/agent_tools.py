@@ -291,12 +291,14 @@ def agent_tools(service: StudioService, demo: gr.Blocks) -> None:
         """
         if video and job_id:
             raise InputError("give video or job_id, not both")
-        settings = {"harnesses": list(harnesses or []), "prompt": prompt, "features": _chosen(features),
+        # harnesses as sent: a list, or a string the settings split at commas (never into its letters)
+        settings = {"harnesses": harnesses or [], "prompt": prompt, "features": _chosen(features),
                     "dropped_frames": dropped_frames, "vfr_share": vfr_share, "duplicated_share": duplicated_share,
                     "audio_drift_s": audio_drift_s, "source_job": job_id or None}  # fmt: skip
         if job_id:
-            path, said, _ = job_video(service, job_id)
-            if "prompt" in (harnesses or []):  # the generation's own prompt, only where adherence is asked for
+            path, said, settings["source_name"] = job_video(service, job_id)
+            asked = harnesses.split(",") if isinstance(harnesses, str) else harnesses or []
+            if "prompt" in [h.strip() for h in asked]:  # the generation's own prompt, only where adherence is asked for
                 settings["prompt"] = prompt or said
             with files.hiding({path: f"job:{job_id}/{path.name}"}):
                 return _json(service.submit("evaluate", settings, {"video": path}))

@@ -143,14 +143,15 @@ def evaluate_tab(service: StudioService) -> None:
         if video and job_id:
             raise InputError("evaluate one video: clear the upload or the picked job")
         path: str | Path | None = video
+        name = None
         if job_id:
-            path, said, _ = job_video(service, job_id)
+            path, said, name = job_video(service, job_id)
             prompt = prompt or said
         if not harnesses:
             raise InputError(f"pick at least one harness: {', '.join(HARNESSES)}")
         embedder = None if features in (None, "", "auto") else features
         settings = {"harnesses": list(harnesses), "prompt": prompt or "", "features": embedder,
-                    "source_job": job_id or None}  # fmt: skip
+                    "source_job": job_id or None, "source_name": name}  # fmt: skip
         return service.submit("evaluate", settings, {"video": path})
 
     def restore(job: Job) -> tuple[Any, ...]:

@@ -43,6 +43,7 @@ from studio.vision import ImageEmbedder
 __all__ = ["QUALITY_SIDE", "QualityReport", "score_quality"]
 
 QUALITY_SIDE = 256  # the short side the flow and imaging proxies are computed at
+PROXY_LONGEST = 2048  # ... with the long side at most this (very thin videos)
 
 
 @dataclass(frozen=True)
@@ -101,7 +102,9 @@ def _noise_sigma(grey: np.ndarray) -> float:
 
 
 def _proxy_size(width: int, height: int) -> tuple[int, int]:
-    scale = QUALITY_SIDE / max(1, min(width, height))
+    """The short side at QUALITY_SIDE, the long one at most PROXY_LONGEST (a 16×4096 strip would
+    otherwise become 256×65536, past what OpenCV's optical flow and remap take)."""
+    scale = min(QUALITY_SIDE / max(1, min(width, height)), PROXY_LONGEST / max(1, width, height))
     return max(2, round(width * scale)), max(2, round(height * scale))
 
 

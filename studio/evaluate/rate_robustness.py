@@ -53,6 +53,7 @@ __all__ = [
 DEFAULT_RATES = ("12", "24", "30", "60")
 RESAMPLE_METHODS = ("drop", "interpolate")
 ROBUSTNESS_TASKS = ("detect", "track", "pose", "actions", "shots", "motion")
+MAX_RATE = 240  # the fastest copy made: every copy is analysed at its own rate
 MAX_INTERPOLATE_BYTES = 2 << 30  # decoded RGB frames held for interpolation
 COPY_CRF = 16  # near-transparent, so the copies differ by their rate, not by their compression
 
@@ -168,6 +169,9 @@ def fps_robustness(path: str | os.PathLike[str], rates: Sequence[str | int | Fra
         if method not in RESAMPLE_METHODS:
             raise InputError(f"expected methods among {', '.join(RESAMPLE_METHODS)}, got {method!r}")
     wanted = [media.as_fps(rate) for rate in rates]
+    too_fast = [rate for rate in wanted if rate > MAX_RATE]
+    if too_fast:
+        raise InputError(f"FPS robustness rewrites a clip at up to {MAX_RATE} fps, not {too_fast[0]}")
     if not wanted or not methods:
         raise InputError("expected at least one rate and one method")
     fixed = media.as_fps(analysis_fps) if analysis_fps is not None else None

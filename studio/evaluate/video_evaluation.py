@@ -30,7 +30,7 @@ from studio.evaluate.fps_html import interval_histogram_png
 from studio.evaluate.grounded_adherence import ADHERENCE_FPS, AdherenceReport, prompt_adherence
 from studio.evaluate.quality import QualityReport, score_quality
 from studio.evaluate.quality_features import quality_embedder
-from studio.evaluate.rate_robustness import DEFAULT_RATES, FpsRobustnessReport, fps_robustness
+from studio.evaluate.rate_robustness import DEFAULT_RATES, MAX_RATE, FpsRobustnessReport, fps_robustness
 from studio.evaluate.report_plots import bars_png, curves_png, embedded_png, html_page
 
 if TYPE_CHECKING:
@@ -82,7 +82,8 @@ class EvaluateOptions:
         if "prompt" in self.harnesses and not self.prompt.strip():
             raise InputError("prompt adherence needs the prompt: the text the video should show")
         for rate in self.rates:  # refused now, not after the harnesses before robustness ran
-            media.as_fps(rate)
+            if media.as_fps(rate) > MAX_RATE:
+                raise InputError(f"FPS robustness rewrites a clip at up to {MAX_RATE} fps, not {rate}")
         if not self.adherence_fps > 0:
             raise InputError(f"expected an analysis rate above 0 for prompt adherence, got {self.adherence_fps}")
 

@@ -421,6 +421,7 @@ class EvaluateSettings:
     audio_drift_s: float | None = None
     rates: tuple[str, ...] = ()  # empty: the robustness harness's own (12, 24, 30, 60)
     source_job: str | None = None  # the finished job whose video this is
+    source_name: str | None = None  # ... and the name the user knows that video by
 
     @classmethod
     def from_form(cls, data: Mapping[str, Any]) -> EvaluateSettings:
@@ -439,6 +440,7 @@ class EvaluateSettings:
             audio_drift_s=optional("audio_drift_s", _float),
             rates=_texts(data.get("rates")),
             source_job=_chosen(data.get("source_job")),
+            source_name=_chosen(data.get("source_name")),
         )
         chosen.evaluate_options()  # every refusal now
         return chosen

@@ -115,6 +115,14 @@ class JobKind:
     heavy: bool = True
 
 
+def _as_given(message: str, job: Job, inputs: Mapping[str, Path]) -> str:
+    """``message`` naming each input file as the user gave it, not by the job folder's copy."""
+    names = job.settings.get("input_names") or {}
+    for what, path in inputs.items():
+        message = message.replace(str(path), str(names.get(what, path.name)))
+    return message.replace(f"{job.folder}/", "")
+
+
 class JobRunner:
     """Queue, run, cancel and recover jobs kept in ``root/jobs.sqlite3`` and ``root/jobs/<id>``."""
 
@@ -350,11 +358,11 @@ class JobRunner:
             status, error = ("failed", INTERRUPTED) if self._stopping.is_set() else ("cancelled", "")
             self._finish(job.id, status=status, error=error, stage=status)
         except StudioError as exc:
-            self._finish(job.id, status="failed", error=one_line(str(exc)), stage="failed")
+            self._finish(job.id, status="failed", error=_as_given(one_line(str(exc)), job, inputs), stage="failed")
         except Exception as exc:
             log.exception("job %s failed unexpectedly", job.id)
             message = f"unexpected {type(exc).__name__}: {one_line(str(exc))}"
-            self._finish(job.id, status="failed", error=message, stage="failed")
+            self._finish(job.id, status="failed", error=_as_given(message, job, inputs), stage="failed")
         else:
             self._finish(
                 job.id, status="done", progress=1.0, stage="done", outputs=outcome.outputs, summary=outcome.summary

@@ -369,9 +369,7 @@ class StudioJobs:
         video = job.inputs["video"]
         result = evaluate_video(video, chosen.evaluate_options(), cache=self.cache, progress=job.progress,
                                 cancel=job.cancel)  # fmt: skip
-        name = str(job.settings.get("input_names", {}).get("video") or video.name)
-        if chosen.source_job:  # a finished job's video: named by its job too
-            name = f"{name} (job {chosen.source_job})"
+        name = chosen.source_name or str(job.settings.get("input_names", {}).get("video") or video.name)
         result = result.named(name)  # the report names the file as the user does, not the job's folder
         plots = evaluation_plots(result)
         write_bytes(job.folder / "evaluation.json", json_bytes(result.to_dict()))

@@ -82,6 +82,10 @@ def test_the_command_writes_the_report_and_refuses_what_it_cannot_score(
     assert report["accuracy"] == 1.0 and report["labels"] == ["rings", "stripes"] and report["clips"] == 4
     assert "alt='confusion matrix'" in page.read_text()
     assert "textures: accuracy 1.000 over 4 clips" in capsys.readouterr().err
+    clip = next((folder / "rings").iterdir())
+    before = clip.read_bytes()
+    assert main(["eval", "actions", str(folder), "--model", "textures", "-o", str(clip)]) == 2  # never onto a clip
+    assert clip.read_bytes() == before and "clip" not in capsys.readouterr().out
     assert main(["eval", "actions", str(folder), "--model", "orientation-test"]) == 2
     assert "is a classify model; name an action model" in capsys.readouterr().err
     with pytest.raises(InputError, match="does not exist"):

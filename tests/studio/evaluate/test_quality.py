@@ -130,3 +130,14 @@ def test_the_noise_proxy_grows_with_planted_noise_and_reads_its_level(tmp_path: 
     for sigma in (8, 16):
         assert np.sqrt(levels[sigma] ** 2 - clean**2) == pytest.approx(sigma, rel=0.25), levels
     assert score_quality(_pan(tmp_path / "blurred.mp4", speed=1, blur=2.5)).noise_sigma < clean / 2
+
+
+def test_a_very_thin_video_is_scored_at_a_proxy_opencv_can_take(tmp_path: Path) -> None:
+    """16×4096: a 256 px short side would make the proxy 65536 px long, past OpenCV's remap."""
+    with media.VideoWriter(tmp_path / "strip.mp4", fps=10) as writer:
+        for number in range(5):
+            strip = np.zeros((4096, 16, 3), np.uint8)
+            strip[number * 40 : number * 40 + 200] = 255
+            writer.write(strip)
+    report = score_quality(tmp_path / "strip.mp4")
+    assert report.proxy_size == (8, 2048) and report.frames == 5 and report.motion_smoothness is not None

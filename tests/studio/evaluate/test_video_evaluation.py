@@ -94,6 +94,8 @@ def test_bad_options_and_a_cancel_are_refused_before_any_work(tmp_path: Path) ->
         EvaluateOptions(harnesses=("prompt",), prompt="  ")
     with pytest.raises(InputError, match="positive frame rate"):  # refused before any harness runs
         EvaluateOptions(harnesses=("fps", "fps-robustness"), rates=("24", "-3"))
+    with pytest.raises(InputError, match="up to 240 fps, not 1000"):  # every copy is analysed: a typo would hang
+        EvaluateOptions(harnesses=("fps-robustness",), rates=("1000",))
     assert EvaluateOptions().harnesses == ("fps", "quality")
     assert EvaluateOptions(prompt="a cat").harnesses == ("fps", "quality", "prompt")  # a prompt given is checked
     stop = threading.Event()

@@ -90,3 +90,17 @@ def test_bad_settings_and_media_are_refused_before_queueing(tmp_path: Path) -> N
         assert runner.jobs() == []  # nothing was queued
     finally:
         runner.close()
+
+
+def test_a_file_that_breaks_while_the_job_runs_is_named_as_the_user_gave_it(tmp_path: Path) -> None:
+    whole = _clip(tmp_path / "whole.mp4").read_bytes()
+    cut = tmp_path / "beach day.mp4"
+    cut.write_bytes(whole[: len(whole) * 2 // 3])  # fast-start MP4: the header is whole, the frames end early
+    runner = _runner(tmp_path)
+    try:
+        job = runner.wait(runner.submit("evaluate", {"harnesses": ["quality"], "features": "none"},
+                                        {"video": cut}).id, 60)  # fmt: skip
+        assert job.status == "failed" and job.error.startswith("beach day.mp4: "), job.error
+        assert str(tmp_path / "root") not in job.error
+    finally:
+        runner.close()
