@@ -1,7 +1,8 @@
 """The Jobs tab: every job of this server, newest first; a job re-opened the way its own tab
-shows it (the annotated video, timeline picture and table; the transcript; the generated
-video), cancel for the jobs still waiting or running; and the ``/job_status``, ``/job_result``
-and ``/cancel`` endpoints programs follow their jobs with."""
+shows it (the annotated video, timeline picture and table; the transcript; the generated video
+and its scores; an evaluation's verdict and plots), cancel for the jobs still waiting or
+running; and the ``/job_status``, ``/job_result`` and ``/cancel`` endpoints programs follow
+their jobs with."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import Any
 import gradio as gr
 
 from studio.service import Job
+from ui.evaluate_tab import evaluation_view
 from ui.named_api import typed_api
 from ui.polling import POLL_S, every
 from ui.service import StudioService, readable_errors
@@ -43,7 +45,11 @@ def jobs_tab(service: StudioService) -> None:
                             elem_id="jobs-transcript")  # fmt: skip
     with gr.Column(visible=False) as made:
         video = gr.Video(label="Video", interactive=False, elem_id="jobs-video")
+        scores = gr.HTML("", elem_id="jobs-scores")
         sidecar = gr.JSON(label="Sidecar", elem_id="jobs-sidecar")
+    with gr.Column(visible=False) as evaluated:
+        verdict = gr.HTML("", elem_id="jobs-verdict")
+        plots = gr.Gallery(label="Plots", columns=2, height="auto", object_fit="contain", elem_id="jobs-plots")
     files = gr.File(label="Outputs", file_count="multiple", elem_id="jobs-files")
     # the programs' doors: JSON in and out, no page components
     doors = gr.Column(visible=False)
@@ -80,7 +86,8 @@ def jobs_tab(service: StudioService) -> None:
     def shown(job: Job) -> tuple[Any, ...]:
         """Every component of the job view, for ``job``: the part its kind shows is visible."""
         analysis_values: tuple[Any, ...] = (None, "", None, [])
-        video_values: tuple[Any, ...] = (None, None)
+        video_values: tuple[Any, ...] = (None, "", None)
+        evaluation_values: tuple[Any, ...] = ("", None)
         text, outputs = "", [str(p) for p in job.output_paths().values()]
         part = job.kind if job.finished else ""
         if part == "analyze":
@@ -91,9 +98,14 @@ def jobs_tab(service: StudioService) -> None:
         elif part in VIDEO_KINDS:
             found = video_with_sidecar(job)
             video_values, outputs = found[:-1], found[-1]
+        elif part == "evaluate":
+            shown_verdict, pictures, _, outputs = evaluation_view(job)
+            evaluation_values = (shown_verdict, pictures)
         return (job_summary_html(job), gr.update(interactive=not job.finished),
-                gr.update(visible=part == "analyze"), gr.update(visible=part in VIDEO_KINDS), *analysis_values,
-                gr.update(value=text, visible=part == "transcribe"), *video_values, outputs)  # fmt: skip
+                gr.update(visible=part == "analyze"), gr.update(visible=part in VIDEO_KINDS),
+                gr.update(visible=part == "evaluate"), *analysis_values,
+                gr.update(value=text, visible=part == "transcribe"), *video_values, *evaluation_values,
+                outputs)  # fmt: skip
 
     @readable_errors
     def open_on_page(job_id: str) -> tuple[Any, ...]:
@@ -108,7 +120,8 @@ def jobs_tab(service: StudioService) -> None:
         row = event.row_value if event.row_value else []
         return str(row[-1]) if row else ""
 
-    view = [summary, stop, analysis, made, annotated, poster, picture, rows, transcript, video, sidecar, files]
+    view = [summary, stop, analysis, made, evaluated, annotated, poster, picture, rows, transcript, video, scores,
+            sidecar, verdict, plots, files]  # fmt: skip
     typed_api(job_status, "job_status", returns="Job")
     door_result.click(job_result, [api_id, wait_s], [details, api_files], api_name="job_result", queue=False)
     door_cancel.click(cancel, api_id, details, api_name="cancel", queue=False)

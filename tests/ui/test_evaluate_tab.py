@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pytest
 from gradio_client import Client, handle_file
+from jobs_view import opened_in_the_jobs_tab
 
 from studio import media
 from studio.registry import default_cache
@@ -82,6 +83,8 @@ def test_an_upload_and_then_its_finished_job_are_evaluated(app: App, tmp_path: P
     assert report["fps"]["dropped_frames"] == 1 and report["path"] == "beach take.mp4"
     assert {Path(path).name for path in files} >= {"evaluation.json", "evaluation.html"}
 
+    shown = opened_in_the_jobs_tab(app.demo, queued["id"])  # the Jobs tab opens it as this tab shows it
+    assert "data-verdict='fail'" in shown["jobs-verdict"] and len(shown["jobs-plots"]) == 3
     assert (queued["id"]) in [value for _, value in finished_videos(app.service)]
     path, prompt, name = job_video(app.service, queued["id"])  # an evaluation's video: the one it was given
     assert path.read_bytes() == clip.read_bytes() and prompt == "" and name == "beach take.mp4"

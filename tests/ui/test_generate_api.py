@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import pytest
 from gradio_client import Client, handle_file
+from jobs_view import opened_in_the_jobs_tab
 from PIL import Image
 
 from evaluations.tiny_pipelines import save_tiny_wan
@@ -81,6 +82,7 @@ def test_generate_as_a_job_reports_its_seed_and_makes_it_again(app: App) -> None
     assert report["path"] == "video.mp4" and report["quality"]["frames"] == 9
     view = video_with_sidecar(app.service.job(job["id"]))  # what the Generate tab shows beside the video
     assert f"<th>flicker</th><td>{alone.temporal_flickering:.4g}</td>" in view[1]
+    assert opened_in_the_jobs_tab(app.demo, job["id"])["jobs-scores"] == view[1]  # and the Jobs tab, the same
     assert "prompt skipped: no detect model is registered" in view[1]
     again = app.generate("a red car on the street", seed=sidecar["seed"])
     _, files_again = app.client.predict(again["id"], 300, api_name="/job_result")
