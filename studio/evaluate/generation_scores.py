@@ -2,8 +2,9 @@
 
 - a video (:func:`score_generation`): the quality scores (VBench's flicker, motion smoothness,
   subject consistency, and the motion proxy) and grounded adherence to its own prompt;
-- a story's film (:func:`score_story`): the film's frame timing against its header (A/V drift
-  of the narration included), and each shot's quality and adherence on the shot's own clip,
+- a story's film (:func:`score_story`): the film's frame timing against its header (dropped
+  frames, variable rate, the narration's A/V drift; repeated pictures are counted but allowed,
+  a title card holds one on purpose), and each shot's quality and adherence on the shot's own clip,
   against the shot's own prompt (a film's cuts would count as flicker and inconsistency).
 
 Each harness runs on its own: one that cannot run here (no detector installed for adherence) or
@@ -21,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from studio.core import JsonResult, StudioError, json_bytes, one_line, write_bytes
+from studio.evaluate.fps_consistency import FpsTolerances
 from studio.evaluate.grounded_adherence import adherence_tasks
 from studio.evaluate.video_evaluation import EvaluateOptions, VideoEvaluation, evaluate_video, evaluation_scores
 
@@ -30,6 +32,9 @@ if TYPE_CHECKING:
 __all__ = ["GenerationScores", "ShotScores", "add_to_sidecar", "score_generation", "score_story"]
 
 SIDECAR_KEY = "evaluation"
+# a film's title card and a shot's held frames repeat pictures on purpose: its timing verdict is
+# about the clock (drops, variable rate, the narration's drift), repeats are counted but allowed
+FILM_TOLERANCES = FpsTolerances(duplicated_share=1.0)
 log = logging.getLogger(__name__)
 
 
@@ -70,13 +75,15 @@ def _reason(exc: BaseException, video: str | os.PathLike[str]) -> str:
 
 
 def _scored(video: str | os.PathLike[str], harnesses: tuple[str, ...], prompt: str, cache: ModelCache,
-            skipped: dict[str, str]) -> tuple[VideoEvaluation | None, GenerationScores]:  # fmt: skip
+            skipped: dict[str, str],
+            tolerances: FpsTolerances | None = None) -> tuple[VideoEvaluation | None, GenerationScores]:  # fmt: skip
     """Each of ``harnesses`` on ``video`` on its own, so one that fails (listed under
     ``skipped`` with why) never costs the others' scores, nor the video."""
     results: list[VideoEvaluation] = []
     for harness in harnesses:
         try:
-            results.append(evaluate_video(video, EvaluateOptions(harnesses=(harness,), prompt=prompt), cache=cache))
+            options = EvaluateOptions(harnesses=(harness,), prompt=prompt, tolerances=tolerances or FpsTolerances())
+            results.append(evaluate_video(video, options, cache=cache))
         except Exception as exc:
             log.warning("scoring %s of %s failed", harness, video, exc_info=True)
             skipped[harness] = _reason(exc, video)
@@ -117,7 +124,7 @@ def score_story(film: str | os.PathLike[str], shots: list[tuple[int, str, str]],
                 cache: ModelCache) -> tuple[GenerationScores, list[ShotScores]]:  # fmt: skip
     """The film's frame timing, and each shot ``(index, prompt, clip)`` scored on its own clip
     (``video`` kept as the clip's file name)."""
-    _, whole = _scored(film, ("fps",), "", cache, {})
+    _, whole = _scored(film, ("fps",), "", cache, {}, FILM_TOLERANCES)
     each = []
     for index, prompt, clip in shots:
         shot_skipped: dict[str, str] = {}

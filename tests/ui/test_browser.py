@@ -254,6 +254,11 @@ def test_a_story_from_the_example_script_plays_in_the_browser(tmp_path: Path) ->
         driver.find_element(By.CSS_SELECTOR, "#story-run").click()
         film = _wait(driver, "#story-video video", 180, lambda found: found[0].get_attribute("src"))[0]
         assert "film.mp4" in str(film.get_attribute("src"))
+        scores = _wait(driver, "#story-scores table", 60)[0]  # scored per shot, under the film
+        rows = scores.find_elements(By.CSS_SELECTOR, "tr")
+        assert len(rows) == 3 and "a red car drives down a city street" in _text(rows[1])
+        said = _text(driver.find_element(By.CSS_SELECTOR, "#story-scores"))
+        assert "Film timing: pass" in said and "prompt skipped: no detect model is registered" in said
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         driver.save_screenshot(str(ARTIFACTS / "story-film.png"))
         films = sorted((tmp_path / "o").rglob("film.mp4"))
