@@ -7,7 +7,7 @@ import sys
 from typing import Any
 
 from studio.cli.progress import command_progress
-from studio.core import InputError, json_bytes, one_line
+from studio.core import InputError, error_line, json_bytes
 from studio.registry import OFFLOADS
 
 __all__ = ["add_generation_commands", "cmd_generate", "cmd_story"]
@@ -77,8 +77,8 @@ def _scored_video(video: str, prompt: str) -> dict[str, Any]:
         _, scores = score_generation(video, prompt, default_cache())
         add_to_sidecar(sidecar_path(video), scores.to_dict())
     except Exception as exc:
-        print(f"scoring failed ({type(exc).__name__}: {one_line(str(exc))}); the video is made", file=sys.stderr)
-        return {"skipped": {"scoring": f"{type(exc).__name__}: {one_line(str(exc))}"}}
+        print(f"scoring failed ({error_line(exc)}); the video is made", file=sys.stderr)
+        return {"skipped": {"scoring": error_line(exc)}}
     print(f"scores: {_said(scores)}", file=sys.stderr)
     return dict(scores.to_dict())
 
@@ -140,7 +140,7 @@ def cmd_story(args: argparse.Namespace) -> int:
             made["evaluation"] = {"film": whole.to_dict(), "shots": [shot.to_dict() for shot in shots]}
             add_to_sidecar(sidecar_path(film.path), made["evaluation"])
         except Exception as exc:
-            print(f"scoring failed ({type(exc).__name__}: {one_line(str(exc))}); the film is made", file=sys.stderr)
+            print(f"scoring failed ({error_line(exc)}); the film is made", file=sys.stderr)
         else:
             print(f"film: {_said(whole)}", file=sys.stderr)
             for shot in shots:

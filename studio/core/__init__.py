@@ -29,6 +29,7 @@ from studio.core.errors import (
     StudioError,
     UnknownModel,
     echoed,
+    error_line,
     one_line,
 )
 from studio.core.interrupts import Interrupted, signals_as_interrupts
@@ -109,6 +110,7 @@ __all__ = [
     "check_cancel",
     "check_outputs",
     "echoed",
+    "error_line",
     "file_sha256",
     "fraction_from_str",
     "fraction_to_str",

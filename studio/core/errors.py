@@ -197,3 +197,10 @@ class Busy(StudioError):
     """The service has as many jobs waiting as it accepts; nothing was queued."""
 
     exit_code = 75  # EX_TEMPFAIL: try again later
+
+
+def error_line(exc: BaseException) -> str:
+    """An exception as one line for a user: a studio error's own message, anything else's with
+    its type first (``RuntimeError: ...``), since its message alone may not say what broke."""
+    said = one_line(str(exc))
+    return said if isinstance(exc, StudioError) else f"{type(exc).__name__}: {said}"

@@ -17,11 +17,11 @@ from __future__ import annotations
 import json
 import logging
 import os
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from studio.core import JsonResult, StudioError, json_bytes, one_line, write_bytes
+from studio.core import JsonResult, StudioError, error_line, json_bytes, one_line, write_bytes
 from studio.evaluate.fps_consistency import FpsTolerances
 from studio.evaluate.grounded_adherence import adherence_tasks
 from studio.evaluate.video_evaluation import EvaluateOptions, VideoEvaluation, evaluate_video, evaluation_scores
@@ -68,37 +68,22 @@ def _adherence_problem(cache: ModelCache, prompt: str) -> str | None:
     return None
 
 
-def _reason(exc: BaseException, video: str | os.PathLike[str]) -> str:
-    """A harness's failure in one line, the video named by its file name, never its server path."""
-    said = one_line(str(exc)) if isinstance(exc, StudioError) else f"{type(exc).__name__}: {one_line(str(exc))}"
-    return said.replace(os.fsdecode(video), Path(video).name)
-
-
 def _scored(video: str | os.PathLike[str], harnesses: tuple[str, ...], prompt: str, cache: ModelCache,
             skipped: dict[str, str],
             tolerances: FpsTolerances | None = None) -> tuple[VideoEvaluation | None, GenerationScores]:  # fmt: skip
-    """Each of ``harnesses`` on ``video`` on its own, so one that fails (listed under
-    ``skipped`` with why) never costs the others' scores, nor the video."""
-    results: list[VideoEvaluation] = []
-    for harness in harnesses:
-        try:
-            options = EvaluateOptions(harnesses=(harness,), prompt=prompt, tolerances=tolerances or FpsTolerances())
-            results.append(evaluate_video(video, options, cache=cache))
-        except Exception as exc:
-            log.warning("scoring %s of %s failed", harness, video, exc_info=True)
-            skipped[harness] = _reason(exc, video)
-    if not results:
+    """``harnesses`` on ``video``, each on its own: one that fails goes under ``skipped`` with
+    why and never costs the others' scores, nor the video."""
+    try:
+        options = EvaluateOptions(harnesses=harnesses, prompt=prompt, tolerances=tolerances or FpsTolerances())
+        result = evaluate_video(video, options, cache=cache, skipped=skipped)
+    except Exception as exc:  # before any harness ran (the cache itself, say)
+        log.warning("scoring %s failed", video, exc_info=True)
+        skipped.update(dict.fromkeys(harnesses, error_line(exc).replace(os.fsdecode(video), Path(video).name)))
         return None, GenerationScores([], {}, skipped)
-    merged = replace(results[0], harnesses=[h for r in results for h in r.harnesses],
-                     seconds={k: v for r in results for k, v in r.seconds.items()},
-                     fps=next((r.fps for r in results if r.fps), None),
-                     quality=next((r.quality for r in results if r.quality), None),
-                     prompt=next((r.prompt for r in results if r.prompt), None))  # fmt: skip
-    failures = [f for r in results for f in r.failures]
-    verdict = "scored" if merged.fps is None else ("fail" if failures else "pass")
-    merged = replace(merged, failures=failures, verdict=verdict)
-    return merged, GenerationScores(list(merged.harnesses), evaluation_scores(merged), skipped,
-                                    round(sum(merged.seconds.values()), 3))  # fmt: skip
+    if not result.harnesses:
+        return None, GenerationScores([], {}, skipped)
+    return result, GenerationScores(list(result.harnesses), evaluation_scores(result), skipped,
+                                    round(sum(result.seconds.values()), 3))  # fmt: skip
 
 
 def _harnesses(prompt: str, cache: ModelCache, skipped: dict[str, str], also: tuple[str, ...] = ()) -> tuple[str, ...]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from studio.core import InputError, ModelUnavailable
+from studio.core import InputError
 from studio.vision import ImageEmbedder
 
 if TYPE_CHECKING:
@@ -41,8 +41,4 @@ def check_embedder(cache: ModelCache, name: str | None) -> None:
     spec = cache.registry.get(name)
     if not spec.can("embed"):
         raise InputError(f"model {spec.name!r} gives no image features (it is a {spec.task} model)")
-    if not spec.is_installed(cache.settings):
-        missing = spec.missing_requirements()
-        reason = spec.weights_problem(cache.settings) or (f"needs {', '.join(missing)}" if missing else
-                                                          "its weights are not installed")  # fmt: skip
-        raise ModelUnavailable(spec.name, reason, spec.extra_command if missing else spec.install_command)
+    spec.require_installed(cache.settings)

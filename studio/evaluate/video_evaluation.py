@@ -17,6 +17,7 @@ are recorded. :func:`evaluation_plots` draws its pictures and :func:`evaluation_
 from __future__ import annotations
 
 import html
+import logging
 import os
 import threading
 import time
@@ -24,7 +25,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
-from studio.core import Cancelled, InputError, JsonResult, Progress
+from studio.core import Cancelled, InputError, JsonResult, Progress, error_line
 from studio.evaluate.fps_consistency import FpsReport, FpsTolerances, check_fps
 from studio.evaluate.fps_html import interval_histogram_png
 from studio.evaluate.grounded_adherence import ADHERENCE_FPS, AdherenceReport, prompt_adherence
@@ -52,6 +53,7 @@ DEFAULT_HARNESSES = ("fps", "quality")  # and prompt when a prompt is given
 # what `eval video`'s robustness harness analyses (`eval fps-robustness` runs every task): the tracks
 VIDEO_ROBUSTNESS_TASKS = ("detect", "track")
 _WEIGHT = {"fps": 1.0, "quality": 3.0, "prompt": 3.0, "fps-robustness": 12.0}  # rough shares of the time
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -110,9 +112,12 @@ class VideoEvaluation(JsonResult):
 
 def evaluate_video(path: str | os.PathLike[str], options: EvaluateOptions | None = None,
                    cache: ModelCache | None = None, progress: Progress | None = None,
-                   cancel: threading.Event | None = None) -> VideoEvaluation:  # fmt: skip
+                   cancel: threading.Event | None = None,
+                   skipped: dict[str, str] | None = None) -> VideoEvaluation:  # fmt: skip
     """Run ``options.harnesses`` on the video at ``path`` in turn (the cancel flag is read
-    between harnesses and inside the robustness harness's steps)."""
+    between harnesses and inside each one). With a ``skipped`` dict, a harness that fails goes
+    there with its one-line reason (the video by its file name) and the others still run; the
+    result lists the harnesses that ran. Without one, the first failure is raised."""
     from studio.registry import default_cache
 
     chosen = options or EvaluateOptions()
@@ -134,31 +139,39 @@ def evaluate_video(path: str | os.PathLike[str], options: EvaluateOptions | None
         started = time.perf_counter()
         share = _WEIGHT[name] / total
         report(done, name)
-        if name == "fps":
-            fps = check_fps(path, chosen.tolerances)
-        elif name == "quality":
-            embedder, features = quality_embedder(models, chosen.features)
-            quality = score_quality(path, embedder, features, curves=True, cancel=cancel)
-        elif name == "prompt":
-            adherence = prompt_adherence(path, chosen.prompt, fps=chosen.adherence_fps, cache=models, cancel=cancel)
+        try:
+            if name == "fps":
+                fps = check_fps(path, chosen.tolerances)
+            elif name == "quality":
+                embedder, features = quality_embedder(models, chosen.features)
+                quality = score_quality(path, embedder, features, curves=True, cancel=cancel)
+            elif name == "prompt":
+                adherence = prompt_adherence(path, chosen.prompt, fps=chosen.adherence_fps, cache=models,
+                                             cancel=cancel)  # fmt: skip
+            else:
+                base = done
+
+                def step(fraction: float, stage: str, base: float = base, share: float = share) -> None:
+                    if cancel is not None and cancel.is_set():
+                        raise Cancelled("evaluation cancelled during FPS robustness")
+                    report(base + fraction * share, f"fps-robustness: {stage}")
+
+                robustness = fps_robustness(path, rates=chosen.rates or DEFAULT_RATES, methods=("drop",),
+                                            tasks=VIDEO_ROBUSTNESS_TASKS, cache=models, progress=step,
+                                            cancel=cancel)  # fmt: skip
+        except Exception as exc:
+            if skipped is None or isinstance(exc, Cancelled):
+                raise
+            log.warning("harness %s on %s failed", name, path, exc_info=True)
+            skipped[name] = error_line(exc).replace(os.fsdecode(path), os.path.basename(path))
         else:
-            base = done
-
-            def step(fraction: float, stage: str, base: float = base, share: float = share) -> None:
-                if cancel is not None and cancel.is_set():
-                    raise Cancelled("evaluation cancelled during FPS robustness")
-                report(base + fraction * share, f"fps-robustness: {stage}")
-
-            robustness = fps_robustness(path, rates=chosen.rates or DEFAULT_RATES, methods=("drop",),
-                                        tasks=VIDEO_ROBUSTNESS_TASKS, cache=models, progress=step,
-                                        cancel=cancel)  # fmt: skip
-        seconds[name] = round(time.perf_counter() - started, 3)
+            seconds[name] = round(time.perf_counter() - started, 3)
         done += share
     report(1.0, "done")
     failures = [f"fps: {failure}" for failure in fps.failures] if fps is not None else []
     verdict = "scored" if fps is None else ("fail" if failures else "pass")
     return VideoEvaluation(
-        path=os.fsdecode(path), harnesses=[name for name in HARNESSES if name in picked], verdict=verdict,
+        path=os.fsdecode(path), harnesses=[name for name in HARNESSES if name in seconds], verdict=verdict,
         failures=failures, seconds=seconds, fps=fps, quality=quality, prompt=adherence, fps_robustness=robustness,
     )  # fmt: skip
 

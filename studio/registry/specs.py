@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from studio.core import InputError, Settings
+from studio.core import InputError, ModelUnavailable, Settings
 from studio.registry.weights import FoundWeights, find_weights, split_source
 
 __all__ = ["CAPABILITIES", "DTYPES", "MODEL_TASKS", "OFFLOADS", "LoadOptions", "ModelAdapter", "ModelSpec"]
@@ -156,3 +156,13 @@ class ModelSpec:
 
     def is_installed(self, settings: Settings) -> bool:
         return not self.missing_requirements() and self.weights_path(settings) is not None
+
+    def require_installed(self, settings: Settings) -> None:
+        """Nothing if the model can load here, else :class:`~studio.core.ModelUnavailable` with
+        the one-line reason and the command that fixes it (pip for a package, install for weights)."""
+        if self.is_installed(settings):
+            return
+        missing = self.missing_requirements()
+        reason = self.weights_problem(settings) or (f"needs {', '.join(missing)}" if missing else
+                                                    "its weights are not installed")  # fmt: skip
+        raise ModelUnavailable(self.name, reason, self.extra_command if missing else self.install_command)

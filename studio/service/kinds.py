@@ -16,7 +16,17 @@ from pathlib import Path
 from typing import Any
 
 from studio import media
-from studio.core import Cancelled, InputError, echoed, from_data, json_bytes, to_data, write_bytes, write_text
+from studio.core import (
+    Cancelled,
+    InputError,
+    echoed,
+    error_line,
+    from_data,
+    json_bytes,
+    to_data,
+    write_bytes,
+    write_text,
+)
 from studio.registry import ModelCache, default_cache
 from studio.service.job_settings import (
     AnalyzeSettings,
@@ -61,10 +71,7 @@ def served_dataset(folder: str, datasets: Path) -> Path:
 
 def _failure(exc: BaseException, folder: Path) -> str:
     """An exception as one line for a user, without the job's folder in it."""
-    from studio.core import StudioError, one_line
-
-    said = one_line(str(exc)) if isinstance(exc, StudioError) else f"{type(exc).__name__}: {one_line(str(exc))}"
-    return said.replace(f"{folder}/", "").replace(str(folder), "")
+    return error_line(exc).replace(f"{folder}/", "").replace(str(folder), "")
 
 
 def _stored(settings: object) -> dict[str, Any]:
@@ -351,15 +358,16 @@ class StudioJobs:
         chosen = EvaluateSettings.from_form(settings)
         options = chosen.evaluate_options()
         media.probe(_need(inputs, "video", "video"), strict=False)  # a file with no video stream is refused here
-        if "quality" in (options.harnesses or ()):
+        picked = options.harnesses or ()  # resolved by the options: never None here
+        if "quality" in picked:
             check_embedder(self.cache, options.features)
-        if {"prompt", "fps-robustness"} & set(options.harnesses or ()):  # their models, installed, before queueing
+        if {"prompt", "fps-robustness"} & set(picked):  # their analysis models, installed, before queueing
             from studio import vision
             from studio.evaluate import adherence_tasks
 
-            if "prompt" in (options.harnesses or ()):
-                vision.plan_tasks(vision.AnalyzeOptions(tasks=adherence_tasks(options.prompt)), self.cache)
-            vision.plan_tasks(vision.AnalyzeOptions(tasks=("detect", "track")), self.cache)
+            # adherence's tasks include robustness's own detect and track: one plan checks both
+            tasks = adherence_tasks(options.prompt) if "prompt" in picked else ("detect", "track")
+            vision.plan_tasks(vision.AnalyzeOptions(tasks=tasks), self.cache)
         return _stored(chosen)
 
     def run_evaluate(self, job: JobContext) -> JobOutcome:

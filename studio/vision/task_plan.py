@@ -59,11 +59,7 @@ def _best(cache: ModelCache, task: str, want: tuple[str, ...] = (), avoid: tuple
 
 def _installed(cache: ModelCache, spec: ModelSpec) -> ModelSpec:
     """``spec`` if it can load here, else the registry's one-line reason."""
-    if not spec.is_installed(cache.settings):
-        problem = spec.weights_problem(cache.settings)
-        missing = spec.missing_requirements()
-        reason = problem or (f"needs {', '.join(missing)}" if missing else "its weights are not installed")
-        raise ModelUnavailable(spec.name, reason, spec.extra_command if missing else spec.install_command)
+    spec.require_installed(cache.settings)
     return spec
 
 

@@ -14,7 +14,7 @@ import pytest
 
 from studio import media
 from studio.cli.main import main
-from studio.core import Cancelled, InputError
+from studio.core import Cancelled, InputError, UnknownModel
 from studio.evaluate import (
     EvaluateOptions,
     VideoEvaluation,
@@ -123,3 +123,15 @@ def test_the_command_writes_the_report_and_page_and_exits_1_on_a_failed_verdict(
     err = capsys.readouterr().err
     assert "unknown harness 'vmaf'" in err and "prompt adherence needs the prompt" in err
     assert err.count("\n") == 2
+
+
+def test_with_a_skipped_dict_a_failing_harness_is_said_and_the_others_still_run(tmp_path: Path) -> None:
+    clip = _clip(tmp_path / "take one.mp4")
+    options = EvaluateOptions(harnesses=("fps", "quality"), features="no-such-embedder")
+    with pytest.raises(UnknownModel):  # without one, the first failure is the call's
+        evaluate_video(clip, options)
+    skipped: dict[str, str] = {}
+    result = evaluate_video(clip, options, skipped=skipped)
+    assert result.harnesses == ["fps"] and result.fps is not None and result.quality is None
+    assert result.verdict == "pass" and set(result.seconds) == {"fps"}
+    assert list(skipped) == ["quality"] and skipped["quality"].startswith("unknown model 'no-such-embedder'")
