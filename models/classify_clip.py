@@ -150,6 +150,15 @@ class _ContrastiveZeroShot:
             return np.zeros((0, self.embedding_size), dtype=np.float32)
         return np.ascontiguousarray(self._image_embeddings(images).cpu().numpy(), dtype=np.float32)
 
+    def embed_texts(self, texts: list[str]) -> np.ndarray:
+        """N×``embedding_size`` float32 of unit length, each text as given (no prompt template)."""
+        if not texts:
+            return np.zeros((0, self.embedding_size), dtype=np.float32)
+        if any(not isinstance(text, str) or not text.strip() for text in texts):
+            raise InputError(f"{self.name}: expected texts with words in them")
+        return np.ascontiguousarray(self._run("get_text_features", self._text_inputs(texts)).cpu().numpy(),
+                                    dtype=np.float32)  # fmt: skip
+
     def classify_images(self, images: list[np.ndarray], labels: tuple[str, ...] = (), top_k: int = 5) -> list[Scored]:
         """The ``top_k`` of the user's labels for each picture (all of them when fewer), best first."""
         names = _clean_labels(self.name, labels)

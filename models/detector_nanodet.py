@@ -14,15 +14,18 @@ from typing import Any
 import numpy as np
 
 from models.onnx_runtime import OnnxModel, letterbox, normalised_blob
+from models.quantize import vnni_cpu
 from studio.core import Settings
 from studio.registry import ModelSpec, split_source
 from studio.vision import COCO_LABELS, Detections, nms
 
 __all__ = ["SPECS", "NanoDetDetector", "install_int8", "nanodet_input", "quantize_nanodet"]
 
-# The int8 graph is the default detector on CPU where it keeps F1 within 0.02 of float32 on the
-# labelled scenes (evaluations.detection_accuracy); --detector nanodet-coco picks float32.
-INT8_PRIORITY = 11
+# The int8 graph is the default detector on CPUs with VNNI, where it keeps F1 within 0.02 of
+# float32 on the labelled scenes (evaluations.detection_accuracy); without VNNI (plain AVX2) it
+# does not (models.quantize), and float32 (priority 10) is the default. Either can be named:
+# --detector nanodet-coco-int8 or nanodet-coco.
+INT8_PRIORITY = 11 if vnni_cpu() else 9
 
 SPECS = [
     ModelSpec(

@@ -13,9 +13,10 @@ from typing import Any
 from studio.core import Settings
 from studio.registry import ModelCache, ModelSpec, Registry
 
-__all__ = ["letter_tokenizer", "tiny_cache"]
+__all__ = ["clip", "letter_tokenizer", "tiny_cache"]
 
 LETTERS = "abcdefghijklmnopqrstuvwxyz"
+TOWER = {"hidden_size": 16, "intermediate_size": 32, "num_hidden_layers": 1, "num_attention_heads": 2}
 
 
 def letter_tokenizer(folder: Path, extra: Sequence[str] = ()) -> Any:
@@ -53,3 +54,19 @@ def tiny_cache(
         built.append(replace(spec, source=f"path:{root / spec.name}", params={**spec.params, **(params or {})}))
     settings = Settings(root, root / "models", root / "outputs", device="cpu")
     return ModelCache(Registry([*built, *(more(built) if more else [])]), settings)
+
+
+def clip(folder: Path) -> None:
+    """A CLIP of 16-wide towers on 32 px pictures with a letter tokenizer, saved in ``folder``."""
+    from transformers import CLIPConfig, CLIPImageProcessor, CLIPModel, CLIPProcessor
+
+    tokenizer = letter_tokenizer(folder, extra=(".", ".</w>"))
+    vocab_size = len(tokenizer.get_vocab())
+    config = CLIPConfig(
+        text_config={**TOWER, "vocab_size": vocab_size, "max_position_embeddings": 40, "pad_token_id": 0,
+                     "bos_token_id": 1, "eos_token_id": 2},  # CLIP pools the text at its end token
+        vision_config={**TOWER, "image_size": 32, "patch_size": 8}, projection_dim=12,
+    )  # fmt: skip
+    CLIPModel(config).save_pretrained(folder)
+    pictures = CLIPImageProcessor(size={"shortest_edge": 32}, crop_size={"height": 32, "width": 32})
+    CLIPProcessor(image_processor=pictures, tokenizer=tokenizer).save_pretrained(folder)

@@ -269,6 +269,8 @@ def agent_tools(service: StudioService, demo: gr.Blocks) -> None:
         harnesses: list[Harness] | None = None,
         prompt: str = "",
         features: str = "auto",
+        background_features: str = "auto",
+        alignment: str = "auto",
         dropped_frames: int = 0,
         vfr_share: float = 0.01,
         duplicated_share: float = 0.05,
@@ -282,6 +284,8 @@ def agent_tools(service: StudioService, demo: gr.Blocks) -> None:
             harnesses: Harnesses (default: fps and quality, and prompt when a prompt is given; fps-robustness is slow)
             prompt: Prompt: the text the video should show (prompt adherence; empty with job_id: the generation's own)
             features: Embedder for subject consistency: auto (efficientnet-lite0 if installed), none, or a model name
+            background_features: Embedder for background consistency: auto (clip-vit-base-patch32 if installed), none
+            alignment: Text-image model for the prompt's CLIPScore: auto (clip-vit-base-patch32 if installed), none
             dropped_frames: FPS verdict: dropped frames allowed
             vfr_share: FPS verdict: share of frame intervals off the period allowed
             duplicated_share: FPS verdict: share of repeated pictures allowed
@@ -293,6 +297,7 @@ def agent_tools(service: StudioService, demo: gr.Blocks) -> None:
             raise InputError("give video or job_id, not both")
         # harnesses as sent: a list, or a string the settings split at commas (never into its letters)
         settings = {"harnesses": harnesses or [], "prompt": prompt, "features": _chosen(features),
+                    "background_features": _chosen(background_features), "alignment": _chosen(alignment),
                     "dropped_frames": dropped_frames, "vfr_share": vfr_share, "duplicated_share": duplicated_share,
                     "audio_drift_s": audio_drift_s, "source_job": job_id or None}  # fmt: skip
         if job_id:

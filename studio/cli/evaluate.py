@@ -86,21 +86,28 @@ def cmd_eval_fps(args: argparse.Namespace) -> int:
 
 def cmd_eval_quality(args: argparse.Namespace) -> int:
     """Scores only, no verdict: the exit code is the first unreadable file's, else 0."""
-    from studio.evaluate import QualityReport, quality_embedder, score_quality
+    from studio.evaluate import QualityReport, background_embedder, quality_embedder, score_quality
     from studio.registry import default_cache
 
     check_outputs(args.files, [args.output])
-    embedder, features = quality_embedder(default_cache(), args.features, args.device)
+    cache = default_cache()
+    embedder, features = quality_embedder(cache, args.features, args.device)
+    background, scene = background_embedder(cache, args.background_features, args.device)
 
     def scores(report: QualityReport) -> str:
         flicker = "n/a" if report.temporal_flickering is None else f"{report.temporal_flickering:.4f}"
         smooth = "n/a" if report.motion_smoothness is None else f"{report.motion_smoothness:.4f}"
         subject = "n/a" if report.subject_consistency is None else f"{report.subject_consistency:.4f}"
+        kept = "n/a" if report.background_consistency is None else f"{report.background_consistency:.4f}"
         return (f"temporal flickering {flicker}, motion smoothness {smooth}, subject consistency {subject}, "
+                f"background consistency {kept}, "
                 f"motion {report.motion_px} px/frame, sharpness {report.sharpness:.0f}, noise {report.noise_sigma:.2f} "
                 f"({report.frames} frames, {report.width}x{report.height})")  # fmt: skip
 
-    return _each_file(args.files, lambda path: score_quality(path, embedder, features), scores, args.output)[1]
+    def score(path: str) -> QualityReport:
+        return score_quality(path, embedder, features, background=background, background_features=scene)
+
+    return _each_file(args.files, score, scores, args.output)[1]
 
 
 def _report(result: JsonResult, output: str | None) -> None:
@@ -186,7 +193,7 @@ def cmd_eval_prompt(args: argparse.Namespace) -> int:
     from studio.evaluate import prompt_adherence
 
     check_outputs([args.video], [args.output])
-    result = prompt_adherence(args.video, args.prompt, fps=args.fps)
+    result = prompt_adherence(args.video, args.prompt, fps=args.fps, alignment=args.alignment_model)
     for mention in result.mentions:
         if mention.found is None:
             said = "unchecked (no OCR model installed: pip install 'media-studio[ocr]')"
@@ -198,6 +205,10 @@ def cmd_eval_prompt(args: argparse.Namespace) -> int:
         print(f"{mention.kind} {mention.words!r} ({mention.label}): {said}", file=sys.stderr)
     score = "n/a (nothing checkable named)" if result.adherence is None else f"{result.adherence:.2f}"
     print(f"{args.video}: grounded adherence {score} ({result.found} of {result.checked})", file=sys.stderr)
+    if result.text_alignment is not None and result.text_alignment.clip_score is not None:
+        alignment = result.text_alignment
+        print(f"{args.video}: CLIPScore {alignment.clip_score:.2f} ({alignment.model}, {alignment.frames} frames "
+              f"at {alignment.fps:g} fps)", file=sys.stderr)  # fmt: skip
     _report(result, args.output)
     return 0
 
@@ -239,7 +250,9 @@ def cmd_eval_video(args: argparse.Namespace) -> int:
     tolerances = FpsTolerances(vfr_share=args.vfr_share, dropped_frames=args.dropped, duplicated_share=args.duplicated,
                                audio_drift_s=args.audio_drift)  # fmt: skip
     options = EvaluateOptions(harnesses=harnesses, prompt=args.prompt or "", tolerances=tolerances,
-                              features=args.features, rates=tuple(_words(args.rates or "")))  # fmt: skip
+                              features=args.features, background_features=args.background_features,
+                              alignment=args.alignment_model,
+                              rates=tuple(_words(args.rates or "")))  # fmt: skip
 
     def progress(fraction: float, stage: str) -> None:
         print(f"[{fraction:4.0%}] {stage}", file=sys.stderr)
@@ -279,13 +292,18 @@ def add_eval_commands(commands: argparse._SubParsersAction) -> None:
     fps.add_argument("--audio-drift", type=float, default=0.060, help="audio end against video end allowed (s)")
     fps.set_defaults(handler=cmd_eval_fps)
     quality = harnesses.add_parser(
-        "quality", help="VBench's flickering, motion smoothness, subject consistency; proxies"
+        "quality", help="VBench's flickering, motion smoothness, subject and background consistency; proxies"
     )
     quality.add_argument("files", nargs="+", metavar="FILE", help="video files")
     quality.add_argument("--output", "-o", help="the reports as JSON here instead of standard output")
     quality.add_argument(
         "--features",
         help="the image embedder for subject consistency (default: efficientnet-lite0 when installed; none: skip it)",
+    )
+    quality.add_argument(
+        "--background-features",
+        help="the image embedder for background consistency (default: clip-vit-base-patch32, VBench's, when "
+        "installed; none: skip it)",
     )
     quality.add_argument("--device", help="where the embedder runs: cpu, cuda, cuda:N, mps (default: the best)")
     quality.set_defaults(handler=cmd_eval_quality)
@@ -344,6 +362,10 @@ def add_eval_commands(commands: argparse._SubParsersAction) -> None:
                        "(default: fps,quality, and prompt with --prompt)")  # fmt: skip
     video.add_argument("--prompt", "-p", help="the text the video should show (prompt adherence)")
     video.add_argument("--features", help="embedder for subject consistency (default: efficientnet-lite0; none)")
+    video.add_argument("--background-features", help="embedder for background consistency "
+                       "(default: clip-vit-base-patch32 when installed; none)")  # fmt: skip
+    video.add_argument("--alignment-model", help="text-image model for the prompt's CLIPScore "
+                       "(default: clip-vit-base-patch32 when installed; none)")  # fmt: skip
     video.add_argument("--rates", help="rates for fps-robustness, comma-separated (default 12,24,30,60)")
     video.add_argument("--vfr-share", type=float, default=0.01, help="intervals off the period allowed (share)")
     video.add_argument("--dropped", type=int, default=0, help="dropped frames allowed")
@@ -356,5 +378,7 @@ def add_eval_commands(commands: argparse._SubParsersAction) -> None:
     prompt.add_argument("video", metavar="VIDEO", help="the video (a generated one, or any)")
     prompt.add_argument("--prompt", "-p", required=True, help="the text the video should show")
     prompt.add_argument("--fps", type=float, default=5.0, help="analysis samples a second (default 5)")
+    prompt.add_argument("--alignment-model", help="the text-image model for the CLIPScore (default: "
+                        "clip-vit-base-patch32 when installed; none: skip it)")  # fmt: skip
     prompt.add_argument("--output", "-o", help="the report as JSON here instead of standard output")
     prompt.set_defaults(handler=cmd_eval_prompt)

@@ -25,7 +25,7 @@
 - :mod:`~studio.evaluate.quality`: :func:`score_quality`, VBench's temporal flickering, motion
   smoothness and subject consistency (on the studio's own interpolation and an offline
   embedder, named as such) and named proxies (optical-flow motion, sharpness, exposure), each
-  with its definition; :func:`quality_embedder` picks the embedder;
+  with its definition; :func:`quality_embedder` and :func:`background_embedder` pick the embedders;
 - :mod:`~studio.evaluate.video_evaluation`: :func:`evaluate_video`, one video through the
   harnesses picked (:class:`EvaluateOptions`), as one :class:`VideoEvaluation` with its verdict,
   :func:`evaluation_plots`, :func:`evaluation_html` and :func:`evaluation_scores` (the headline
@@ -54,7 +54,7 @@ from studio.evaluate.asr_accuracy import (
     spoken_set,
 )
 from studio.evaluate.detection_accuracy import DetectionAccuracy, score_detections
-from studio.evaluate.fps_consistency import DUPLICATE_SIZE, FpsReport, FpsTolerances, check_fps
+from studio.evaluate.fps_consistency import FpsReport, FpsTolerances, check_fps
 from studio.evaluate.fps_html import fps_reports_html, interval_histogram_png
 from studio.evaluate.generation_scores import (
     GenerationScores,
@@ -73,7 +73,13 @@ from studio.evaluate.grounded_adherence import (
     prompt_mentions,
 )
 from studio.evaluate.quality import QUALITY_SIDE, QualityReport, score_quality
-from studio.evaluate.quality_features import DEFAULT_FEATURES, check_embedder, quality_embedder
+from studio.evaluate.quality_features import (
+    BACKGROUND_FEATURES,
+    DEFAULT_FEATURES,
+    background_embedder,
+    check_embedder,
+    quality_embedder,
+)
 from studio.evaluate.rate_robustness import (
     DEFAULT_RATES,
     RESAMPLE_METHODS,
@@ -85,6 +91,7 @@ from studio.evaluate.rate_robustness import (
 )
 from studio.evaluate.report_plots import bars_png, curves_png, embedded_png, html_page
 from studio.evaluate.shot_accuracy import Boundary, ShotAccuracy, score_shots
+from studio.evaluate.text_alignment import ALIGNMENT_MODEL, TextAlignment, alignment_embedder, check_alignment
 from studio.evaluate.timeline_agreement import TimelineAgreement, compare_timelines
 from studio.evaluate.tracking_accuracy import TrackingAccuracy, mot_rows, score_mot, write_mot
 from studio.evaluate.video_evaluation import (
@@ -100,10 +107,11 @@ from studio.evaluate.video_evaluation import (
 
 __all__ = [
     "ADHERENCE_FPS",
+    "ALIGNMENT_MODEL",
+    "BACKGROUND_FEATURES",
     "DEFAULT_FEATURES",
     "DEFAULT_HARNESSES",
     "DEFAULT_RATES",
-    "DUPLICATE_SIZE",
     "HARNESSES",
     "NO_ACTION",
     "OCR_FPS",
@@ -128,6 +136,7 @@ __all__ = [
     "RateResult",
     "ShotAccuracy",
     "ShotScores",
+    "TextAlignment",
     "TextScore",
     "TimelineAgreement",
     "TrackingAccuracy",
@@ -135,7 +144,10 @@ __all__ = [
     "actions_html",
     "add_to_sidecar",
     "adherence_tasks",
+    "alignment_embedder",
+    "background_embedder",
     "bars_png",
+    "check_alignment",
     "check_embedder",
     "check_fps",
     "compare_timelines",

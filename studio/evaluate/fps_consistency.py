@@ -2,7 +2,7 @@
 
 From one demux pass (:func:`studio.media.scan_timing`: packet timestamps, no decoding) and,
 unless asked not to, one decode at thumbnail size (:func:`studio.media.iter_pictures`, each
-frame turned into a 32×18 grey picture):
+frame's two fields turned into 32×18 grey pictures):
 
 - the **period**: the interval frames really come at (the mean of the intervals within rounding
   of the median one), against the rate the header states (``r_frame_rate`` unless that is only
@@ -14,12 +14,19 @@ frame turned into a 32×18 grey picture):
 - **variable frame rate**: the share of intervals that are neither the period nor a drop's whole
   multiple of it, give or take ``jitter_s`` (FFmpeg's ``vfrdet`` compares each interval with the
   one before instead, and so counts drops too);
-- **duplicated frames**: a frame whose thumbnail differs from the one before by less than
-  ``duplicate_mad`` grey levels (mean absolute difference, 0-255; an encoder's repeat decodes
-  to under 0.01) repeats its picture. A held still looks the same, as it does to FFmpeg's
-  ``mpdecimate``, so the verdict allows a share of them; a regular cadence of repeats
-  (one in every 5 frames: 24 fps content brought to 30 by repeating frames, the picture side of
-  3:2 pulldown) is named as such;
+- **pulldown in the timestamps** (soft telecine, an NTSC DVD's film): where the intervals fit no
+  single period, they may still repeat a pattern of whole fields, 3 and 2 for 23.976 fps film
+  shown at 29.97 (:func:`~studio.evaluate.field_cadence.field_cadence`); the file is then read on
+  that field grid: the period is the film's, the header may state its field or frame rate, and a
+  gap of more fields than the pattern holds is a drop;
+- **duplicated frames and repeated fields** (:func:`~studio.evaluate.picture_repeats.find_repeats`):
+  a frame whose two fields (32×18 grey each) differ from the previous frame's by less than
+  ``duplicate_mad`` grey levels repeats its picture. A held still looks the same, as it does to
+  FFmpeg's ``mpdecimate``, so the verdict allows a share of them; a regular cadence of repeats
+  (one in every 5 frames: 24 fps content brought to 30 by repeating frames) is named as such.
+  One field repeating while the other changes is a repeated field (FFmpeg ``idet``'s test); each
+  field repeating once every 5 frames is 3:2 pulldown woven into the pictures (hard telecine),
+  named and allowed;
 - **frame count** against the stream's duration ÷ the period, and the header's count;
 - **audio/video**: where the audio starts against the first frame (offset) and how much longer
   or shorter it runs (drift).
@@ -30,7 +37,6 @@ The verdict fails a file when any measure is beyond its stated tolerance
 
 from __future__ import annotations
 
-import itertools
 import os
 from collections import Counter
 from dataclasses import dataclass, field
@@ -40,10 +46,11 @@ import numpy as np
 
 from studio import media
 from studio.core import InputError, JsonResult, fraction_to_str
+from studio.evaluate.field_cadence import FieldCadence, field_cadence
+from studio.evaluate.picture_repeats import PictureRepeats, find_repeats, frame_cadence, woven_cadence
 
-__all__ = ["DUPLICATE_SIZE", "FpsReport", "FpsTolerances", "check_fps"]
+__all__ = ["FpsReport", "FpsTolerances", "check_fps"]
 
-DUPLICATE_SIZE = (32, 18)  # thumbnails for the duplicate test: a 16:9 frame's shape, 576 pixels
 MAX_LISTED = 1000  # times listed per kind of problem; the counts are always whole
 MAX_PLAUSIBLE_FPS = 10_000  # a stated rate above this is a time base, not a frame rate
 
@@ -104,6 +111,11 @@ class FpsReport(JsonResult):
     duplicated_frames: int | None  # None: pictures not checked
     duplicated_at_s: tuple[float, ...]
     duplicate_cadence: str | None  # e.g. "1 repeat every 5 frames (24 fps content at 30)"
+    repeated_fields: int | None  # frames with one field repeating the previous frame's; None: not checked
+    repeated_fields_at_s: tuple[float, ...]
+    pulldown: str | None  # a field cadence, in the timestamps (soft telecine) or the pictures (hard)
+    field_pattern: tuple[int, ...]  # fields each frame lasts by its timestamps, one cycle: (3, 2); () none
+    field_period_s: float | None  # one field's duration where the timestamps follow a field pattern
     header_frames: int
     expected_frames: float  # duration × declared rate
     audio_offset_s: float | None  # audio start - first frame; negative: the sound starts early
@@ -144,58 +156,61 @@ def _histogram(intervals: np.ndarray) -> dict[str, int]:
     return {f"{ms:.1f}": n for ms, n in sorted(counts.items())}
 
 
-def _repeats(path: str | os.PathLike[str], mad: float) -> tuple[list[float], list[int]]:
-    """(times, frame numbers) of the frames whose thumbnail repeats the previous frame's."""
-    previous: np.ndarray | None = None
-    times: list[float] = []
-    numbers: list[int] = []
-    for number, picture in enumerate(media.iter_pictures(path)):
-        grey = picture.rgb(DUPLICATE_SIZE).astype(np.float32).mean(axis=2)
-        if previous is not None and float(np.abs(grey - previous).mean()) < mad:
-            times.append(round(picture.time_s, 6))
-            numbers.append(number)
-        previous = grey
-    return times, numbers
+def _frame_grid(intervals: np.ndarray, period: float, jitter: float) -> tuple[np.ndarray, np.ndarray]:
+    """Per interval: on the period's grid (a whole number of periods, give or take ``jitter``),
+    and the frames missing after it (one fewer than the periods it spans)."""
+    periods = np.round(intervals / period) if period > 0 else np.ones(len(intervals))
+    on_grid = (np.abs(intervals - periods * period) <= jitter) & (periods >= 1)
+    return on_grid, np.where(on_grid & (periods >= 2), periods - 1, 0).astype(np.int64)
 
 
-def _cadence(numbers: list[int], frames: int, fps: float) -> str | None:
-    """A regular pattern of repeats: one every ``n`` frames through most of the file."""
-    if len(numbers) < 4:
-        return None
-    steps = Counter(b - a for a, b in itertools.pairwise(numbers))
-    step, count = steps.most_common(1)[0]
-    if step < 2 or count < 0.8 * (len(numbers) - 1) or len(numbers) < 0.8 * frames / step:
-        return None
-    content = fps * (step - 1) / step
-    return f"1 repeat every {step} frames ({content:.3g} fps content at {fps:.3g})"
+def _declared_matches(declared: Fraction, period: float, cadence: FieldCadence | None) -> bool:
+    """The header's rate is the period's (within 1 %); under a field cadence, the film's, the
+    frame rate it is shown at, or its field rate (MPEG's ``r_frame_rate`` for soft telecine)."""
+    rates = [1 / period] if cadence is None else [cadence.film_fps, 0.5 / cadence.field_s, 1 / cadence.field_s]
+    return any(abs(float(declared) / rate - 1) <= 0.01 for rate in rates)
+
+
+def _pulldown(cadence: FieldCadence | None, repeats: PictureRepeats | None, fps: float) -> str | None:
+    found = [cadence.describe()] if cadence else []
+    woven = woven_cadence(repeats, fps) if repeats is not None else None
+    return "; ".join(found + ([woven] if woven else [])) or None
 
 
 def check_fps(
     path: str | os.PathLike[str], tolerances: FpsTolerances | None = None, pictures: bool = True
 ) -> FpsReport:
     """The :class:`FpsReport` of the video ``path``; ``pictures=False`` skips the decode (no
-    duplicate check), leaving a pass over the packets alone."""
+    repeated frames or fields), leaving a pass over the packets alone."""
     limits = tolerances or FpsTolerances()
     timing = media.scan_timing(path)
     times = timing.times_s
+    tick = float(timing.time_base)
     intervals = np.diff(times)
     span = float(times[-1] - times[0]) if len(times) > 1 else 0.0
     measured = (len(times) - 1) / span if span > 0 else 0.0
     declared = _header_rate(timing)
-    period = _period(intervals, float(timing.time_base)) or (float(1 / declared) if declared else 0.0)
-    jitter = _rounding(float(timing.time_base), period)
-    periods = np.round(intervals / period) if period > 0 else np.ones(len(intervals))
-    on_grid = (np.abs(intervals - periods * period) <= jitter) & (periods >= 1)
-    vfr_share = float((~on_grid).mean()) if len(intervals) else 0.0
-    dropped_after: list[float] = []
-    for start, whole, regular in zip(times[:-1], periods, on_grid, strict=True):
-        if regular and whole >= 2:
-            dropped_after += [round(float(start), 6)] * (int(whole) - 1)
-    repeat_times: list[float] = []
+    period = _period(intervals, tick) or (float(1 / declared) if declared else 0.0)
+    jitter = _rounding(tick, period)
+    on_grid, missing = _frame_grid(intervals, period, jitter)
     cadence = None
-    if pictures:
-        repeat_times, numbers = _repeats(path, limits.duplicate_mad)
-        cadence = _cadence(numbers, len(times), 1 / period if period else measured)
+    if len(intervals) and ((~on_grid).any() or missing.any()):
+        # off a single period, or gaps: frames may last a pattern of fields (soft telecine), taken
+        # when it explains more intervals than the period does (whatever the tolerances)
+        cadence = field_cadence(intervals, tick)
+        if cadence is not None and cadence.on_grid.sum() - cadence.missing.sum() <= on_grid.sum() - missing.sum():
+            cadence = None
+        if cadence is not None:
+            period, jitter, on_grid, missing = cadence.frame_s, cadence.jitter_s, cadence.on_grid, cadence.missing
+    vfr_share = float((~on_grid).mean()) if len(intervals) else 0.0
+    dropped_after = [round(float(start), 6) for start, gap in zip(times[:-1], missing, strict=True) for _ in range(gap)]
+    repeats = find_repeats(path, limits.duplicate_mad) if pictures else None
+    repeat_times = list(repeats.repeat_times_s) if repeats is not None else []
+    shown_fps = (0.5 / cadence.field_s if cadence else 1 / period) if period else measured
+    if cadence is None and declared and period > 0 and _declared_matches(declared, period, None):
+        shown_fps = float(declared)  # exact where the header agrees (milliseconds round 29.97 to 29.997)
+    decoded_fps = cadence.film_fps if cadence else shown_fps  # the frames decoded come at the film's rate
+    repeat_cadence = frame_cadence(repeats, decoded_fps) if repeats is not None else None
     duration = max(timing.video_end_s, span + period)  # a last frame without a duration lasts a period
     expected = duration / period if period > 0 else float(len(times))
     offset = drift = None
@@ -203,7 +218,7 @@ def check_fps(
         offset = round(timing.audio_start_s - float(times[0]), 6)
         drift = round(timing.audio_end_s - timing.video_end_s, 6)
     failures = []
-    if declared and period > 0 and abs(float(declared) * period - 1) > 0.01:
+    if declared and period > 0 and not _declared_matches(declared, period, cadence):
         failures.append(f"the header declares {float(declared):.3f} fps but frames come every "
                         f"{period * 1000:.2f} ms ({1 / period:.3f} fps)")  # fmt: skip
     if vfr_share > limits.vfr_share:
@@ -213,8 +228,9 @@ def check_fps(
     if len(dropped_after) > limits.dropped_frames:
         failures.append(f"{len(dropped_after)} dropped frames (allowed {limits.dropped_frames})")
     if pictures and len(repeat_times) > limits.duplicated_share * len(times):
+        cadence_said = f": {repeat_cadence}" if repeat_cadence else ""
         failures.append(f"{len(repeat_times)} duplicated frames, {len(repeat_times) / len(times):.1%} "
-                        f"(allowed {limits.duplicated_share:.0%})" + (f": {cadence}" if cadence else ""))  # fmt: skip
+                        f"(allowed {limits.duplicated_share:.0%}){cadence_said}")  # fmt: skip
     if abs(len(times) - expected) > limits.frame_count_frames + 1e-6:
         failures.append(f"{len(times)} frames where duration × rate gives {expected:.1f}")
     if timing.header_frames and timing.header_frames != len(times):
@@ -237,7 +253,11 @@ def check_fps(
         vfr_share=round(vfr_share, 6), is_vfr=vfr_share > limits.vfr_share,
         interval_histogram=_histogram(intervals), dropped_frames=len(dropped_after),
         dropped_after_s=tuple(dropped_after[:MAX_LISTED]), duplicated_frames=len(repeat_times) if pictures else None,
-        duplicated_at_s=tuple(repeat_times[:MAX_LISTED]), duplicate_cadence=cadence, header_frames=timing.header_frames,
+        duplicated_at_s=tuple(repeat_times[:MAX_LISTED]), duplicate_cadence=repeat_cadence,
+        repeated_fields=len(repeats.field_times_s) if repeats is not None else None,
+        repeated_fields_at_s=repeats.field_times_s[:MAX_LISTED] if repeats is not None else (),
+        pulldown=_pulldown(cadence, repeats, decoded_fps), field_pattern=cadence.pattern if cadence else (),
+        field_period_s=round(cadence.field_s, 9) if cadence else None, header_frames=timing.header_frames,
         expected_frames=round(expected, 3), audio_offset_s=offset, audio_drift_s=drift,
         verdict="fail" if failures else "pass", failures=tuple(failures), tolerances=limits,
     )  # fmt: skip

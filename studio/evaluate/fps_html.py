@@ -19,8 +19,15 @@ def interval_histogram_png(report: FpsReport) -> bytes:
     counts = list(report.interval_histogram.values())
     width = max(0.1, min(1.0, (max(values) - min(values)) / 60 if len(values) > 1 else 1.0))
     axes.bar(values, counts, width=width, color="#4c72b0")
-    period, jitter = report.period_s * 1000, report.jitter_s * 1000
-    axes.axvspan(period - jitter, period + jitter, color="#2ca02c", alpha=0.15, label="period ± rounding")
+    jitter = report.jitter_s * 1000
+    if report.field_period_s:  # a field cadence: each of its frame lengths is on the grid
+        for number, fields in enumerate(sorted(set(report.field_pattern))):
+            middle = fields * report.field_period_s * 1000
+            axes.axvspan(middle - jitter, middle + jitter, color="#2ca02c", alpha=0.15,
+                         label="fields of the cadence ± rounding" if number == 0 else None)  # fmt: skip
+    else:
+        period = report.period_s * 1000
+        axes.axvspan(period - jitter, period + jitter, color="#2ca02c", alpha=0.15, label="period ± rounding")
     for value, count in zip(values, counts, strict=True):  # counts written out: one bin may hold nearly all
         axes.annotate(str(count), (value, count), ha="center", va="bottom", fontsize=7)
     axes.set_xlabel("interval between frames (ms)")
@@ -50,6 +57,8 @@ def _section(report: FpsReport) -> str:
         ("dropped frames (after)", _times(report.dropped_after_s, report.dropped_frames)),
         ("duplicated frames", _times(report.duplicated_at_s, report.duplicated_frames)
          + (f"; {report.duplicate_cadence}" if report.duplicate_cadence else "")),
+        ("repeated fields", _times(report.repeated_fields_at_s, report.repeated_fields)),
+        ("pulldown", report.pulldown or "none found"),
         ("audio", "none" if report.audio_offset_s is None else
          f"starts {report.audio_offset_s * 1000:+.0f} ms, ends {report.audio_drift_s or 0.0:+.3f} s from the video"),
     ]  # fmt: skip

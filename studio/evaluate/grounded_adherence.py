@@ -17,11 +17,13 @@ The prompt is read for three kinds of mention:
   close words, and a sign may break over two lines). With no OCR model installed they are listed
   as unchecked, never scored as found or missed.
 
-``adherence`` is the share of checked mentions found. Each found mention has its first and last
-time on the source clock, each track's or segment's span, and the share of analysed frames it
-was seen in. The detector's mistakes are the report's: a cat the detector calls a person for a
-second makes a "person" span there, which the spans show. The vocabulary is a
-small table here, not a language model: a word it does not know is not a mention, and the report
+``adherence`` is the share of checked mentions found. Beside it, with a text-image model
+installed (CLIP ViT-B/32 by default), ``text_alignment`` is the prompt's CLIPScore on the same
+frames the OCR reads (:mod:`studio.evaluate.text_alignment`): one decode for both. Each found
+mention has its first and last time on the source clock, each track's or segment's span, and
+the share of analysed frames it was seen in. The detector's mistakes are the report's: a cat the
+detector calls a person for a second makes a "person" span there, which the spans show. The
+vocabulary is a small table here, not a language model: a word it does not know is not a mention, and the report
 lists the words it did read.
 """
 
@@ -35,7 +37,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from studio.core import CancelFlag, InputError, JsonResult, Timeline
-from studio.vision import COCO_LABELS
+from studio.evaluate.text_alignment import AlignmentScorer, TextAlignment, alignment_embedder
+from studio.vision import COCO_LABELS, TextReader
 
 if TYPE_CHECKING:
     from studio.registry import ModelCache
@@ -86,6 +89,7 @@ class AdherenceReport(JsonResult):
     adherence: float | None  # found / checked; None when the prompt names nothing checkable
     analysis_fps: float
     models: dict[str, str]  # task -> the model that looked
+    text_alignment: TextAlignment | None = None  # CLIPScore, with a text-image model installed
     definition: str = (
         "grounded: the share of the objects, person actions and quoted words a prompt names that the studio's own "
         "detector, tracker, pose actions and OCR find (quoted words unchecked without an OCR model)"
@@ -158,27 +162,40 @@ def _letters(text: str) -> str:
     return re.sub(r"[^0-9A-Z]", "", text.upper())
 
 
-def _read_words(path: str | os.PathLike[str], mentions: list[Mention], cache: ModelCache,
-                cancel: CancelFlag | None = None) -> tuple[list[Mention], str | None]:  # fmt: skip
-    """The quoted-words ``mentions`` checked by the best installed OCR model (unchanged, and no
-    model named, when none is installed)."""
-    from studio import media
-    from studio.core import StudioError, check_cancel
-    from studio.vision import TextReader
+def _ocr_reader(cache: ModelCache) -> tuple[TextReader | None, str | None]:
+    """The best installed OCR model and its name, or none."""
+    from studio.core import StudioError
 
     try:
         spec = cache.registry.choose("ocr", None, cache.settings)
     except StudioError:
-        return mentions, None
-    reader = cache.get(spec.name, kind=TextReader)
+        return None, None
+    return cache.get(spec.name, kind=TextReader), spec.name
+
+
+def _frame_pass(path: str | os.PathLike[str], reader: TextReader | None, scorer: AlignmentScorer | None,
+                cancel: CancelFlag | None) -> tuple[list[float], list[tuple[str, float]]]:  # fmt: skip
+    """One decode at :data:`OCR_FPS`: each frame's time and read lines (joined, with the best line
+    score) when there is a reader, and each frame into ``scorer``."""
+    from studio import media
+    from studio.core import check_cancel
+
     times: list[float] = []
-    read: list[tuple[str, float]] = []  # per frame: its lines joined, the best line score
+    read: list[tuple[str, float]] = []
     for frame in media.iter_frames(path, fps=OCR_FPS):
-        check_cancel(cancel, "reading the on-screen words")
-        [lines] = reader.read_text([frame.image])
+        check_cancel(cancel, "reading the frames for the prompt")
         times.append(frame.time_s)
-        best = max((line.score for line in lines), default=0.0)
-        read.append(("".join(_letters(line.text) for line in lines), best))
+        if reader is not None:
+            [lines] = reader.read_text([frame.image])
+            best = max((line.score for line in lines), default=0.0)
+            read.append(("".join(_letters(line.text) for line in lines), best))
+        if scorer is not None:
+            scorer.add(frame.image, frame.time_s)
+    return times, read
+
+
+def _check_words(mentions: list[Mention], times: list[float], read: list[tuple[str, float]]) -> list[Mention]:
+    """The quoted-words ``mentions`` found in the lines read at ``times``."""
     checked = []
     for mention in mentions:
         wanted = _letters(mention.words)
@@ -194,7 +211,7 @@ def _read_words(path: str | os.PathLike[str], mentions: list[Mention], cache: Mo
                 spans.append((times[n], times[n]))
         checked.append(_as(mention, True, times[hits[0]], times[hits[-1]], len(hits) / len(times),
                            max(read[n][1] for n in hits), spans))  # fmt: skip
-    return checked, spec.name
+    return checked
 
 
 def _as(mention: Mention, found: bool, first: float | None = None, last: float | None = None,
@@ -214,27 +231,33 @@ def adherence_tasks(prompt: str) -> tuple[str, ...]:
 
 def prompt_adherence(path: str | os.PathLike[str], prompt: str, timeline: Timeline | None = None,
                      fps: float = ADHERENCE_FPS, cache: ModelCache | None = None,
-                     cancel: CancelFlag | None = None) -> AdherenceReport:  # fmt: skip
+                     cancel: CancelFlag | None = None, alignment: str | None = None) -> AdherenceReport:  # fmt: skip
     """Check ``prompt``'s mentions in the video at ``path``: on ``timeline`` when given (an analysis
     already made of it), else on a new analysis at ``fps`` (detection and tracking, and pose
-    actions when the prompt names one)."""
+    actions when the prompt names one). ``alignment`` names the text-image model for the CLIPScore
+    (``None``: CLIP ViT-B/32 when installed; ``"none"``: skip it)."""
     from studio import vision
+    from studio.registry import default_cache
 
     if not prompt.strip():
         raise InputError("expected a prompt naming what the video should show")
+    models_from = cache or default_cache()
+    aligner, aligner_name = alignment_embedder(models_from, alignment)  # refused before the analysis
     mentions = prompt_mentions(prompt)
     if timeline is None:
         options = vision.AnalyzeOptions(fps=fps, tasks=adherence_tasks(prompt))
         timeline = vision.analyze(Path(path), options, cache=cache, cancel=cancel)
     checked = [_checked(mention, timeline) for mention in mentions]
     words = [mention for mention in checked if mention.kind == "text"]
-    ocr = None
-    if words:
-        from studio.registry import default_cache
-
-        read, ocr = _read_words(path, words, cache or default_cache(), cancel)
-        by_words = {mention.words: mention for mention in read}
-        checked = [by_words.get(mention.words, mention) if mention.kind == "text" else mention for mention in checked]
+    reader, ocr = _ocr_reader(models_from) if words else (None, None)
+    scorer = AlignmentScorer(aligner, aligner_name, prompt) if aligner is not None and aligner_name else None
+    alignment_result = None
+    if reader is not None or scorer is not None:
+        times, read = _frame_pass(path, reader, scorer, cancel)
+        if reader is not None:
+            by_words = {mention.words: mention for mention in _check_words(words, times, read)}
+            checked = [by_words.get(m.words, m) if m.kind == "text" else m for m in checked]
+        alignment_result = scorer.result(OCR_FPS) if scorer is not None else None
     countable = [m for m in checked if m.found is not None]
     found = sum(bool(m.found) for m in countable)
     models = {task: str(entry["name"]) for task, key in (("detect", "detector"), ("pose", "pose_model"))
@@ -243,8 +266,11 @@ def prompt_adherence(path: str | os.PathLike[str], prompt: str, timeline: Timeli
         models["actions"] = ", ".join(sorted({action.model for action in timeline.actions}))
     if ocr is not None:
         models["ocr"] = ocr
+    if aligner_name is not None:
+        models["alignment"] = aligner_name
     return AdherenceReport(
         path=os.fsdecode(path), prompt=prompt, mentions=checked, checked=len(countable), found=found,
         adherence=round(found / len(countable), 4) if countable else None,
         analysis_fps=round(float(Fraction(str(timeline.metadata.get("analysis_fps", fps)))), 4), models=models,
+        text_alignment=alignment_result,
     )  # fmt: skip

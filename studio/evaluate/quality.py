@@ -26,7 +26,10 @@ otherwise):
 - ``subject_consistency``: VBench's formula, mean over frames i ≥ 1 of
   (max(0, cos(f₀, fᵢ)) + max(0, cos(fᵢ₋₁, fᵢ))) / 2, on the features of an image embedder:
   EfficientNet-Lite0's pooled ImageNet features offline where VBench uses DINO (the model used
-  is named in the report); None when no embedder is installed.
+  is named in the report); None when no embedder is installed;
+- ``background_consistency``: VBench's definition, the same formula on CLIP ViT-B/32's image
+  embeddings of whole frames (VBench's model for it, through the hub: ``media-studio[vision-hub]``
+  and its weights; another embedder can be named); None without it, never stood in for.
 """
 
 from __future__ import annotations
@@ -65,6 +68,8 @@ class QualityReport(JsonResult):
     motion_smoothness: float | None  # None under three frames
     subject_consistency: float | None  # None with one frame or no embedder
     features: str | None  # the embedder behind subject_consistency
+    background_consistency: float | None  # None with one frame or no background embedder
+    background_features: str | None  # the embedder behind background_consistency
     definitions: dict[str, str]
     # per consecutive pair, with ``curves``: 1 - mean |difference| / 255, and the top-5% flow (px)
     flicker_curve: list[float] | None = None
@@ -83,6 +88,8 @@ DEFINITIONS = {
     "1 - mean(|drawn - real|) / 255 of each odd frame drawn from its even neighbours, at 256 px",
     "subject_consistency": "VBench's formula, mean of (max(0, cos(f0, fi)) + max(0, cos(fi-1, fi))) / 2 over i >= 1, "
     "on the named embedder's features (VBench uses DINO)",
+    "background_consistency": "VBench: the same formula on the named embedder's whole-frame features "
+    "(VBench uses CLIP ViT-B/32, the default here; left out when it is not installed)",
 }
 EMBED_BATCH = 16
 
@@ -109,11 +116,13 @@ def _proxy_size(width: int, height: int) -> tuple[int, int]:
 
 
 def score_quality(path: str | os.PathLike[str], embedder: ImageEmbedder | None = None,
-                  features: str | None = None, curves: bool = False,
-                  cancel: CancelFlag | None = None) -> QualityReport:  # fmt: skip
+                  features: str | None = None, curves: bool = False, cancel: CancelFlag | None = None,
+                  background: ImageEmbedder | None = None,
+                  background_features: str | None = None) -> QualityReport:  # fmt: skip
     """Decode ``path`` once and score every frame (see the module docstring); ``embedder``
-    (called ``features`` in the report) gives subject consistency; ``curves`` keeps the
-    per-pair flicker and motion (one number a frame each)."""
+    (called ``features`` in the report) gives subject consistency, ``background`` (called
+    ``background_features``) background consistency; ``curves`` keeps the per-pair flicker and
+    motion (one number a frame each)."""
     import cv2
 
     differences: list[float] = []
@@ -122,7 +131,7 @@ def score_quality(path: str | os.PathLike[str], embedder: ImageEmbedder | None =
     greys: list[float] = []
     noise: list[float] = []
     smoothness: list[float] = []
-    consistency = _Consistency(embedder)
+    consistency, background_consistency = _Consistency(embedder), _Consistency(background)
     dark = bright = pixels = 0
     previous_rgb: np.ndarray | None = None
     proxies: list[np.ndarray] = []  # the last two frames at the proxy size
@@ -147,6 +156,7 @@ def score_quality(path: str | os.PathLike[str], embedder: ImageEmbedder | None =
             drawn = media.in_between(proxies[0], proxy)
             smoothness.append(1 - float(np.mean(cv2.absdiff(drawn, proxies[1]))) / 255)
         consistency.add(proxy)
+        background_consistency.add(proxy)
         sharpness.append(float(cv2.Laplacian(grey, cv2.CV_64F).var()))
         noise.append(_noise_sigma(cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)))
         greys.append(float(grey.mean()))
@@ -157,7 +167,7 @@ def score_quality(path: str | os.PathLike[str], embedder: ImageEmbedder | None =
         frames += 1
     if frames == 0:
         raise EmptyMedia(os.fsdecode(path), "has a video stream but no frame decodes")
-    subject = consistency.score()
+    subject, scene = consistency.score(), background_consistency.score()
     return QualityReport(
         path=os.fsdecode(path), frames=frames, width=width, height=height, proxy_size=size,
         temporal_flickering=round(1 - float(np.mean(differences)) / 255, 6) if differences else None,
@@ -167,14 +177,16 @@ def score_quality(path: str | os.PathLike[str], embedder: ImageEmbedder | None =
         dark_clipped=round(dark / max(1, pixels), 6), bright_clipped=round(bright / max(1, pixels), 6),
         motion_smoothness=round(float(np.mean(smoothness)), 6) if smoothness else None,
         subject_consistency=None if subject is None else round(subject, 6),
-        features=features if embedder is not None else None, definitions=dict(DEFINITIONS),
+        features=features if embedder is not None else None,
+        background_consistency=None if scene is None else round(scene, 6),
+        background_features=background_features if background is not None else None, definitions=dict(DEFINITIONS),
         flicker_curve=[round(1 - d / 255, 6) for d in differences] if curves else None,
         motion_curve=[round(m, 4) for m in motions] if curves else None,
     )  # fmt: skip
 
 
 class _Consistency:
-    """VBench's subject-consistency sum, the frames embedded in batches as they come."""
+    """VBench's subject- and background-consistency sum, the frames embedded in batches as they come."""
 
     def __init__(self, embedder: ImageEmbedder | None) -> None:
         self.embedder = embedder

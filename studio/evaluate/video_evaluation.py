@@ -30,7 +30,7 @@ from studio.evaluate.fps_consistency import FpsReport, FpsTolerances, check_fps
 from studio.evaluate.fps_html import interval_histogram_png
 from studio.evaluate.grounded_adherence import ADHERENCE_FPS, AdherenceReport, prompt_adherence
 from studio.evaluate.quality import QualityReport, score_quality
-from studio.evaluate.quality_features import quality_embedder
+from studio.evaluate.quality_features import background_embedder, quality_embedder
 from studio.evaluate.rate_robustness import DEFAULT_RATES, MAX_RATE, FpsRobustnessReport, fps_robustness
 from studio.evaluate.report_plots import bars_png, curves_png, embedded_png, html_page
 
@@ -60,12 +60,15 @@ log = logging.getLogger(__name__)
 class EvaluateOptions:
     """Which harnesses, and what each needs: the prompt for ``prompt``, the FPS tolerances, the
     embedder for subject consistency (``None``: EfficientNet-Lite0 when installed; ``"none"``:
-    skip it) and the rates the robustness harness rewrites the clip at."""
+    skip it), the one for background consistency (``None``: CLIP ViT-B/32 when installed) and
+    the rates the robustness harness rewrites the clip at."""
 
     harnesses: tuple[str, ...] | None = None  # None: DEFAULT_HARNESSES, and prompt when a prompt is given
     prompt: str = ""
     tolerances: FpsTolerances = field(default_factory=FpsTolerances)
     features: str | None = None
+    background_features: str | None = None
+    alignment: str | None = None  # the text-image model for the prompt's CLIPScore; None: CLIP when installed
     rates: tuple[str, ...] = ()  # empty: the robustness harness's own, 12, 24, 30 and 60
     adherence_fps: float = ADHERENCE_FPS
 
@@ -144,10 +147,12 @@ def evaluate_video(path: str | os.PathLike[str], options: EvaluateOptions | None
                 fps = check_fps(path, chosen.tolerances)
             elif name == "quality":
                 embedder, features = quality_embedder(models, chosen.features)
-                quality = score_quality(path, embedder, features, curves=True, cancel=cancel)
+                background, scene = background_embedder(models, chosen.background_features)
+                quality = score_quality(path, embedder, features, curves=True, cancel=cancel,
+                                        background=background, background_features=scene)  # fmt: skip
             elif name == "prompt":
                 adherence = prompt_adherence(path, chosen.prompt, fps=chosen.adherence_fps, cache=models,
-                                             cancel=cancel)  # fmt: skip
+                                             cancel=cancel, alignment=chosen.alignment)  # fmt: skip
             else:
                 base = done
 
@@ -187,11 +192,14 @@ def evaluation_scores(result: VideoEvaluation) -> dict[str, float | int | str | 
                        "fps.duplicated_frames": f.duplicated_frames, "fps.audio_drift_s": drift})  # fmt: skip
     if result.quality is not None:
         q = result.quality
-        for name in ("temporal_flickering", "motion_smoothness", "subject_consistency", "motion_px"):
+        for name in ("temporal_flickering", "motion_smoothness", "subject_consistency", "background_consistency",
+                     "motion_px"):  # fmt: skip
             scores[f"quality.{name}"] = getattr(q, name)
     if result.prompt is not None:
         scores["prompt.adherence"] = result.prompt.adherence
         scores["prompt.found"] = f"{result.prompt.found} of {result.prompt.checked}"
+        if result.prompt.text_alignment is not None:
+            scores["prompt.clip_score"] = result.prompt.text_alignment.clip_score
     if result.fps_robustness is not None:
         motas = [r.agreement.mota for r in result.fps_robustness.results if r.agreement.mota is not None]
         scores["fps_robustness.min_mota"] = min(motas) if motas else None
@@ -257,6 +265,7 @@ def evaluation_html(result: VideoEvaluation, plots: dict[str, bytes] | None = No
             ("frames", f"{f.frames} ({f.expected_frames:.1f} expected)"),
             ("dropped / duplicated", f"{_number(f.dropped_frames)} / {_number(f.duplicated_frames)}"
              + (f"; {f.duplicate_cadence}" if f.duplicate_cadence else "")),
+            ("pulldown", f.pulldown or "none found"),
             ("audio", "none" if f.audio_offset_s is None else
              f"starts {f.audio_offset_s * 1000:+.0f} ms, ends {f.audio_drift_s or 0.0:+.3f} s from the video"),
             ("tolerances", ", ".join(f"{k} {v}" for k, v in f.tolerances.to_dict().items())),
@@ -267,6 +276,7 @@ def evaluation_html(result: VideoEvaluation, plots: dict[str, bytes] | None = No
             "temporal_flickering",
             "motion_smoothness",
             "subject_consistency",
+            "background_consistency",
             "motion_px",
             "sharpness",
             "noise_sigma",
@@ -279,6 +289,8 @@ def evaluation_html(result: VideoEvaluation, plots: dict[str, bytes] | None = No
         for m in p.mentions:
             said = "unchecked" if m.found is None else "found" if m.found else "not found"
             rows.append((f"{m.kind} {m.words}", f"{said}; seen in {m.seen_share:.0%} of frames"))
+        if (t := p.text_alignment) is not None:
+            rows.append(("CLIPScore", f"{_number(t.clip_score)} ({t.model}, {t.frames} frames) — {t.definition}"))
         parts.append("<h2>Prompt adherence (grounded)</h2>" + _rows(rows))
     if result.fps_robustness is not None:
         r = result.fps_robustness

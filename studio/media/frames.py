@@ -81,6 +81,12 @@ class Picture:
         """``H×W×3`` uint8 RGB, upright; ``size`` as in :func:`iter_frames`."""
         return _to_rgb(self.decoded, size)
 
+    def coded_luma(self, width: int) -> np.ndarray:
+        """``H×width`` uint8 luma (grey) at the stored height and orientation, not rotated: its
+        even and odd rows are the frame's two fields, for tests that tell them apart."""
+        frame = self.decoded
+        return frame.reformat(width=width, height=frame.height, format="gray", threads=CONVERSION_THREADS).to_ndarray()
+
 
 def _target_size(size: Size, width: int, height: int) -> tuple[int, int] | None:
     """``size`` as displayed ``(w, h)``; an int is the longest side, keeping aspect (even sides)."""

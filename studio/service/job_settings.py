@@ -409,12 +409,14 @@ class TrainSettings:
 class EvaluateSettings:
     """An evaluation of one video: the harnesses (empty: FPS and quality, and prompt adherence
     when a prompt is given), the prompt, the FPS tolerances (``None``: the harness's own), the
-    embedder for subject consistency and the rates FPS robustness rewrites the clip at; the job
+    embedders for subject and background consistency and the rates FPS robustness rewrites the clip at; the job
     whose video it is, when one was picked."""
 
     harnesses: tuple[str, ...] = ()
     prompt: str = ""
     features: str | None = None  # None: efficientnet-lite0 when installed; "none": skip subject consistency
+    background_features: str | None = None  # None: CLIP ViT-B/32 when installed; "none": skip it
+    alignment: str | None = None  # the prompt's CLIPScore model; None: CLIP ViT-B/32 when installed
     vfr_share: float | None = None
     dropped_frames: int | None = None
     duplicated_share: float | None = None
@@ -434,6 +436,8 @@ class EvaluateSettings:
             harnesses=_texts(data.get("harnesses")),
             prompt=str(data.get("prompt") or "").strip(),
             features=_chosen(data.get("features")),
+            background_features=_chosen(data.get("background_features")),
+            alignment=_chosen(data.get("alignment")),
             vfr_share=optional("vfr_share", _float),
             dropped_frames=optional("dropped_frames", _whole),
             duplicated_share=optional("duplicated_share", _float),
@@ -457,4 +461,6 @@ class EvaluateSettings:
         )
         rates = tuple(str(media.as_fps(rate)) for rate in self.rates)
         return EvaluateOptions(harnesses=self.harnesses or None, prompt=self.prompt, tolerances=tolerances,
-                               features=self.features, rates=rates)  # fmt: skip
+                               features=self.features, background_features=self.background_features,
+                               alignment=self.alignment,
+                               rates=rates)  # fmt: skip

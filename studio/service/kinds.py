@@ -361,6 +361,11 @@ class StudioJobs:
         picked = options.harnesses or ()  # resolved by the options: never None here
         if "quality" in picked:
             check_embedder(self.cache, options.features)
+            check_embedder(self.cache, options.background_features)
+        if "prompt" in picked:
+            from studio.evaluate import check_alignment
+
+            check_alignment(self.cache, options.alignment)
         if {"prompt", "fps-robustness"} & set(picked):  # their analysis models, installed, before queueing
             from studio import vision
             from studio.evaluate import adherence_tasks

@@ -15,6 +15,7 @@ Understanding a video (shots, actions, scenes, captions):
   a trained classifier); with the ``zero-shot`` capability it takes the user's labels;
 - :class:`ImageClassifier` tags pictures (ImageNet classes, or the user's labels zero-shot);
   :class:`ImageEmbedder` turns them into feature vectors (the trainer's input);
+  :class:`TextImageEmbedder` puts texts in the same space as pictures (CLIP, SigLIP);
 - :class:`ImageCaptioner` writes a caption per picture, :class:`VideoDescriber` one for a clip;
 - :class:`TextReader` reads the text on a picture (OCR): each line it finds as a :class:`TextLine`.
 
@@ -50,6 +51,7 @@ __all__ = [
     "Scored",
     "ShotModel",
     "ShotScorer",
+    "TextImageEmbedder",
     "TextLine",
     "TextQueryDetector",
     "TextReader",
@@ -176,6 +178,22 @@ class ImageEmbedder(Protocol):
 
     def embed_images(self, images: list[np.ndarray]) -> np.ndarray:
         """N×``embedding_size`` float32 feature vectors."""
+        ...
+
+
+@runtime_checkable
+class TextImageEmbedder(Protocol):
+    """Pictures and texts in one space (CLIP, SigLIP): how well a text describes a picture."""
+
+    embedding_size: int
+
+    def embed_images(self, images: list[np.ndarray]) -> np.ndarray:
+        """N×``embedding_size`` float32, each row of unit length."""
+        ...
+
+    def embed_texts(self, texts: list[str]) -> np.ndarray:
+        """N×``embedding_size`` float32, each row of unit length, in the images' space; each text as
+        given (no prompt template), cut at the model's longest text."""
         ...
 
 

@@ -20,27 +20,12 @@ from skimage import data
 from models.classify_clip import SPECS
 from studio.core import InputError, ModelLoadError, ModelUnavailable, Settings
 from studio.registry import LoadOptions, ModelCache, ModelSpec, Registry
-from studio.vision import ImageClassifier, ImageEmbedder
+from studio.vision import ImageClassifier, ImageEmbedder, TextImageEmbedder
 
 LETTERS = "abcdefghijklmnopqrstuvwxyz"
 PICTURES = [data.coffee(), data.chelsea(), data.astronaut()]  # 400×600, 300×451, 512×512 RGB
 LABELS = ("a cup of coffee", "a cat", "an astronaut")
-TOWER = {"hidden_size": 16, "intermediate_size": 32, "num_hidden_layers": 1, "num_attention_heads": 2}
-
-
-def _clip(folder: Path) -> None:
-    from transformers import CLIPConfig, CLIPImageProcessor, CLIPModel, CLIPProcessor
-
-    tokenizer = tiny_hub.letter_tokenizer(folder, extra=(".", ".</w>"))
-    vocab_size = len(tokenizer.get_vocab())
-    config = CLIPConfig(
-        text_config={**TOWER, "vocab_size": vocab_size, "max_position_embeddings": 40, "pad_token_id": 0,
-                     "bos_token_id": 1, "eos_token_id": 2},  # CLIP pools the text at its end token
-        vision_config={**TOWER, "image_size": 32, "patch_size": 8}, projection_dim=12,
-    )  # fmt: skip
-    CLIPModel(config).save_pretrained(folder)
-    pictures = CLIPImageProcessor(size={"shortest_edge": 32}, crop_size={"height": 32, "width": 32})
-    CLIPProcessor(image_processor=pictures, tokenizer=tokenizer).save_pretrained(folder)
+TOWER = tiny_hub.TOWER
 
 
 def _siglip(folder: Path) -> None:
@@ -63,7 +48,7 @@ def _siglip(folder: Path) -> None:
     SiglipProcessor(image_processor=pictures, tokenizer=tokenizer).save_pretrained(folder)
 
 
-BUILDERS = {"clip-vit-base-patch32": _clip, "siglip-base-patch16-224": _siglip}
+BUILDERS = {"clip-vit-base-patch32": tiny_hub.clip, "siglip-base-patch16-224": _siglip}
 
 
 @pytest.fixture(scope="module")
@@ -129,6 +114,23 @@ def test_embeddings_are_unit_rows_of_the_shared_space(tiny_cache: ModelCache, na
     assert np.allclose(model.embed_images([PICTURES[1]])[0], vectors[1], atol=1e-5)  # batched == alone
     assert not np.allclose(vectors[0], vectors[1], atol=1e-3)
     assert model.embed_images([]).shape == (0, size)
+
+
+@pytest.mark.parametrize("name", list(BUILDERS))
+def test_text_embeddings_share_the_pictures_space_and_give_the_models_scores(tiny_cache: ModelCache, name: str) -> None:
+    """Image rows · text rows, through the model's own scale, are the zero-shot scores it gives:
+    the texts landed in the pictures' space, as the CLIPScore needs."""
+    model = tiny_cache.get(name, kind=TextImageEmbedder)
+    prompts = [f"a photo of {label}." for label in LABELS]
+    texts = model.embed_texts(prompts)
+    assert texts.shape == (3, model.embedding_size) and texts.dtype == np.float32
+    assert np.allclose(np.linalg.norm(texts, axis=1), 1.0, atol=1e-5)
+    adapter = tiny_cache.get(name)
+    scores = adapter._scores(torch.from_numpy(model.embed_images(PICTURES) @ texts.T)).numpy()
+    assert np.allclose(scores, _reference(tiny_cache, name, LABELS), atol=1e-5)
+    assert model.embed_texts([]).shape == (0, model.embedding_size)
+    with pytest.raises(InputError, match="texts with words"):
+        model.embed_texts(["a cat", " "])
 
 
 @pytest.mark.parametrize(

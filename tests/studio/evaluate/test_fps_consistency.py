@@ -6,10 +6,14 @@ clearly unless a frame was repeated on purpose; timestamps are written exactly (
 
 from __future__ import annotations
 
+import io
 import json
+import re
+import subprocess
 from fractions import Fraction
 from pathlib import Path
 
+import av
 import numpy as np
 import pytest
 
@@ -165,3 +169,178 @@ def test_a_file_cut_short_lists_fewer_frames_than_its_header(tmp_path: Path) -> 
     report = check_fps(cut, pictures=False)
     assert report.header_frames == 90 and report.frames < 90
     assert f"{report.frames} frames where the header lists 90" in report.failures
+
+
+PULLDOWN = [(1, 1), (0, 0), (0, 1), (1, 0)]  # (top field first, repeat first field): 3, 2, 3, 2 fields
+
+
+def _soft_telecine(path: Path, frames: int, drop: int | None = None) -> Path:
+    """23.976 fps MPEG-2 flagged as a DVD keeps film: the sequence says 29.97 fps interlaced,
+    every other picture repeats a field (``repeat_first_field``), so frames last 3 and 2 fields
+    (50.05 and 33.37 ms). Remuxed to ``path`` by FFmpeg (through PyAV), packet ``drop`` left out."""
+    raw = io.BytesIO()
+    noise = np.random.default_rng(0).integers(0, 40, (SIZE[1], SIZE[0], 1), dtype=np.uint8)  # real-sized frames
+    with av.open(raw, "w", format="mpeg2video") as out:
+        stream = out.add_stream("mpeg2video", rate=Fraction(24000, 1001))
+        stream.width, stream.height, stream.pix_fmt = *SIZE, "yuv420p"
+        stream.codec_context.gop_size, stream.codec_context.max_b_frames = 1, 0  # every picture stands alone
+        stream.codec_context.bit_rate = 4_000_000
+        for number in range(frames):
+            out.mux(stream.encode(av.VideoFrame.from_ndarray(_picture(number) + noise, format="rgb24")))
+        out.mux(stream.encode())
+    data, at, picture = bytearray(raw.getvalue()), 0, -1
+    while (at := data.find(b"\x00\x00\x01", at) + 4) >= 4 and at + 5 <= len(data):
+        code = data[at - 1]
+        if code == 0xB3:  # sequence header: frame rate code 4, 29.97
+            data[at + 3] = (data[at + 3] & 0xF0) | 4
+        elif code == 0xB5 and data[at] >> 4 == 1:  # sequence extension: progressive_sequence off
+            data[at + 1] &= ~0x08
+        elif code == 0xB5 and data[at] >> 4 == 8:  # picture coding extension: TFF, RFF, progressive frame
+            picture += 1
+            first, repeat = PULLDOWN[picture % 4]
+            data[at + 3] = (data[at + 3] & ~0x82) | (0x80 * first) | (0x02 * repeat)
+            data[at + 4] |= 0x80
+    elementary = io.BytesIO(bytes(data))
+    with (
+        av.open(elementary, format="mpeg2video", options={"fflags": "+genpts"}) as source,
+        av.open(str(path), "w") as target,
+    ):
+        copied = target.add_stream_from_template(source.streams.video[0])
+        for number, packet in enumerate(p for p in source.demux(source.streams.video[0]) if p.size):
+            if number != drop:
+                packet.stream = copied
+                target.mux(packet)
+    return path
+
+
+@pytest.mark.parametrize("name", ["film.mpg", "film.mkv", "film.ts"])
+def test_soft_telecine_is_a_3_2_cadence_not_a_variable_rate(tmp_path: Path, name: str) -> None:
+    """A DVD's film: 3 and 2 fields in turn is a cadence, the 59.94 fields or 29.97 frames the
+    header states are its rates, and it passes; frame 40 left out is one drop, after frame 39."""
+    report = check_fps(_soft_telecine(tmp_path / name, 96))
+    assert report.verdict == "pass", report.failures
+    assert report.field_pattern == (3, 2) and report.pulldown is not None
+    assert report.pulldown.startswith("3:2 pulldown by field-repeat flags (soft telecine)")
+    assert "23.976 fps film shown at 29.97 fps" in report.pulldown
+    assert report.field_period_s == pytest.approx(1001 / 60000, abs=2e-5)
+    assert report.period_s == pytest.approx(1001 / 24000, abs=2e-5)
+    assert (report.vfr_share, report.dropped_frames, report.duplicated_frames, report.repeated_fields) == (0, 0, 0, 0)
+    assert report.expected_frames == pytest.approx(96, abs=1)
+    cut = check_fps(_soft_telecine(tmp_path / f"cut-{name}", 96, drop=40), pictures=False)
+    start = check_fps(tmp_path / f"cut-{name}", pictures=False)
+    assert cut.field_pattern == (3, 2) and cut.dropped_frames == 1 and cut.vfr_share == 0
+    times = media.scan_timing(tmp_path / f"cut-{name}").times_s
+    assert cut.dropped_after_s == pytest.approx((times[39] - times[0],), abs=1e-3) and start.verdict == "fail"
+    assert cut.failures == ("1 dropped frames (allowed 0)",)
+
+
+def _hard_telecine(path: Path, film_frames: int, lossless: bool) -> Path:
+    """24 fps film woven into 30 fps video, fields (top/bottom) A/A B/B B/C C/D D/D per four
+    film frames: the top field repeats in the third frame of five, the bottom in the fifth."""
+    woven = []
+    for group in range(film_frames // 4):
+        a, b, c, d = (_picture(4 * group + k) for k in range(4))
+        for top, bottom in ((a, a), (b, b), (b, c), (c, d), (d, d)):
+            frame = bottom.copy()
+            frame[0::2] = top[0::2]
+            woven.append(frame)
+    with av.open(str(path), "w") as out:
+        stream = out.add_stream("ffv1" if lossless else "libx264", rate=30)
+        stream.width, stream.height = SIZE
+        stream.pix_fmt = "yuv444p" if lossless else "yuv420p"
+        if not lossless:
+            stream.options = {"crf": "18"}
+        for frame in woven:
+            out.mux(stream.encode(av.VideoFrame.from_ndarray(frame, format="rgb24")))
+        out.mux(stream.encode())
+    return path
+
+
+@pytest.mark.parametrize("name,lossless", [("woven.mkv", True), ("woven.mp4", False)])
+def test_hard_telecine_shows_each_field_repeating_once_in_five_frames(
+    tmp_path: Path, name: str, lossless: bool
+) -> None:
+    """No whole frame repeats; the top field repeats in frames 2, 7, 12, … and the bottom in 4, 9, 14, …"""
+    report = check_fps(_hard_telecine(tmp_path / name, 96, lossless))
+    expected = sorted([5 * k + 2 for k in range(24)] + [5 * k + 4 for k in range(24)])
+    assert report.frames == 120 and report.duplicated_frames == 0
+    assert report.repeated_fields == 48
+    assert report.repeated_fields_at_s == pytest.approx([n / 30 for n in expected], abs=1e-3)
+    assert report.pulldown == (
+        "3:2 pulldown in the pictures (hard telecine): each field repeats once every 5 frames, "
+        "24.000 fps film in 30.000 fps video"
+    )
+    assert report.verdict == "pass", report.failures
+
+
+def test_repeated_fields_match_ffmpegs_idet_on_ffmpegs_telecine(tmp_path: Path) -> None:
+    """The peer on the peer's own weave: FFmpeg's telecine filter on its moving test pattern, then
+    FFmpeg's idet counts the repeated top and bottom fields; ours counts the same."""
+    woven = tmp_path / "telecined.mp4"
+    subprocess.run(
+        [
+            "ffmpeg",
+            "-v",
+            "error",
+            "-y",
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc2=size=320x240:rate=24000/1001",
+            "-frames:v",
+            "144",
+            "-vf",
+            "telecine",
+            "-c:v",
+            "libx264",
+            "-crf",
+            "18",
+            str(woven),
+        ],
+        check=True,
+    )
+    idet = subprocess.run(
+        ["ffmpeg", "-v", "info", "-nostats", "-i", str(woven), "-vf", "idet", "-f", "null", "-"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stderr
+    top, bottom = (
+        int(n) for n in re.search(r"Repeated Fields: Neither:\s*\d+\s*Top:\s*(\d+)\s*Bottom:\s*(\d+)", idet).groups()
+    )
+    report = check_fps(woven)
+    assert top > 0 and bottom > 0
+    assert report.repeated_fields == top + bottom
+    assert report.pulldown is not None and "23.976 fps film in 29.970 fps video" in report.pulldown
+
+
+@pytest.mark.parametrize("every", [5, 6])
+def test_regular_drops_are_drops_not_a_cadence(tmp_path: Path, every: int) -> None:
+    """30 fps with every 5th (or 6th) frame missing reads as 4, 2, 2, 2 fields: no flag makes a
+    4-field frame, so each gap is a drop, at its time."""
+    slots = [s for s in range(30 * every) if s % every != every - 1][:-1]  # the last slot kept
+    report = check_fps(_clip(tmp_path / "drops.mp4", slots, [s / 30 for s in slots]), pictures=False)
+    assert report.pulldown is None and report.field_pattern == ()
+    assert report.dropped_frames == 29 and report.vfr_share == 0 and report.verdict == "fail"
+    assert report.dropped_after_s[:2] == pytest.approx([(every - 2) / 30, (2 * every - 2) / 30], abs=1e-4)
+
+
+def test_soft_telecine_is_found_whatever_the_vfr_tolerance(tmp_path: Path) -> None:
+    """A looser --vfr-share must not turn the cadence off (it would then read as a wrong rate)."""
+    film = _soft_telecine(tmp_path / "film.mkv", 48)
+    for share in (0.01, 0.5, 1.0):
+        report = check_fps(film, FpsTolerances(vfr_share=share), pictures=False)
+        assert report.field_pattern == (3, 2) and report.verdict == "pass", (share, report.failures)
+
+
+def test_a_stream_that_changes_size_midway_compares_its_fields(tmp_path: Path) -> None:
+    """Each field is averaged to the same 18 rows whatever the frame's height: 1280×720 then
+    640×500 in one transport stream is checked, not a crash."""
+    parts = []
+    for name, (width, height) in (("a.ts", (1280, 720)), ("b.ts", (640, 500))):
+        subprocess.run(["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", f"testsrc2=size={width}x{height}:rate=25",
+                        "-frames:v", "25", "-c:v", "libx264", str(tmp_path / name)], check=True)  # fmt: skip
+        parts.append((tmp_path / name).read_bytes())
+    (tmp_path / "both.ts").write_bytes(b"".join(parts))
+    report = check_fps(tmp_path / "both.ts")
+    assert report.frames == 50 and report.duplicated_frames == 0 and report.repeated_fields == 0

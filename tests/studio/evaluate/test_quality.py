@@ -141,3 +141,49 @@ def test_a_very_thin_video_is_scored_at_a_proxy_opencv_can_take(tmp_path: Path) 
             writer.write(strip)
     report = score_quality(tmp_path / "strip.mp4")
     assert report.proxy_size == (8, 2048) and report.frames == 5 and report.motion_smoothness is not None
+
+
+def test_background_consistency_is_vbenchs_formula_on_clip_features_and_left_out_without_clip(tmp_path: Path) -> None:
+    """CLIP ViT-B/32's architecture, tiny and random (no hub here): the score is VBench's formula
+    on its embeddings of the frames, computed here by hand; a still scores 1; without CLIP
+    installed the score is None, never stood in for."""
+    import cv2
+    import tiny_hub
+
+    from models.classify_clip import SPECS
+    from studio.evaluate import background_embedder, quality_embedder
+    from studio.registry import default_cache
+
+    cache = tiny_hub.tiny_cache(tmp_path / "models", SPECS[:1], {"clip-vit-base-patch32": tiny_hub.clip})
+    clip, name = background_embedder(cache)
+    assert name == "clip-vit-base-patch32" and clip is not None
+    pan = _pan(tmp_path / "pan.mp4", speed=3)
+    report = score_quality(pan, background=clip, background_features=name)
+    size = report.proxy_size
+    vectors = clip.embed_images(
+        [cv2.resize(f.image, size, interpolation=cv2.INTER_AREA) for f in media.iter_frames(pan)]
+    )
+    vectors = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+    by_hand = np.mean([(max(0, vectors[0] @ v) + max(0, vectors[i - 1] @ v)) / 2 for i, v in enumerate(vectors) if i])
+    assert report.background_consistency == pytest.approx(float(by_hand), abs=1e-5)
+    assert report.background_features == name and report.subject_consistency is None
+    assert "CLIP ViT-B/32" in report.definitions["background_consistency"]
+    with media.VideoWriter(tmp_path / "still.mp4", fps=25) as writer:
+        for _ in range(10):
+            writer.write(_scene()[:, : SIZE[0]].astype(np.uint8))
+    still = score_quality(tmp_path / "still.mp4", background=clip, background_features=name)
+    assert still.background_consistency == pytest.approx(1.0, abs=1e-4)
+    assert background_embedder(default_cache()) == (None, None)  # CLIP is a hub model: not installed here
+    assert quality_embedder(default_cache())[1] == "efficientnet-lite0"
+    plain = score_quality(pan)
+    assert (plain.background_consistency, plain.background_features) == (None, None)
+
+
+def test_a_background_embedder_named_but_not_installed_is_one_line_naming_the_install(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pan = _pan(tmp_path / "pan.mp4")
+    code = main(["eval", "quality", str(pan), "--background-features", "clip-vit-base-patch32"])
+    err = capsys.readouterr().err.strip()
+    assert code != 0 and len(err.splitlines()) == 1, err
+    assert err.endswith("Install it with: studio models install clip-vit-base-patch32")

@@ -82,6 +82,12 @@ def test_bad_settings_and_media_are_refused_before_queueing(tmp_path: Path) -> N
             "unknown model 'dino'": (UnknownModel, {"features": "dino"}, {"video": clip}),
             "studio models install embed-x": (ModelUnavailable, {"features": "embed-x"}, {"video": clip}),
             "no detect model is registered": (InputError, {"harnesses": "fps-robustness"}, {"video": clip}),
+            "install embed-x": (ModelUnavailable, {"background_features": "embed-x"}, {"video": clip}),
+            "'embed-x' does not put texts and pictures in one space": (
+                InputError,
+                {"harnesses": ["prompt"], "prompt": "a cat", "alignment": "embed-x"},
+                {"video": clip},
+            ),
         }
         for message, (error, settings, inputs) in refused.items():
             with pytest.raises(error) as caught:
