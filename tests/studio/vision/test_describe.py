@@ -128,7 +128,7 @@ def _one_frame_tracks(time_s: float, detections: Detections) -> list[Track]:
 
 
 def test_each_demo_shot_is_described_by_what_it_shows(demo: DemoMedia) -> None:
-    detector = default_cache().get("nanodet-coco-int8", "cpu", kind=DetectorModel)  # analysis's CPU default
+    detector = default_cache().get("nanodet-coco-int8", "cpu", kind=DetectorModel)  # int8: default with VNNI
     classifier = ModelCache(Registry([*CLASSIFIERS]), Settings.from_env()).get("efficientnet-lite0", "cpu",
                                                                                kind=ImageClassifier)  # fmt: skip
     frames = _middle_frames(demo)
