@@ -18,7 +18,7 @@ frame's two fields turned into 32×18 grey pictures):
   single period, they may still repeat a pattern of whole fields, 3 and 2 for 23.976 fps film
   shown at 29.97 (:func:`~studio.evaluate.field_cadence.field_cadence`); the file is then read on
   that field grid: the period is the film's, the header may state its field or frame rate, and a
-  gap of more fields than the pattern holds is a drop;
+  gap of more than 3 fields is a drop;
 - **duplicated frames and repeated fields** (:func:`~studio.evaluate.picture_repeats.find_repeats`):
   a frame whose two fields (32×18 grey each) differ from the previous frame's by less than
   ``duplicate_mad`` grey levels repeats its picture. A held still looks the same, as it does to

@@ -23,8 +23,8 @@ frames the OCR reads (:mod:`studio.evaluate.text_alignment`): one decode for bot
 mention has its first and last time on the source clock, each track's or segment's span, and
 the share of analysed frames it was seen in. The detector's mistakes are the report's: a cat the
 detector calls a person for a second makes a "person" span there, which the spans show. The
-vocabulary is a small table here, not a language model: a word it does not know is not a mention, and the report
-lists the words it did read.
+vocabulary is a small table here, not a language model: a word it does not know is not a
+mention, and the report lists the words it did read.
 """
 
 from __future__ import annotations

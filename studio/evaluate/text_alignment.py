@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from studio.core import InputError, JsonResult
+from studio.evaluate.quality_features import check_model, chosen_model
 from studio.vision import TextImageEmbedder
 
 if TYPE_CHECKING:
@@ -24,7 +25,8 @@ if TYPE_CHECKING:
 __all__ = ["ALIGNMENT_MODEL", "AlignmentScorer", "TextAlignment", "alignment_embedder", "check_alignment"]
 
 ALIGNMENT_MODEL = "clip-vit-base-patch32"
-NO_MODEL = "none"
+TEXT_AND_IMAGES = ("zero-shot", "embed")  # a text tower beside the image one
+NOT_SHARED = "does not put texts and pictures in one space"
 BATCH = 16
 
 
@@ -50,26 +52,13 @@ def alignment_embedder(cache: ModelCache, name: str | None = None,
     none. ``"none"``: none. A model named but not installed raises
     :class:`~studio.core.ModelUnavailable` naming its install command; one without a text tower
     is refused."""
-    if name == NO_MODEL or (not name and ALIGNMENT_MODEL not in cache.registry):
-        return None, None
-    spec = cache.registry.get(name or ALIGNMENT_MODEL)
-    if not name and not spec.is_installed(cache.settings):
-        return None, None
-    check_alignment(cache, spec.name)
-    return cache.get(spec.name, device, kind=TextImageEmbedder), spec.name
+    return chosen_model(cache, name, ALIGNMENT_MODEL, device, TextImageEmbedder, TEXT_AND_IMAGES, NOT_SHARED)
 
 
 def check_alignment(cache: ModelCache, name: str | None) -> None:
     """Refuse, without loading anything, a named model that is unknown, has no text tower or is
     not installed (``None`` and ``"none"`` are always fine)."""
-    if name in (None, NO_MODEL):
-        return
-    spec = cache.registry.get(name)
-    if not spec.can("zero-shot") or not spec.can("embed"):
-        raise InputError(
-            f"model {spec.name!r} does not put texts and pictures in one space (it is a {spec.task} model)"
-        )
-    spec.require_installed(cache.settings)
+    check_model(cache, name, TEXT_AND_IMAGES, NOT_SHARED)
 
 
 class AlignmentScorer:
