@@ -4,9 +4,10 @@ The file: ``--minutes`` of 640×360 H.264 at 30 fps (a moving pattern, built her
 
 - packets only: ``studio eval fps --no-pictures`` (timestamps, rates, drops, VFR, A/V) against
   ``ffprobe -count_packets`` (which only counts the packets);
-- with pictures: ``studio eval fps`` (every frame decoded and turned into two 32×18 grey field
-  thumbnails for the frame and field repeat tests) against FFmpeg decoding every frame to
-  nothing (``ffmpeg -f null``) and against FFmpeg's own repeat finder (``-vf mpdecimate``).
+- with pictures: ``studio eval fps`` (every frame decoded and turned into a 32×18 grey
+  thumbnail for the repeat test and two 32×18 field thumbnails for the repeated-field test)
+  against FFmpeg decoding every frame to nothing (``ffmpeg -f null``) and against FFmpeg's own
+  repeat finder (``-vf mpdecimate``).
 
 Each contender runs ``--rounds`` times, interleaved, in a fresh process; medians, and frames per
 second of scan. Run: ``python benchmarks/fps_check.py [--minutes 10] [--rounds 3]``.
@@ -48,7 +49,7 @@ def contenders(clip: Path) -> dict[str, list[str]]:
         "studio eval fps --no-pictures": [*studio, "--no-pictures"],
         "ffprobe -count_packets": ["ffprobe", "-v", "error", "-count_packets", "-select_streams", "v:0",
                                    "-show_entries", "stream=nb_read_packets", "-of", "csv", str(clip)],
-        "studio eval fps (32×18 field thumbnails)": studio,
+        "studio eval fps (frame and field thumbnails)": studio,
         "ffmpeg full decode (-f null)": ["ffmpeg", "-v", "error", "-i", str(clip), "-f", "null", "-"],
         "ffmpeg -vf mpdecimate": ["ffmpeg", "-v", "error", "-i", str(clip), "-vf", "mpdecimate", "-f", "null", "-"],
     }  # fmt: skip

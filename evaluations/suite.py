@@ -102,8 +102,8 @@ def _fps(run: _Run) -> None:
     run.add("fps.demo.vfr_share", report.vfr_share, "lower", 0.0, "0", "share of frame intervals off the period")
     run.add("fps.demo.dropped_frames", report.dropped_frames, "equal", 0, "0", "whole-period gaps in the timestamps")
     run.add("fps.demo.duplicated_frames", report.duplicated_frames, "equal", 0,
-            "10, as made: each shot's pan eases in and out, its end frames all but still",
-            "frames whose two fields (32x18 grey each) repeat the previous frame's")  # fmt: skip
+            "9, as made: the fades hold a frame at each shot's ends",
+            "frames whose 32x18 grey thumbnail repeats the previous one")  # fmt: skip
     run.add("fps.demo.audio_drift_s", abs(report.audio_drift_s or 0.0), "lower", 0.02, "0 (within 0.06 s passes)",
             "the audio's end against the last frame's end, seconds")  # fmt: skip
     pulled = run.folder / "pulldown.mp4"

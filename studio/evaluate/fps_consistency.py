@@ -2,7 +2,7 @@
 
 From one demux pass (:func:`studio.media.scan_timing`: packet timestamps, no decoding) and,
 unless asked not to, one decode at thumbnail size (:func:`studio.media.iter_pictures`, each
-frame's two fields turned into 32×18 grey pictures):
+frame turned into a 32×18 grey picture, and its two fields into 32×18 grey pictures each):
 
 - the **period**: the interval frames really come at (the mean of the intervals within rounding
   of the median one), against the rate the header states (``r_frame_rate`` unless that is only
@@ -20,7 +20,7 @@ frame's two fields turned into 32×18 grey pictures):
   that field grid: the period is the film's, the header may state its field or frame rate, and a
   gap of more than 3 fields is a drop;
 - **duplicated frames and repeated fields** (:func:`~studio.evaluate.picture_repeats.find_repeats`):
-  a frame whose two fields (32×18 grey each) differ from the previous frame's by less than
+  a frame whose 32×18 grey thumbnail differs from the previous frame's by less than
   ``duplicate_mad`` grey levels repeats its picture. A held still looks the same, as it does to
   FFmpeg's ``mpdecimate``, so the verdict allows a share of them; a regular cadence of repeats
   (one in every 5 frames: 24 fps content brought to 30 by repeating frames) is named as such.

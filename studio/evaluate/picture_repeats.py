@@ -1,14 +1,15 @@
 """Repeated pictures and repeated fields, from one decode at thumbnail size.
 
-Each frame's luma at 32 columns and its stored height is split into its two fields (even and odd
-rows), each averaged down to 18 rows. Against the previous frame's same field:
-
-- a frame **repeats** when both fields differ by less than ``duplicate_mad`` grey levels (mean
+- a frame **repeats** when its 32×18 grey thumbnail (the RGB frame scaled, its channels
+  averaged) differs from the previous frame's by less than ``duplicate_mad`` grey levels (mean
   absolute difference, 0-255; an encoder's repeat decodes to under 0.01);
 - one **field repeats** (hard telecine: 24 fps film woven into 30 fps video, the pulldown burnt
-  into the pictures) when it differs by less than a third of what the other field does, and the
-  other clearly changed (0.5 grey levels or more): FFmpeg's ``idet`` repeated-field test
-  (ratio 3), on thumbnails.
+  into the pictures) when, in the frame's luma at 32 columns and its stored height split into its
+  two fields (even and odd rows, each area-averaged to 18 rows), that field differs from the
+  previous frame's by less than a third of what the other field does, and the other clearly
+  changed (0.5 grey levels or more): FFmpeg's ``idet`` repeated-field test (ratio 3), on
+  thumbnails. Field averages dilute a small moving region more than the whole-frame thumbnail
+  does, so they are not used for whole repeats.
 
 A regular pattern is named: whole frames repeated one in every ``n`` (24 fps content brought to
 30 by repeating frames), or the top and the bottom field each repeated once every 5 frames, in
@@ -28,7 +29,8 @@ from studio import media
 
 __all__ = ["FIELD_ROWS", "THUMBNAIL_COLUMNS", "PictureRepeats", "find_repeats", "frame_cadence", "woven_cadence"]
 
-THUMBNAIL_COLUMNS = 32
+DUPLICATE_SIZE = (32, 18)  # the whole-frame grey thumbnail of the repeat test: a 16:9 frame's shape, 576 pixels
+THUMBNAIL_COLUMNS = 32  # the field thumbnails' width
 FIELD_ROWS = 18  # rows each field is averaged to: with 32 columns, a 16:9 frame's 576-pixel thumbnail per field
 FIELD_CHANGE = 0.5  # grey levels: the other field changed when it differs by this much
 FIELD_RATIO = 3.0  # a field repeats when it differs by under 1/3 of the other field's change (idet's)
@@ -60,22 +62,24 @@ def _fields(luma: np.ndarray) -> np.ndarray:
 
 def find_repeats(path: str | os.PathLike[str], duplicate_mad: float) -> PictureRepeats:
     """Decode ``path`` once and find its repeated frames and repeated fields."""
-    previous: np.ndarray | None = None
+    previous: tuple[np.ndarray, np.ndarray] | None = None
     repeats: list[tuple[int, float]] = []
     fields: list[tuple[int, float, str]] = []
     frames = 0
     for number, picture in enumerate(media.iter_pictures(path)):
         frames += 1
-        current = _fields(picture.coded_luma(THUMBNAIL_COLUMNS))
+        current = (picture.rgb(DUPLICATE_SIZE).astype(np.float32).mean(axis=2),
+                   _fields(picture.coded_luma(THUMBNAIL_COLUMNS)))  # fmt: skip
         if previous is not None:
-            top, bottom = (float(mad) for mad in np.abs(current - previous).mean(axis=(0, 2)))
             time_s = round(picture.time_s, 6)
-            if max(top, bottom) < duplicate_mad:
+            if float(np.abs(current[0] - previous[0]).mean()) < duplicate_mad:
                 repeats.append((number, time_s))
-            elif bottom >= FIELD_CHANGE and top * FIELD_RATIO < bottom:
-                fields.append((number, time_s, "top"))
-            elif top >= FIELD_CHANGE and bottom * FIELD_RATIO < top:
-                fields.append((number, time_s, "bottom"))
+            else:
+                top, bottom = (float(mad) for mad in np.abs(current[1] - previous[1]).mean(axis=(0, 2)))
+                if bottom >= FIELD_CHANGE and top * FIELD_RATIO < bottom:
+                    fields.append((number, time_s, "top"))
+                elif top >= FIELD_CHANGE and bottom * FIELD_RATIO < top:
+                    fields.append((number, time_s, "bottom"))
         previous = current
     return PictureRepeats(
         frames=frames,
