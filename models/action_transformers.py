@@ -13,6 +13,9 @@ records, from the spec's ``params["clip_fps"]``, set from how each model was tra
   far apart by design (frame features, then cross-frame attention), so shorter clips are out of its
   training range; a spec may override ``clip_fps`` for short actions.
 
+X-CLIP is also a :class:`~studio.vision.TextVideoScorer` (capability ``video-text``): the prompt's
+video-level alignment in ``studio eval prompt``.
+
 Weights load from the local Hub cache or a folder only; ``studio models install NAME`` downloads them
 once on a machine with a network. The VideoMAE Kinetics checkpoints are CC-BY-NC-4.0: not for commercial use.
 """
@@ -44,7 +47,8 @@ SPECS = [
     ModelSpec(
         name="xclip-base-patch32", task="action", adapter="models.action_transformers:XCLIPActions",
         source="hub:microsoft/xclip-base-patch32", revision="main", license="MIT", extra="vision-hub",
-        memory_mb=1200, offline=False, size_mb=790, requires=_REQUIRES, priority=0, capabilities=("zero-shot",),
+        memory_mb=1200, offline=False, size_mb=790, requires=_REQUIRES, priority=0,
+        capabilities=("zero-shot", "video-text"),
         params={"clip_fps": 0.8, "batch_clips": BATCH_CLIPS},
         description="X-CLIP base/32: actions named in your own words, from 8 frames over 10 s",
     ),
@@ -179,3 +183,19 @@ class XCLIPActions(_HubClipModel):
             inputs = self.processor(text=names, videos=batch, return_tensors="pt", padding=True, truncation=True)
             scored.extend(self._top(self._forward(inputs).logits_per_video, names, top_k))
         return scored
+
+    def text_similarity(self, clips: list[np.ndarray], texts: list[str]) -> np.ndarray:
+        """Clips × texts cosines of X-CLIP's video embedding and each text's after its video-specific
+        prompting (the similarity its ``logits_per_video`` scales): how X-CLIP itself scores a text."""
+        if any(not isinstance(text, str) or not text.strip() for text in texts):
+            raise InputError(f"{self.name}: expected texts with words in them")
+        self._check(clips, top_k=1)
+        if not clips or not texts:
+            return np.zeros((len(clips), len(texts)), np.float32)
+        rows = []
+        for batch in self._batches(clips):
+            inputs = self.processor(text=list(texts), videos=batch, return_tensors="pt", padding=True, truncation=True)
+            outputs = self._forward(inputs)
+            video, text = outputs.video_embeds.float(), outputs.text_embeds.float()  # both of unit length
+            rows.append((text * video[:, None, :]).sum(dim=-1).cpu().numpy())
+        return np.concatenate(rows).astype(np.float32)

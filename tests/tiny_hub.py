@@ -13,7 +13,7 @@ from typing import Any
 from studio.core import Settings
 from studio.registry import ModelCache, ModelSpec, Registry
 
-__all__ = ["clip", "letter_tokenizer", "tiny_cache"]
+__all__ = ["clip", "dino", "letter_tokenizer", "tiny_cache", "xclip"]
 
 LETTERS = "abcdefghijklmnopqrstuvwxyz"
 TOWER = {"hidden_size": 16, "intermediate_size": 32, "num_hidden_layers": 1, "num_attention_heads": 2}
@@ -70,3 +70,29 @@ def clip(folder: Path) -> None:
     CLIPModel(config).save_pretrained(folder)
     pictures = CLIPImageProcessor(size={"shortest_edge": 32}, crop_size={"height": 32, "width": 32})
     CLIPProcessor(image_processor=pictures, tokenizer=tokenizer).save_pretrained(folder)
+
+
+def xclip(folder: Path) -> None:
+    """An X-CLIP of 16-wide towers reading 6 frames of 32 px, with a letter tokenizer, saved in ``folder``."""
+    from transformers import VideoMAEImageProcessor, XCLIPConfig, XCLIPModel, XCLIPProcessor
+
+    tokenizer = letter_tokenizer(folder)
+    vocab_size = len(tokenizer.get_vocab())
+    config = XCLIPConfig(
+        text_config={"vocab_size": vocab_size, "hidden_size": 16, "intermediate_size": 32, "num_hidden_layers": 1,
+                     "num_attention_heads": 2, "max_position_embeddings": 40},
+        vision_config={"hidden_size": 16, "intermediate_size": 32, "num_hidden_layers": 1, "num_attention_heads": 2,
+                       "image_size": 32, "patch_size": 16, "num_frames": 6, "mit_hidden_size": 16,
+                       "mit_intermediate_size": 32, "mit_num_attention_heads": 2},
+        projection_dim=16, prompt_num_attention_heads=2,
+    )  # fmt: skip
+    XCLIPModel(config).save_pretrained(folder)
+    processor = VideoMAEImageProcessor(size={"shortest_edge": 32}, crop_size={"height": 32, "width": 32})
+    XCLIPProcessor(image_processor=processor, tokenizer=tokenizer).save_pretrained(folder)
+
+
+def dino(folder: Path) -> None:
+    """A ViT of 16-wide layers on 32 px pictures in 8 px patches, without a pooler (as DINO's), saved in ``folder``."""
+    from transformers import ViTConfig, ViTModel
+
+    ViTModel(ViTConfig(**TOWER, image_size=32, patch_size=8), add_pooling_layer=False).save_pretrained(folder)

@@ -275,6 +275,7 @@ def agent_tools(service: StudioService, demo: gr.Blocks) -> None:
         vfr_share: float = 0.01,
         duplicated_share: float = 0.05,
         audio_drift_s: float = 0.06,
+        video_alignment: str = "auto",
     ) -> str:
         """Queue an evaluation of a video: FPS consistency (pass/fail), VBench quality, prompt adherence, robustness.
 
@@ -283,13 +284,14 @@ def agent_tools(service: StudioService, demo: gr.Blocks) -> None:
             job_id: Finished job's video: its id, instead of video (a generation's video, else the one it was given)
             harnesses: Harnesses (default: fps and quality, and prompt when a prompt is given; fps-robustness is slow)
             prompt: Prompt: the text the video should show (prompt adherence; empty with job_id: the generation's own)
-            features: Embedder for subject consistency: auto (efficientnet-lite0 if installed), none, or a model name
+            features: Embedder for subject consistency: auto (dino-vitb16, else efficientnet-lite0, if installed), none
             background_features: Embedder for background consistency: auto (clip-vit-base-patch32 if installed), none
             alignment: Text-image model for the prompt's CLIPScore: auto (clip-vit-base-patch32 if installed), none
             dropped_frames: FPS verdict: dropped frames allowed
             vfr_share: FPS verdict: share of frame intervals off the period allowed
             duplicated_share: FPS verdict: share of repeated pictures allowed
             audio_drift_s: FPS verdict: audio end against video end allowed, seconds
+            video_alignment: Text-video model scoring the prompt on the whole video: auto (xclip-base-patch32), none
         Returns:
             JSON job {id, kind, status, ...}: its summary has the verdict; job_result gives the report, page, plots
         """
@@ -298,6 +300,7 @@ def agent_tools(service: StudioService, demo: gr.Blocks) -> None:
         # harnesses as sent: a list, or a string the settings split at commas (never into its letters)
         settings = {"harnesses": harnesses or [], "prompt": prompt, "features": _chosen(features),
                     "background_features": _chosen(background_features), "alignment": _chosen(alignment),
+                    "video_alignment": _chosen(video_alignment),
                     "dropped_frames": dropped_frames, "vfr_share": vfr_share, "duplicated_share": duplicated_share,
                     "audio_drift_s": audio_drift_s, "source_job": job_id or None}  # fmt: skip
         if job_id:

@@ -96,7 +96,10 @@ def evaluate_tab(service: StudioService) -> None:
         "robustness need a detector (Models tab: *Install the offline defaults*).",
         elem_classes="studio-intro",
     )
-    embedders = [spec.name for spec in service.cache.registry.specs() if spec.can("embed")]
+    specs = service.cache.registry.specs()
+    embedders = [spec.name for spec in specs if spec.can("embed")]
+    text_image = [spec.name for spec in specs if spec.can("embed") and spec.can("zero-shot")]
+    text_video = [spec.name for spec in specs if spec.can("video-text")]
     with gr.Row():
         with gr.Column(scale=1):
             upload = gr.File(label="Video", file_types=VIDEO_TYPES, type="filepath", elem_id="evaluate-file")
@@ -111,7 +114,16 @@ def evaluate_tab(service: StudioService) -> None:
             prompt = gr.Textbox(label="Prompt", info="for prompt adherence; a generation's own when its job is picked",
                                 lines=2, elem_id="evaluate-prompt")  # fmt: skip
             features = gr.Dropdown(["auto", "none", *embedders], value="auto", label="Embedder for subject consistency",
-                                   info="auto: EfficientNet-Lite0 when installed; none: skip it")  # fmt: skip
+                                   info="auto: DINO, else EfficientNet-Lite0; none: skip it")  # fmt: skip
+            with gr.Accordion("Models for background consistency and text alignment", open=False):
+                background = gr.Dropdown(["auto", "none", *embedders], value="auto",
+                                         label="Embedder for background consistency",
+                                         info="auto: CLIP ViT-B/32 when installed; none: skip it")  # fmt: skip
+                alignment = gr.Dropdown(["auto", "none", *text_image], value="auto", label="Text-image model for the prompt's CLIPScore",
+                                        info="auto: CLIP ViT-B/32 when installed; none: skip it")  # fmt: skip
+                video_alignment = gr.Dropdown(["auto", "none", *text_video], value="auto",
+                                              label="Text-video model scoring the prompt on the whole video",
+                                              info="auto: X-CLIP base/32 when installed; none: skip it")  # fmt: skip
             run = gr.Button("Evaluate", variant="primary", elem_id="evaluate-run")
         with gr.Column(scale=2):
             status = gr.HTML(status_html(None), elem_id="evaluate-status", elem_classes="studio-status-box")
@@ -138,7 +150,8 @@ def evaluate_tab(service: StudioService) -> None:
 
     @readable_errors
     def evaluate(video: str | None, job_id: str | None, harnesses: list[str] | None, prompt: str,
-                 features: str) -> dict[str, Any]:  # fmt: skip
+                 features: str, background_features: str = "auto", alignment: str = "auto",
+                 video_alignment: str = "auto") -> dict[str, Any]:  # fmt: skip
         """Queue an evaluation of a video (an upload, or a finished job's); returns the job."""
         if video and job_id:
             raise InputError("evaluate one video: clear the upload or the picked job")
@@ -149,8 +162,13 @@ def evaluate_tab(service: StudioService) -> None:
             prompt = prompt or said
         if not harnesses:
             raise InputError(f"pick at least one harness: {', '.join(HARNESSES)}")
-        embedder = None if features in (None, "", "auto") else features
-        settings = {"harnesses": list(harnesses), "prompt": prompt or "", "features": embedder,
+
+        def picked_model(value: str | None) -> str | None:
+            return None if value in (None, "", "auto") else value
+
+        settings = {"harnesses": list(harnesses), "prompt": prompt or "", "features": picked_model(features),
+                    "background_features": picked_model(background_features), "alignment": picked_model(alignment),
+                    "video_alignment": picked_model(video_alignment),
                     "source_job": job_id or None, "source_name": name}  # fmt: skip
         return service.submit("evaluate", settings, {"video": path})
 
@@ -159,8 +177,9 @@ def evaluate_tab(service: StudioService) -> None:
         picked_job = given.get("source_job")
         return (gr.skip() if picked_job else job_inputs(job).get("video"), gr.skip(),
                 list(given.get("harnesses") or DEFAULT_HARNESSES), given.get("prompt") or "",
-                given.get("features") or "auto")  # fmt: skip
+                given.get("features") or "auto", given.get("background_features") or "auto",
+                given.get("alignment") or "auto", given.get("video_alignment") or "auto")  # fmt: skip
 
-    inputs = [upload, picked, harnesses, prompt, features]
+    inputs = [upload, picked, harnesses, prompt, features, background, alignment, video_alignment]
     submit_and_follow(service, "evaluate", run, evaluate, inputs, job, [status, verdict, plots, report, files],
                       evaluation_view, restore)  # fmt: skip

@@ -193,7 +193,8 @@ def cmd_eval_prompt(args: argparse.Namespace) -> int:
     from studio.evaluate import prompt_adherence
 
     check_outputs([args.video], [args.output])
-    result = prompt_adherence(args.video, args.prompt, fps=args.fps, alignment=args.alignment_model)
+    result = prompt_adherence(args.video, args.prompt, fps=args.fps, alignment=args.alignment_model,
+                              video_alignment=args.video_alignment_model)  # fmt: skip
     for mention in result.mentions:
         if mention.found is None:
             said = "unchecked (no OCR model installed: pip install 'media-studio[ocr]')"
@@ -209,6 +210,10 @@ def cmd_eval_prompt(args: argparse.Namespace) -> int:
         alignment = result.text_alignment
         print(f"{args.video}: CLIPScore {alignment.clip_score:.2f} ({alignment.model}, {alignment.frames} frames "
               f"at {alignment.fps:g} fps)", file=sys.stderr)  # fmt: skip
+    if result.video_alignment is not None and result.video_alignment.score is not None:
+        whole = result.video_alignment
+        print(f"{args.video}: video score {whole.score:.2f} ({whole.model}, {whole.frames} frames over the video)",
+              file=sys.stderr)  # fmt: skip
     _report(result, args.output)
     return 0
 
@@ -251,7 +256,7 @@ def cmd_eval_video(args: argparse.Namespace) -> int:
                                audio_drift_s=args.audio_drift)  # fmt: skip
     options = EvaluateOptions(harnesses=harnesses, prompt=args.prompt or "", tolerances=tolerances,
                               features=args.features, background_features=args.background_features,
-                              alignment=args.alignment_model,
+                              alignment=args.alignment_model, video_alignment=args.video_alignment_model,
                               rates=tuple(_words(args.rates or "")))  # fmt: skip
 
     def progress(fraction: float, stage: str) -> None:
@@ -298,7 +303,8 @@ def add_eval_commands(commands: argparse._SubParsersAction) -> None:
     quality.add_argument("--output", "-o", help="the reports as JSON here instead of standard output")
     quality.add_argument(
         "--features",
-        help="the image embedder for subject consistency (default: efficientnet-lite0 when installed; none: skip it)",
+        help="the image embedder for subject consistency (default: dino-vitb16, VBench's, when installed, else "
+        "efficientnet-lite0; none: skip it)",
     )
     quality.add_argument(
         "--background-features",
@@ -361,11 +367,14 @@ def add_eval_commands(commands: argparse._SubParsersAction) -> None:
     video.add_argument("--harnesses", help="comma-separated among fps, quality, prompt, fps-robustness "
                        "(default: fps,quality, and prompt with --prompt)")  # fmt: skip
     video.add_argument("--prompt", "-p", help="the text the video should show (prompt adherence)")
-    video.add_argument("--features", help="embedder for subject consistency (default: efficientnet-lite0; none)")
+    video.add_argument("--features", help="embedder for subject consistency (default: dino-vitb16 when installed, "
+                       "else efficientnet-lite0; none)")  # fmt: skip
     video.add_argument("--background-features", help="embedder for background consistency "
                        "(default: clip-vit-base-patch32 when installed; none)")  # fmt: skip
     video.add_argument("--alignment-model", help="text-image model for the prompt's CLIPScore "
                        "(default: clip-vit-base-patch32 when installed; none)")  # fmt: skip
+    video.add_argument("--video-alignment-model", help="text-video model for the prompt's score against the whole "
+                       "video (default: xclip-base-patch32 when installed; none)")  # fmt: skip
     video.add_argument("--rates", help="rates for fps-robustness, comma-separated (default 12,24,30,60)")
     video.add_argument("--vfr-share", type=float, default=0.01, help="intervals off the period allowed (share)")
     video.add_argument("--dropped", type=int, default=0, help="dropped frames allowed")
@@ -380,5 +389,7 @@ def add_eval_commands(commands: argparse._SubParsersAction) -> None:
     prompt.add_argument("--fps", type=float, default=5.0, help="analysis samples a second (default 5)")
     prompt.add_argument("--alignment-model", help="the text-image model for the CLIPScore (default: "
                         "clip-vit-base-patch32 when installed; none: skip it)")  # fmt: skip
+    prompt.add_argument("--video-alignment-model", help="the text-video model scoring the prompt against the whole "
+                        "video (default: xclip-base-patch32 when installed; none: skip it)")  # fmt: skip
     prompt.add_argument("--output", "-o", help="the report as JSON here instead of standard output")
     prompt.set_defaults(handler=cmd_eval_prompt)

@@ -7,7 +7,9 @@
   normaliser), :func:`evaluate_asr` (a model over a folder of audio with reference texts,
   :func:`spoken_set` makes one with espeak-ng);
 - :mod:`~studio.evaluate.grounded_adherence`: :func:`prompt_adherence`, the objects and person
-  actions a prompt names that the studio's own models find, and when (grounded, offline);
+  actions a prompt names that the studio's own models find, and when (grounded, offline), beside
+  the prompt's CLIPScore (:mod:`~studio.evaluate.text_alignment`) and X-CLIP score
+  (:mod:`~studio.evaluate.video_alignment`) where those models are installed;
 - :mod:`~studio.evaluate.detection_accuracy`: :func:`score_detections`, COCO mAP, precision and
   recall by ``supervision.metrics``;
 - :mod:`~studio.evaluate.tracking_accuracy`: :func:`score_mot`, MOTA / HOTA / IDF1 by
@@ -94,6 +96,12 @@ from studio.evaluate.shot_accuracy import Boundary, ShotAccuracy, score_shots
 from studio.evaluate.text_alignment import ALIGNMENT_MODEL, TextAlignment, alignment_embedder, check_alignment
 from studio.evaluate.timeline_agreement import TimelineAgreement, compare_timelines
 from studio.evaluate.tracking_accuracy import TrackingAccuracy, mot_rows, score_mot, write_mot
+from studio.evaluate.video_alignment import (
+    VIDEO_ALIGNMENT_MODEL,
+    VideoAlignment,
+    check_video_alignment,
+    video_alignment_model,
+)
 from studio.evaluate.video_evaluation import (
     DEFAULT_HARNESSES,
     HARNESSES,
@@ -119,6 +127,7 @@ __all__ = [
     "RESAMPLE_METHODS",
     "ROBUSTNESS_TASKS",
     "SPOKEN_SENTENCES",
+    "VIDEO_ALIGNMENT_MODEL",
     "ActionAccuracy",
     "AdherenceReport",
     "AsrAccuracy",
@@ -140,6 +149,7 @@ __all__ = [
     "TextScore",
     "TimelineAgreement",
     "TrackingAccuracy",
+    "VideoAlignment",
     "VideoEvaluation",
     "actions_html",
     "add_to_sidecar",
@@ -150,6 +160,7 @@ __all__ = [
     "check_alignment",
     "check_embedder",
     "check_fps",
+    "check_video_alignment",
     "compare_timelines",
     "confusion_png",
     "curves_png",
@@ -179,5 +190,6 @@ __all__ = [
     "score_story",
     "score_text",
     "spoken_set",
+    "video_alignment_model",
     "write_mot",
 ]

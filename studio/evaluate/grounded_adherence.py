@@ -19,7 +19,10 @@ The prompt is read for three kinds of mention:
 
 ``adherence`` is the share of checked mentions found. Beside it, with a text-image model
 installed (CLIP ViT-B/32 by default), ``text_alignment`` is the prompt's CLIPScore on the same
-frames the OCR reads (:mod:`studio.evaluate.text_alignment`): one decode for both. Each found
+frames the OCR reads (:mod:`studio.evaluate.text_alignment`), and with a text-video model
+installed (X-CLIP base/32 by default) ``video_alignment`` scores the prompt against the whole
+video (:mod:`studio.evaluate.video_alignment`), its frames taken in the same pass: one decode for
+all three. Each found
 mention has its first and last time on the source clock, each track's or segment's span, and
 the share of analysed frames it was seen in. The detector's mistakes are the report's: a cat the
 detector calls a person for a second makes a "person" span there, which the spans show. The
@@ -38,9 +41,14 @@ from typing import TYPE_CHECKING
 
 from studio.core import CancelFlag, InputError, JsonResult, Timeline
 from studio.evaluate.text_alignment import AlignmentScorer, TextAlignment, alignment_embedder
+from studio.evaluate.video_alignment import ClipFrames, VideoAlignment, video_alignment_model
 from studio.vision import COCO_LABELS, TextReader
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    import numpy as np
+
     from studio.registry import ModelCache
 
 __all__ = ["ADHERENCE_FPS", "OCR_FPS", "AdherenceReport", "Mention", "adherence_tasks", "prompt_adherence",
@@ -90,6 +98,7 @@ class AdherenceReport(JsonResult):
     analysis_fps: float
     models: dict[str, str]  # task -> the model that looked
     text_alignment: TextAlignment | None = None  # CLIPScore, with a text-image model installed
+    video_alignment: VideoAlignment | None = None  # X-CLIP's, with a text-video model installed
     definition: str = (
         "grounded: the share of the objects, person actions and quoted words a prompt names that the studio's own "
         "detector, tracker, pose actions and OCR find (quoted words unchecked without an OCR model)"
@@ -174,24 +183,40 @@ def _ocr_reader(cache: ModelCache) -> tuple[TextReader | None, str | None]:
 
 
 def _frame_pass(path: str | os.PathLike[str], reader: TextReader | None, scorer: AlignmentScorer | None,
+                clip: ClipFrames | None,
                 cancel: CancelFlag | None) -> tuple[list[float], list[tuple[str, float]]]:  # fmt: skip
     """One decode at :data:`OCR_FPS`: each frame's time and read lines (joined, with the best line
-    score) when there is a reader, and each frame into ``scorer``."""
-    from studio import media
+    score) when there is a reader, each frame into ``scorer``; every decoded picture is offered
+    to ``clip`` when there is one (else the pass skips what no sample needs)."""
     from studio.core import check_cancel
 
     times: list[float] = []
     read: list[tuple[str, float]] = []
-    for frame in media.iter_frames(path, fps=OCR_FPS):
+    for time_s, image in _samples(path, clip):
         check_cancel(cancel, "reading the frames for the prompt")
-        times.append(frame.time_s)
+        times.append(time_s)
         if reader is not None:
-            [lines] = reader.read_text([frame.image])
+            [lines] = reader.read_text([image])
             best = max((line.score for line in lines), default=0.0)
             read.append(("".join(_letters(line.text) for line in lines), best))
         if scorer is not None:
-            scorer.add(frame.image, frame.time_s)
+            scorer.add(image, time_s)
     return times, read
+
+
+def _samples(path: str | os.PathLike[str], clip: ClipFrames | None) -> Iterator[tuple[float, np.ndarray]]:
+    """The frames sampled at :data:`OCR_FPS` as (time, RGB); with ``clip``, every decoded picture
+    offered to it on the way."""
+    from studio import media
+
+    if clip is None:
+        for frame in media.iter_frames(path, fps=OCR_FPS):
+            yield frame.time_s, frame.image
+        return
+    for picture in media.iter_pictures(path, fps=OCR_FPS):
+        clip.offer(picture)
+        if picture.sampled:
+            yield picture.time_s, picture.rgb()
 
 
 def _check_words(mentions: list[Mention], times: list[float], read: list[tuple[str, float]]) -> list[Mention]:
@@ -231,11 +256,13 @@ def adherence_tasks(prompt: str) -> tuple[str, ...]:
 
 def prompt_adherence(path: str | os.PathLike[str], prompt: str, timeline: Timeline | None = None,
                      fps: float = ADHERENCE_FPS, cache: ModelCache | None = None,
-                     cancel: CancelFlag | None = None, alignment: str | None = None) -> AdherenceReport:  # fmt: skip
+                     cancel: CancelFlag | None = None, alignment: str | None = None,
+                     video_alignment: str | None = None) -> AdherenceReport:  # fmt: skip
     """Check ``prompt``'s mentions in the video at ``path``: on ``timeline`` when given (an analysis
     already made of it), else on a new analysis at ``fps`` (detection and tracking, and pose
     actions when the prompt names one). ``alignment`` names the text-image model for the CLIPScore
-    (``None``: CLIP ViT-B/32 when installed; ``"none"``: skip it)."""
+    (``None``: CLIP ViT-B/32 when installed; ``"none"``: skip it), ``video_alignment`` the
+    text-video model for the video-level score (``None``: X-CLIP base/32 when installed)."""
     from studio import vision
     from studio.registry import default_cache
 
@@ -243,6 +270,7 @@ def prompt_adherence(path: str | os.PathLike[str], prompt: str, timeline: Timeli
         raise InputError("expected a prompt naming what the video should show")
     models_from = cache or default_cache()
     aligner, aligner_name = alignment_embedder(models_from, alignment)  # refused before the analysis
+    video_scorer, video_scorer_name = video_alignment_model(models_from, video_alignment)
     mentions = prompt_mentions(prompt)
     if timeline is None:
         options = vision.AnalyzeOptions(fps=fps, tasks=adherence_tasks(prompt))
@@ -251,13 +279,19 @@ def prompt_adherence(path: str | os.PathLike[str], prompt: str, timeline: Timeli
     words = [mention for mention in checked if mention.kind == "text"]
     reader, ocr = _ocr_reader(models_from) if words else (None, None)
     scorer = AlignmentScorer(aligner, aligner_name, prompt) if aligner is not None and aligner_name else None
-    alignment_result = None
-    if reader is not None or scorer is not None:
-        times, read = _frame_pass(path, reader, scorer, cancel)
+    clip = None
+    if video_scorer is not None and video_scorer_name:
+        from studio import media
+
+        clip = ClipFrames(video_scorer, video_scorer_name, prompt, media.probe(path, strict=False).frame_count)
+    alignment_result = video_result = None
+    if reader is not None or scorer is not None or clip is not None:
+        times, read = _frame_pass(path, reader, scorer, clip, cancel)
         if reader is not None:
             by_words = {mention.words: mention for mention in _check_words(words, times, read)}
             checked = [by_words.get(m.words, m) if m.kind == "text" else m for m in checked]
         alignment_result = scorer.result(OCR_FPS) if scorer is not None else None
+        video_result = clip.result() if clip is not None else None
     countable = [m for m in checked if m.found is not None]
     found = sum(bool(m.found) for m in countable)
     models = {task: str(entry["name"]) for task, key in (("detect", "detector"), ("pose", "pose_model"))
@@ -268,9 +302,11 @@ def prompt_adherence(path: str | os.PathLike[str], prompt: str, timeline: Timeli
         models["ocr"] = ocr
     if aligner_name is not None:
         models["alignment"] = aligner_name
+    if video_scorer_name is not None:
+        models["video_alignment"] = video_scorer_name
     return AdherenceReport(
         path=os.fsdecode(path), prompt=prompt, mentions=checked, checked=len(countable), found=found,
         adherence=round(found / len(countable), 4) if countable else None,
         analysis_fps=round(float(Fraction(str(timeline.metadata.get("analysis_fps", fps)))), 4), models=models,
-        text_alignment=alignment_result,
+        text_alignment=alignment_result, video_alignment=video_result,
     )  # fmt: skip

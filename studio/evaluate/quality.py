@@ -25,8 +25,9 @@ otherwise):
   motion that a smooth path explains scores near 1, jerky or shuffled motion lower;
 - ``subject_consistency``: VBench's formula, mean over frames i ≥ 1 of
   (max(0, cos(f₀, fᵢ)) + max(0, cos(fᵢ₋₁, fᵢ))) / 2, on the features of an image embedder:
-  EfficientNet-Lite0's pooled ImageNet features offline where VBench uses DINO (the model used
-  is named in the report); None when no embedder is installed;
+  DINO ViT-B/16's, VBench's own, when installed, else EfficientNet-Lite0's pooled ImageNet
+  features offline in its place (the model used is named in the report); None when no embedder
+  is installed;
 - ``background_consistency``: VBench's definition, the same formula on CLIP ViT-B/32's image
   embeddings of whole frames (VBench's model for it, through the hub: ``media-studio[vision-hub]``
   and its weights; another embedder can be named); None without it, never stood in for.
@@ -87,7 +88,7 @@ DEFINITIONS = {
     "motion_smoothness": "VBench with the studio's DIS-flow interpolation instead of AMT: "
     "1 - mean(|drawn - real|) / 255 of each odd frame drawn from its even neighbours, at 256 px",
     "subject_consistency": "VBench's formula, mean of (max(0, cos(f0, fi)) + max(0, cos(fi-1, fi))) / 2 over i >= 1, "
-    "on the named embedder's features (VBench uses DINO)",
+    "on the named embedder's features (VBench uses DINO ViT-B/16, the default here when installed)",
     "background_consistency": "VBench: the same formula on the named embedder's whole-frame features "
     "(VBench uses CLIP ViT-B/32, the default here; left out when it is not installed)",
 }

@@ -1,7 +1,8 @@
 """Which image embedders the quality scores' feature consistency uses: the one named, else the
-default when installed, else none. Subject consistency defaults to EfficientNet-Lite0 (the
-offline stand-in for VBench's DINO); background consistency to CLIP ViT-B/32, VBench's own
-choice for it (a hub model: without its weights the score is left out, never stood in for).
+first default installed, else none. Subject consistency defaults to DINO ViT-B/16, VBench's
+model for it, when installed, else EfficientNet-Lite0 (the offline stand-in, named as such in
+the report); background consistency to CLIP ViT-B/32, VBench's own choice for it (a hub model:
+without its weights the score is left out, never stood in for).
 :func:`chosen_model` and :func:`check_model` are the picking and the refusals, for the prompt's
 text-image model too (:mod:`studio.evaluate.text_alignment`)."""
 
@@ -28,7 +29,7 @@ __all__ = [
     "quality_embedder",
 ]
 
-DEFAULT_FEATURES = "efficientnet-lite0"
+DEFAULT_FEATURES = ("dino-vitb16", "efficientnet-lite0")  # VBench's DINO first, the offline stand-in after
 BACKGROUND_FEATURES = "clip-vit-base-patch32"
 NO_FEATURES = "none"
 EMBEDDING = ("embed",)
@@ -37,10 +38,10 @@ NO_EMBEDDING = "gives no image features"
 
 def quality_embedder(cache: ModelCache, name: str | None = None,
                      device: str | None = None) -> tuple[ImageEmbedder | None, str | None]:  # fmt: skip
-    """The subject-consistency embedder and its name. ``name`` ``"none"``: none; unnamed and the
-    default not installed: none (the report then has no subject consistency). A model named but
-    missing raises :class:`~studio.core.ModelUnavailable` naming its install command; unnamed and
-    the default not registered at all: none too."""
+    """The subject-consistency embedder and its name. ``name`` ``"none"``: none; unnamed: DINO
+    when installed, else EfficientNet-Lite0, else none (the report then has no subject
+    consistency). A model named but missing raises :class:`~studio.core.ModelUnavailable` naming
+    its install command."""
     return chosen_model(cache, name, DEFAULT_FEATURES, device, ImageEmbedder, EMBEDDING, NO_EMBEDDING)
 
 
@@ -51,18 +52,26 @@ def background_embedder(cache: ModelCache, name: str | None = None,
     return chosen_model(cache, name, BACKGROUND_FEATURES, device, ImageEmbedder, EMBEDDING, NO_EMBEDDING)
 
 
-def chosen_model(cache: ModelCache, name: str | None, default: str, device: str | None, kind: type[M],
-                 needs: tuple[str, ...], lacking: str) -> tuple[M | None, str | None]:  # fmt: skip
-    """The model ``name`` (``"none"``: none), else ``default`` when it is registered and installed,
-    loaded as ``kind``; a model without every capability in ``needs`` is refused with
-    ``lacking`` (what it does not do), a named one not installed with its install command."""
-    if name == NO_FEATURES or (not name and default not in cache.registry):
+def chosen_model(cache: ModelCache, name: str | None, default: str | tuple[str, ...], device: str | None,
+                 kind: type[M], needs: tuple[str, ...], lacking: str) -> tuple[M | None, str | None]:  # fmt: skip
+    """The model ``name`` (``"none"``: none), else the first of ``default`` (one name or several,
+    best first) that is registered and installed, loaded as ``kind``; a model without every
+    capability in ``needs`` is refused with ``lacking`` (what it does not do), a named one not
+    installed with its install command."""
+    if name == NO_FEATURES:
         return None, None
-    spec = cache.registry.get(name or default)
-    _refuse_lacking(spec, needs, lacking)
-    if not name and not spec.is_installed(cache.settings):
-        return None, None
-    return cache.get(spec.name, device, kind=kind), spec.name
+    if name:
+        spec = cache.registry.get(name)
+        _refuse_lacking(spec, needs, lacking)
+        return cache.get(spec.name, device, kind=kind), spec.name
+    for candidate in (default,) if isinstance(default, str) else default:
+        if candidate not in cache.registry:
+            continue
+        spec = cache.registry.get(candidate)
+        _refuse_lacking(spec, needs, lacking)
+        if spec.is_installed(cache.settings):
+            return cache.get(spec.name, device, kind=kind), spec.name
+    return None, None
 
 
 def check_model(cache: ModelCache, name: str | None, needs: tuple[str, ...], lacking: str) -> None:

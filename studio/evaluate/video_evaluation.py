@@ -59,9 +59,10 @@ log = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class EvaluateOptions:
     """Which harnesses, and what each needs: the prompt for ``prompt``, the FPS tolerances, the
-    embedder for subject consistency (``None``: EfficientNet-Lite0 when installed; ``"none"``:
-    skip it), the one for background consistency (``None``: CLIP ViT-B/32 when installed) and
-    the rates the robustness harness rewrites the clip at."""
+    embedder for subject consistency (``None``: DINO ViT-B/16 when installed, else
+    EfficientNet-Lite0; ``"none"``: skip it), the one for background consistency (``None``: CLIP
+    ViT-B/32 when installed), the prompt's text-image and text-video models (``None``: CLIP and
+    X-CLIP when installed) and the rates the robustness harness rewrites the clip at."""
 
     harnesses: tuple[str, ...] | None = None  # None: DEFAULT_HARNESSES, and prompt when a prompt is given
     prompt: str = ""
@@ -69,6 +70,7 @@ class EvaluateOptions:
     features: str | None = None
     background_features: str | None = None
     alignment: str | None = None  # the text-image model for the prompt's CLIPScore; None: CLIP when installed
+    video_alignment: str | None = None  # the prompt's text-video model; None: X-CLIP when installed
     rates: tuple[str, ...] = ()  # empty: the robustness harness's own, 12, 24, 30 and 60
     adherence_fps: float = ADHERENCE_FPS
 
@@ -152,7 +154,8 @@ def evaluate_video(path: str | os.PathLike[str], options: EvaluateOptions | None
                                         background=background, background_features=scene)  # fmt: skip
             elif name == "prompt":
                 adherence = prompt_adherence(path, chosen.prompt, fps=chosen.adherence_fps, cache=models,
-                                             cancel=cancel, alignment=chosen.alignment)  # fmt: skip
+                                             cancel=cancel, alignment=chosen.alignment,
+                                             video_alignment=chosen.video_alignment)  # fmt: skip
             else:
                 base = done
 
@@ -200,6 +203,8 @@ def evaluation_scores(result: VideoEvaluation) -> dict[str, float | int | str | 
         scores["prompt.found"] = f"{result.prompt.found} of {result.prompt.checked}"
         if result.prompt.text_alignment is not None:
             scores["prompt.clip_score"] = result.prompt.text_alignment.clip_score
+        if result.prompt.video_alignment is not None:
+            scores["prompt.video_score"] = result.prompt.video_alignment.score
     if result.fps_robustness is not None:
         motas = [r.agreement.mota for r in result.fps_robustness.results if r.agreement.mota is not None]
         scores["fps_robustness.min_mota"] = min(motas) if motas else None
@@ -291,6 +296,8 @@ def evaluation_html(result: VideoEvaluation, plots: dict[str, bytes] | None = No
             rows.append((f"{m.kind} {m.words}", f"{said}; seen in {m.seen_share:.0%} of frames"))
         if (t := p.text_alignment) is not None:
             rows.append(("CLIPScore", f"{_number(t.clip_score)} ({t.model}, {t.frames} frames) — {t.definition}"))
+        if (v := p.video_alignment) is not None:
+            rows.append(("video score", f"{_number(v.score)} ({v.model}, {v.frames} frames) — {v.definition}"))
         parts.append("<h2>Prompt adherence (grounded)</h2>" + _rows(rows))
     if result.fps_robustness is not None:
         r = result.fps_robustness

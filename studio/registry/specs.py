@@ -24,6 +24,7 @@ CAPABILITIES = (
     "pose",  # action: labels people from their keypoints (a PoseActionModel), not from pixels
     "embed",  # classify: also gives feature vectors (an ImageEmbedder)
     "video",  # caption: describes a whole clip (a VideoDescriber), not one picture
+    "video-text",  # action: scores texts against whole clips (a TextVideoScorer)
     "trained",  # action, classify: a classifier the user trained with `studio train`
 )
 DTYPES = ("float32", "float16", "bfloat16", "int8")

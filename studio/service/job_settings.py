@@ -414,9 +414,10 @@ class EvaluateSettings:
 
     harnesses: tuple[str, ...] = ()
     prompt: str = ""
-    features: str | None = None  # None: efficientnet-lite0 when installed; "none": skip subject consistency
+    features: str | None = None  # None: DINO, else efficientnet-lite0, when installed; "none": skip subject consistency
     background_features: str | None = None  # None: CLIP ViT-B/32 when installed; "none": skip it
     alignment: str | None = None  # the prompt's CLIPScore model; None: CLIP ViT-B/32 when installed
+    video_alignment: str | None = None  # the prompt's text-video model; None: X-CLIP base/32 when installed
     vfr_share: float | None = None
     dropped_frames: int | None = None
     duplicated_share: float | None = None
@@ -438,6 +439,7 @@ class EvaluateSettings:
             features=_chosen(data.get("features")),
             background_features=_chosen(data.get("background_features")),
             alignment=_chosen(data.get("alignment")),
+            video_alignment=_chosen(data.get("video_alignment")),
             vfr_share=optional("vfr_share", _float),
             dropped_frames=optional("dropped_frames", _whole),
             duplicated_share=optional("duplicated_share", _float),
@@ -462,5 +464,5 @@ class EvaluateSettings:
         rates = tuple(str(media.as_fps(rate)) for rate in self.rates)
         return EvaluateOptions(harnesses=self.harnesses or None, prompt=self.prompt, tolerances=tolerances,
                                features=self.features, background_features=self.background_features,
-                               alignment=self.alignment,
+                               alignment=self.alignment, video_alignment=self.video_alignment,
                                rates=rates)  # fmt: skip

@@ -363,9 +363,10 @@ class StudioJobs:
             check_embedder(self.cache, options.features)
             check_embedder(self.cache, options.background_features)
         if "prompt" in picked:
-            from studio.evaluate import check_alignment
+            from studio.evaluate import check_alignment, check_video_alignment
 
             check_alignment(self.cache, options.alignment)
+            check_video_alignment(self.cache, options.video_alignment)
         if {"prompt", "fps-robustness"} & set(picked):  # their analysis models, installed, before queueing
             from studio import vision
             from studio.evaluate import adherence_tasks

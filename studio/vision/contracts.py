@@ -15,7 +15,8 @@ Understanding a video (shots, actions, scenes, captions):
   a trained classifier); with the ``zero-shot`` capability it takes the user's labels;
 - :class:`ImageClassifier` tags pictures (ImageNet classes, or the user's labels zero-shot);
   :class:`ImageEmbedder` turns them into feature vectors (the trainer's input);
-  :class:`TextImageEmbedder` puts texts in the same space as pictures (CLIP, SigLIP);
+  :class:`TextImageEmbedder` puts texts in the same space as pictures (CLIP, SigLIP),
+  :class:`TextVideoScorer` scores texts against whole clips (X-CLIP);
 - :class:`ImageCaptioner` writes a caption per picture, :class:`VideoDescriber` one for a clip;
 - :class:`TextReader` reads the text on a picture (OCR): each line it finds as a :class:`TextLine`.
 
@@ -55,6 +56,7 @@ __all__ = [
     "TextLine",
     "TextQueryDetector",
     "TextReader",
+    "TextVideoScorer",
     "Transition",
     "UsesModels",
     "VideoDescriber",
@@ -194,6 +196,18 @@ class TextImageEmbedder(Protocol):
     def embed_texts(self, texts: list[str]) -> np.ndarray:
         """N×``embedding_size`` float32, each row of unit length, in the images' space; each text as
         given (no prompt template), cut at the model's longest text."""
+        ...
+
+
+@runtime_checkable
+class TextVideoScorer(Protocol):
+    """How well texts describe whole clips, in the model's own shared space (X-CLIP)."""
+
+    clip_frames: int  # the frames of a clip it reads
+
+    def text_similarity(self, clips: list[np.ndarray], texts: list[str]) -> np.ndarray:
+        """``clips`` (each ``clip_frames``×H×W×3 uint8 RGB) × ``texts`` cosine similarities, -1 to 1,
+        each text as given (no prompt template)."""
         ...
 
 

@@ -36,25 +36,7 @@ def _videomae(folder: Path) -> None:
     VideoMAEImageProcessor(size={"shortest_edge": 32}, crop_size={"height": 32, "width": 32}).save_pretrained(folder)
 
 
-def _xclip(folder: Path) -> None:
-    from transformers import VideoMAEImageProcessor, XCLIPConfig, XCLIPModel, XCLIPProcessor
-
-    tokenizer = tiny_hub.letter_tokenizer(folder)
-    vocab_size = len(tokenizer.get_vocab())
-    config = XCLIPConfig(
-        text_config={"vocab_size": vocab_size, "hidden_size": 16, "intermediate_size": 32, "num_hidden_layers": 1,
-                     "num_attention_heads": 2, "max_position_embeddings": 40},
-        vision_config={"hidden_size": 16, "intermediate_size": 32, "num_hidden_layers": 1, "num_attention_heads": 2,
-                       "image_size": 32, "patch_size": 16, "num_frames": 6, "mit_hidden_size": 16,
-                       "mit_intermediate_size": 32, "mit_num_attention_heads": 2},
-        projection_dim=16, prompt_num_attention_heads=2,
-    )  # fmt: skip
-    XCLIPModel(config).save_pretrained(folder)
-    processor = VideoMAEImageProcessor(size={"shortest_edge": 32}, crop_size={"height": 32, "width": 32})
-    XCLIPProcessor(image_processor=processor, tokenizer=tokenizer).save_pretrained(folder)
-
-
-BUILDERS = {"videomae-base-kinetics": _videomae, "xclip-base-patch32": _xclip}
+BUILDERS = {"videomae-base-kinetics": _videomae, "xclip-base-patch32": tiny_hub.xclip}
 
 
 @pytest.fixture(scope="module")
@@ -181,3 +163,19 @@ def _frames(video: Path, times_s: np.ndarray) -> list[np.ndarray]:
     pictures = [(f.time_s, f.image) for f in media.iter_frames(video)]
     frame_times = np.array([t for t, _ in pictures])
     return [pictures[int(np.abs(frame_times - t).argmin())][1] for t in times_s]
+
+
+def test_xclip_scores_texts_against_whole_clips_and_refuses_blank_texts(tiny_cache: ModelCache, video: Path) -> None:
+    from studio.vision import TextVideoScorer
+
+    model = tiny_cache.get("xclip-base-patch32", kind=TextVideoScorer)
+    moving = np.stack(_frames(video, times_s=np.linspace(0, 2.5, 6)))
+    still = np.repeat(moving[:1], 6, axis=0)
+    cosines = model.text_similarity([moving, still, moving], ["waving", "a bright square"])
+    assert cosines.shape == (3, 2) and np.all(np.abs(cosines) <= 1 + 1e-6)
+    assert cosines[0] == pytest.approx(cosines[2], abs=1e-5)  # batched (2 a pass) alike
+    assert not np.allclose(cosines[0], cosines[1], atol=1e-5)  # the frames matter
+    with pytest.raises(InputError, match="texts with words in them"):
+        model.text_similarity([moving], ["  "])
+    with pytest.raises(InputError, match="clips of 6 RGB frames"):
+        model.text_similarity([moving[:3]], ["waving"])

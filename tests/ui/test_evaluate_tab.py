@@ -32,10 +32,11 @@ class App:
         self.client = Client(self.url, verbose=False)
 
     def evaluate(self, video: Path | None, job_id: str | None = None, harnesses: list[str] | None = None,
-                 prompt: str = "", features: str = "none") -> dict[str, Any]:  # fmt: skip
+                 prompt: str = "", features: str = "none", *models: str) -> dict[str, Any]:  # fmt: skip
+        """``models``: the background, CLIPScore and whole-video pickers, in the tab's order (unsent: auto)."""
         given = None if video is None else handle_file(str(video))
         chosen = ["fps", "quality"] if harnesses is None else harnesses
-        return self.client.predict(given, job_id, chosen, prompt, features, api_name="/evaluate")  # type: ignore[no-any-return]
+        return self.client.predict(given, job_id, chosen, prompt, features, *models, api_name="/evaluate")  # type: ignore[no-any-return]
 
     def finished(self, job_id: str) -> dict[str, Any]:
         job, _ = self.client.predict(job_id, 120, api_name="/job_result")
@@ -107,4 +108,10 @@ def test_refusals_are_one_line_with_the_users_file_name(app: App, tmp_path: Path
     assert "prompt adherence needs the prompt" in _error_of(lambda: app.evaluate(clip, harnesses=["prompt"]))
     assert "clear the upload or the picked job" in _error_of(lambda: app.evaluate(clip, job_id="x"))
     assert _error_of(lambda: app.evaluate(None, job_id="no-such-job")).startswith("no job 'no-such-job'")
+    for picker, model in enumerate(("clip-vit-base-patch32", "clip-vit-base-patch32", "xclip-base-patch32")):
+        chosen = ["auto"] * 3
+        chosen[picker] = model  # each of the three pickers reaches the job's refusals: a named model not installed
+        refused = _error_of(lambda chosen=chosen: app.evaluate(clip, None, ["quality", "prompt"], "a cat", "none",
+                                                               *chosen))  # fmt: skip
+        assert f"studio models install {model}" in refused and "\n" not in refused.strip(), refused
     assert len(app.service.runner.jobs(200)) == len(started)  # nothing was queued

@@ -69,7 +69,9 @@ def test_bad_settings_and_media_are_refused_before_queueing(tmp_path: Path) -> N
     (tmp_path / "notes.mp4").write_text("not a video")
     whisper = ModelSpec("whisper-x", "asr", "x:Y", "home:whisper-x", "MIT", "dev", 10, True)
     embedder = ModelSpec("embed-x", "classify", "x:Y", "home:embed-x", "MIT", "dev", 10, True, capabilities=("embed",))
-    runner = _runner(tmp_path, [whisper, embedder])
+    clips = ModelSpec("clips-x", "action", "x:Y", "home:clips-x", "MIT", "dev", 10, True,
+                      capabilities=("zero-shot", "video-text"))  # fmt: skip
+    runner = _runner(tmp_path, [whisper, embedder, clips])
     try:
         refused: dict[str, tuple[type[Exception], dict[str, object], dict[str, Path]]] = {
             "unknown harness 'vmaf'": (InputError, {"harnesses": "fps,vmaf"}, {"video": clip}),
@@ -86,6 +88,16 @@ def test_bad_settings_and_media_are_refused_before_queueing(tmp_path: Path) -> N
             "'embed-x' does not put texts and pictures in one space": (
                 InputError,
                 {"harnesses": ["prompt"], "prompt": "a cat", "alignment": "embed-x"},
+                {"video": clip},
+            ),
+            "'embed-x' does not score texts against whole clips": (
+                InputError,
+                {"harnesses": ["prompt"], "prompt": "a cat", "video_alignment": "embed-x"},
+                {"video": clip},
+            ),
+            "studio models install clips-x": (
+                ModelUnavailable,
+                {"harnesses": ["prompt"], "prompt": "a cat", "video_alignment": "clips-x"},
                 {"video": clip},
             ),
         }
