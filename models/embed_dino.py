@@ -52,7 +52,6 @@ class DinoEmbedder:
         self.short_side = int(spec.params.get("short_side", SHORT_SIDE))
         self.batch_images = max(1, int(spec.params.get("batch_images", BATCH_IMAGES)))
         self.embedding_size = int(model.config.hidden_size)
-        self.patch = int(model.config.patch_size)
 
     @classmethod
     def load(cls, spec: ModelSpec, weights: Path, device: str, options: LoadOptions) -> DinoEmbedder:

@@ -280,10 +280,8 @@ def prompt_adherence(path: str | os.PathLike[str], prompt: str, timeline: Timeli
     reader, ocr = _ocr_reader(models_from) if words else (None, None)
     scorer = AlignmentScorer(aligner, aligner_name, prompt) if aligner is not None and aligner_name else None
     clip = None
-    if video_scorer is not None and video_scorer_name:
-        from studio import media
-
-        clip = ClipFrames(video_scorer, video_scorer_name, prompt, media.probe(path, strict=False).frame_count)
+    if video_scorer is not None and video_scorer_name:  # the frame count the analysis's probe already read
+        clip = ClipFrames(video_scorer, video_scorer_name, prompt, timeline.video.frame_count)
     alignment_result = video_result = None
     if reader is not None or scorer is not None or clip is not None:
         times, read = _frame_pass(path, reader, scorer, clip, cancel)

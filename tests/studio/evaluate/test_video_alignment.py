@@ -82,8 +82,9 @@ def test_video_score_is_xclips_own_similarity_on_its_test_frames(xclip_cache: Mo
     assert scores[negative] < 0
     below = prompt_adherence(clip, negative, timeline=timeline, cache=xclip_cache, alignment="none")
     assert below.video_alignment is not None and below.video_alignment.score == 0.0  # negative cosines count as 0
-    short = prompt_adherence(_ramp(tmp_path / "short.mp4", frames=3), positive, timeline=timeline,
-                             cache=xclip_cache, alignment="none").video_alignment  # fmt: skip
+    three = _ramp(tmp_path / "short.mp4", frames=3)
+    short = prompt_adherence(three, positive, timeline=Timeline(video=media.probe(three)), cache=xclip_cache,
+                             alignment="none").video_alignment  # fmt: skip
     assert short is not None and short.frame_times_s == pytest.approx([0, 0, 0.1, 0.1, 0.2, 0.2], abs=1e-3)
 
 
