@@ -119,7 +119,8 @@ def evaluate_tab(service: StudioService) -> None:
                 background = gr.Dropdown(["auto", "none", *embedders], value="auto",
                                          label="Embedder for background consistency",
                                          info="auto: CLIP ViT-B/32 when installed; none: skip it")  # fmt: skip
-                alignment = gr.Dropdown(["auto", "none", *text_image], value="auto", label="Text-image model for the prompt's CLIPScore",
+                alignment = gr.Dropdown(["auto", "none", *text_image], value="auto",
+                                        label="Text-image model for the prompt's CLIPScore",
                                         info="auto: CLIP ViT-B/32 when installed; none: skip it")  # fmt: skip
                 video_alignment = gr.Dropdown(["auto", "none", *text_video], value="auto",
                                               label="Text-video model scoring the prompt on the whole video",
