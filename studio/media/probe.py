@@ -124,7 +124,8 @@ def probe(path: str | os.PathLike[str], strict: bool = True, limits: MediaLimits
         declared = declared_fps(video)
         stream_duration = declared_end_s(container, video)
         container_duration = container.duration / 1e6 if container.duration else None
-        start_s = float(video.start_time * time_base) if video.start_time is not None else 0.0
+        start_pts = video.start_time or 0  # read while open: PyAV 18.1.1 refuses stream fields after close
+        start_s = float(start_pts * time_base)
         bit_rate = container.bit_rate or None
         container_name = container.format.name
         header_frames = video.frames or 0
@@ -139,7 +140,7 @@ def probe(path: str | os.PathLike[str], strict: bool = True, limits: MediaLimits
     warnings: list[str] = []
     if problem:
         if strict:
-            raise CorruptMedia(shown, problem, decoded_until_s=float((pts[-1] - (video.start_time or 0)) * time_base))
+            raise CorruptMedia(shown, problem, decoded_until_s=float((pts[-1] - start_pts) * time_base))
         warnings.append(problem)
     times_s = np.asarray(pts, dtype=np.float64) * float(time_base)
     intervals = np.diff(times_s)
