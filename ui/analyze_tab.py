@@ -10,7 +10,7 @@ import gradio as gr
 from studio.core import fraction_from_str
 from studio.service import SPEECH
 from studio.vision import ANALYSIS_TASKS
-from ui.fields import NumberField
+from ui.fields import ChoicesField, NumberField
 from ui.polling import submit_and_follow
 from ui.service import StudioService, readable_errors
 from ui.views import TABLE_HEADERS, analysis_view, job_inputs, status_html
@@ -40,8 +40,8 @@ def analyze_tab(service: StudioService) -> None:
         with gr.Column(scale=1):
             video = gr.Video(label="Video", sources=["upload"], elem_id="analyze-video")
             use_demo = gr.Button("Use the demo video", size="sm")
-            tasks = gr.CheckboxGroup([*ANALYSIS_TASKS, SPEECH], value=[], label="Tasks",
-                                     info="none ticked: every task whose model is installed")  # fmt: skip
+            tasks = ChoicesField([*ANALYSIS_TASKS, SPEECH], value=[], label="Tasks",
+                                 info="none ticked: every task whose model is installed")  # fmt: skip
             fps = NumberField(
                 5,
                 label="Analysis FPS (independent of the video's own rate)",

@@ -13,6 +13,7 @@ import gradio as gr
 from studio.core import InputError
 from studio.evaluate import DEFAULT_HARNESSES, HARNESSES
 from studio.service import Job
+from ui.fields import ChoicesField
 from ui.polling import on_page_load, submit_and_follow
 from ui.service import StudioService, readable_errors
 from ui.transcribe_tab import VIDEO_TYPES
@@ -108,9 +109,9 @@ def evaluate_tab(service: StudioService) -> None:
                                      "or paste a job id", allow_custom_value=True, elem_id="evaluate-job",
                                      scale=4)  # fmt: skip
                 refresh = gr.Button("Refresh", size="sm", scale=1, min_width=80)
-            harnesses = gr.CheckboxGroup([(label, name) for name, label in HARNESS_LABELS.items()],
-                                         value=list(DEFAULT_HARNESSES), label="Harnesses",
-                                         elem_id="evaluate-harnesses")  # fmt: skip
+            harnesses = ChoicesField([(label, name) for name, label in HARNESS_LABELS.items()],
+                                     value=list(DEFAULT_HARNESSES), label="Harnesses",
+                                     elem_id="evaluate-harnesses")  # fmt: skip
             prompt = gr.Textbox(label="Prompt", info="for prompt adherence; a generation's own when its job is picked",
                                 lines=2, elem_id="evaluate-prompt")  # fmt: skip
             features = gr.Dropdown(["auto", "none", *embedders], value="auto", label="Embedder for subject consistency",

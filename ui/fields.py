@@ -8,7 +8,7 @@ from typing import Any
 
 import gradio as gr
 
-__all__ = ["NumberField", "quoted"]
+__all__ = ["ChoicesField", "NumberField", "quoted"]
 
 ECHO_CHARS = 60  # of a refused value, how much a message repeats
 
@@ -48,5 +48,33 @@ def _checked(field: gr.Number) -> Any:
         if field.precision == 0 and not number.is_integer():
             raise gr.Error(f"{name}: expected a whole number, got {number:g}", print_exception=False)
         return field.round_to_precision(number, field.precision)
+
+    return preprocess
+
+
+def ChoicesField(choices: Any, **options: Any) -> gr.CheckboxGroup:
+    """``gr.CheckboxGroup`` whose refusals name the field and its choices: "Harnesses: 'speed' is
+    not one of fps, quality"; nothing sent (``None``) is no box ticked, as the page sends ``[]``.
+    (Not a subclass, for the reason :func:`NumberField` gives.)"""
+    field = gr.CheckboxGroup(choices, **options)
+    field.preprocess = _picked(field)  # type: ignore[method-assign]
+    return field
+
+
+def _picked(field: gr.CheckboxGroup) -> Any:
+    original = field.preprocess
+
+    def preprocess(payload: Any) -> Any:
+        if payload is None:
+            payload = []
+        name = field.label or "a choice field"
+        allowed = [value for _, value in field.choices]
+        if not isinstance(payload, list | tuple):
+            raise gr.Error(f"{name}: expected a list of choices, got {quoted(payload)}", print_exception=False)
+        for value in payload:
+            if value not in allowed:
+                listing = ", ".join(str(choice) for choice in allowed)
+                raise gr.Error(f"{name}: {quoted(value)} is not one of {listing}", print_exception=False)
+        return original(list(payload))
 
     return preprocess

@@ -71,7 +71,7 @@ def evaluate_actions(folder: str | os.PathLike[str], model: str, cache: ModelCac
     spec = models.registry.get(model)
     if spec.task != "action":
         raise InputError(f"model {spec.name!r} is a {spec.task} model; name an action model (studio models list)")
-    dataset = vision.scan_dataset(folder, min_clips=1)
+    dataset = vision.scan_dataset(folder, min_clips=1, purpose="evaluate")
     pose = spec.can("pose")
     tasks = ("detect", "track", "pose", "actions") if pose else ("actions",)
     labels = dataset.labels if spec.can("zero-shot") else ()

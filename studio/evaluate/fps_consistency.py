@@ -32,7 +32,8 @@ frame turned into a 32×18 grey picture, and its two fields into 32×18 grey pic
   or shorter it runs (drift).
 
 The verdict fails a file when any measure is beyond its stated tolerance
-(:class:`FpsTolerances`); every tolerance is in the report.
+(:class:`FpsTolerances`), or when it has a single frame (no interval to time); every
+tolerance is in the report.
 """
 
 from __future__ import annotations
@@ -218,6 +219,8 @@ def check_fps(
         offset = round(timing.audio_start_s - float(times[0]), 6)
         drift = round(timing.audio_end_s - timing.video_end_s, 6)
     failures = []
+    if len(times) < 2:  # nothing to time: a still is not a constant-rate video
+        failures.append(f"only {len(times)} frame: there is no frame interval to check the rate against")
     if declared and period > 0 and not _declared_matches(declared, period, cadence):
         failures.append(f"the header declares {float(declared):.3f} fps but frames come every "
                         f"{period * 1000:.2f} ms ({1 / period:.3f} fps)")  # fmt: skip

@@ -159,6 +159,8 @@ def test_bad_requests_get_the_one_line_message(app: App, demo: DemoMedia, tmp_pa
     assert _error_of(lambda: app.analyze(demo.video, ["detect"], fps=500)) == f"{fps}: expected at most 240, got 500"
     message = _error_of(lambda: app.analyze(demo.video, ["track"]))
     assert message == "tasks track and pose need detect as well"
+    message = _error_of(lambda: app.analyze(demo.video, ["detect", "faces"]))  # a task the form does not offer
+    assert message.startswith("Tasks: 'faces' is not one of detect, track, pose") and "\n" not in message.strip()
     message = _error_of(lambda: app.client.predict("no-such-job", api_name="/job_status"))
     assert message.startswith("no job 'no-such-job'")
     no_audio = tmp_path / "silent.mp4"

@@ -105,6 +105,13 @@ def test_refusals_are_one_line_with_the_users_file_name(app: App, tmp_path: Path
     assert "gradio" not in message and "/tmp" not in message
     assert "no video given" in _error_of(lambda: app.evaluate(None))
     assert "pick at least one harness" in _error_of(lambda: app.evaluate(clip, harnesses=[]))
+    sent = handle_file(str(clip))
+    for harnesses, said in ((None, "pick at least one harness: fps, quality"),  # an agent leaving the list out
+                            (["speed"], "Harnesses: 'speed' is not one of fps, quality, prompt, fps-robustness"),
+                            ("fps", "Harnesses: expected a list of choices, got 'fps'")):  # fmt: skip
+        refused = _error_of(lambda harnesses=harnesses: app.client.predict(sent, None, harnesses, "", "none",
+                                                                           api_name="/evaluate"))  # fmt: skip
+        assert refused.startswith(said) and "\n" not in refused.strip(), refused
     assert "prompt adherence needs the prompt" in _error_of(lambda: app.evaluate(clip, harnesses=["prompt"]))
     assert "clear the upload or the picked job" in _error_of(lambda: app.evaluate(clip, job_id="x"))
     assert _error_of(lambda: app.evaluate(None, job_id="no-such-job")).startswith("no job 'no-such-job'")

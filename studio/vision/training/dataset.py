@@ -57,37 +57,40 @@ def _visible(entries: list[Path]) -> list[Path]:
     return sorted((entry for entry in entries if not entry.name.startswith(".")), key=lambda p: p.name)
 
 
-def _probe_clip(path: Path, label: str) -> Clip:
+def _probe_clip(path: Path, label: str, purpose: str) -> Clip:
     """The clip, probed; any reason it cannot be read is an InputError naming the file."""
     try:
         info = media.probe(path, strict=False)
     except MediaError as exc:
-        raise InputError(f"cannot train on {os.fsdecode(path)}: {one_line(exc.reason)}") from None
+        raise InputError(f"cannot {purpose} on {os.fsdecode(path)}: {one_line(exc.reason)}") from None
     if info.frame_count < 1:
-        raise InputError(f"cannot train on {os.fsdecode(path)}: it holds no video frames")
+        raise InputError(f"cannot {purpose} on {os.fsdecode(path)}: it holds no video frames")
     return Clip(path, label, info.fps, info.duration_s)
 
 
-def scan_dataset(folder: str | os.PathLike[str], min_clips: int = MIN_CLIPS_PER_LABEL) -> Dataset:
+def scan_dataset(folder: str | os.PathLike[str], min_clips: int = MIN_CLIPS_PER_LABEL,
+                 purpose: str = "train") -> Dataset:  # fmt: skip
     """The labelled clips under ``folder``, every refusal an InputError naming the folder or file:
     not a folder, fewer than two labels, a label with fewer than ``min_clips`` clips, a clip that
-    cannot be read or has no video stream."""
+    cannot be read or has no video stream. ``purpose`` (``"train"``, ``"evaluate"``) is the verb
+    the refusals use, so an evaluation is not told it cannot train."""
     root = Path(folder)
     shown = os.fsdecode(root)
+    kind = "training folder" if purpose == "train" else "labelled folder"
     if not root.exists():
-        raise InputError(f"training folder {shown} does not exist")
+        raise InputError(f"{kind} {shown} does not exist")
     if not root.is_dir():
-        raise InputError(f"expected a training folder with one sub-folder per label, got the file {shown}")
+        raise InputError(f"expected a {kind} with one sub-folder per label, got the file {shown}")
     try:
         entries = _visible(list(root.iterdir()))
     except OSError as exc:
-        raise InputError(f"training folder {shown} cannot be read ({exc.strerror or exc})") from None
+        raise InputError(f"{kind} {shown} cannot be read ({exc.strerror or exc})") from None
     label_folders = [entry for entry in entries if entry.is_dir()]
     ignored = [entry.name for entry in entries if not entry.is_dir()]
     if len(label_folders) < 2:
         found = ", ".join(f.name for f in label_folders) or "none"
         raise InputError(
-            f"training folder {shown} needs a sub-folder per label, at least two (e.g. {shown}/walking, "
+            f"{kind} {shown} needs a sub-folder per label, at least two (e.g. {shown}/walking, "
             f"{shown}/running); found {len(label_folders)} ({found})"
         )
     for label_folder in label_folders:
@@ -107,6 +110,6 @@ def scan_dataset(folder: str | os.PathLike[str], min_clips: int = MIN_CLIPS_PER_
                 f"label folder {os.fsdecode(label_folder)} has {len(videos)} clip{'s' * (len(videos) != 1)}; "
                 f"each label needs at least {min_clips} ({', '.join(CLIP_SUFFIXES[:4])}, ...)"
             )
-        clips += [_probe_clip(path, label_folder.name) for path in videos]
+        clips += [_probe_clip(path, label_folder.name, purpose) for path in videos]
     labels = tuple(folder.name for folder in label_folders)
     return Dataset(root, labels, tuple(clips), tuple(ignored))

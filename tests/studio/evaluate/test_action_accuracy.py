@@ -6,7 +6,9 @@ confusion matrix exactly where they belong."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -88,5 +90,9 @@ def test_the_command_writes_the_report_and_refuses_what_it_cannot_score(
     assert clip.read_bytes() == before and "clip" not in capsys.readouterr().out
     assert main(["eval", "actions", str(folder), "--model", "orientation-test"]) == 2
     assert "is a classify model; name an action model" in capsys.readouterr().err
-    with pytest.raises(InputError, match="does not exist"):
+    with pytest.raises(InputError, match=r"labelled folder .*nowhere does not exist"):
         evaluate_actions(tmp_path / "nowhere", "textures", cache=_cache(home))
+    sound = folder / "rings" / "sound.mp4"  # a clip with no picture: refused by name, as evaluating, not training
+    subprocess.run(["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "sine=d=1", "-c:a", "aac", str(sound)], check=True)
+    assert main(["eval", "actions", str(folder), "--model", "textures"]) == 2
+    assert re.fullmatch(r"error: cannot evaluate on .*rings/sound\.mp4: has no video stream\n", capsys.readouterr().err)

@@ -58,6 +58,12 @@ def test_a_constant_rate_file_passes(tmp_path: Path) -> None:
     assert report.audio_offset_s is None and report.audio_drift_s is None
 
 
+def test_a_single_frame_has_no_rate_to_pass(tmp_path: Path) -> None:
+    report = check_fps(_clip(tmp_path / "still.mp4", [0]))
+    assert report.frames == 1 and report.verdict == "fail"
+    assert report.failures == ("only 1 frame: there is no frame interval to check the rate against",)
+
+
 def test_the_demo_video_passes_with_its_sound_ending_on_its_last_frame(demo: DemoMedia) -> None:
     report = check_fps(demo.video)
     assert report.verdict == "pass", report.failures
