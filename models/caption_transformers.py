@@ -34,6 +34,7 @@ from typing import Any
 
 import numpy as np
 
+from models.image_checks import check_rgb_images
 from studio.core import InputError
 from studio.registry import LoadOptions, ModelSpec
 
@@ -67,15 +68,6 @@ SPECS = [
         description="SmolVLM2 256M Video-Instruct: one description of the whole clip from 8 frames",
     ),
 ]  # fmt: skip
-
-
-def _check_images(name: str, images: Sequence[np.ndarray], what: str = "image") -> None:
-    for number, image in enumerate(images):
-        shape, dtype = getattr(image, "shape", None), getattr(image, "dtype", None)
-        if shape is None or len(shape) != 3 or shape[2] != 3 or dtype != np.uint8 or min(shape[:2]) < 1:
-            raise InputError(
-                f"{name} takes H×W×3 uint8 RGB {what}s, got {what} {number} with shape {shape} dtype {dtype}"
-            )
 
 
 class _HubGenerator:
@@ -135,7 +127,7 @@ class _PictureCaptioner(_HubGenerator):
         raise NotImplementedError
 
     def caption_images(self, images: list[np.ndarray]) -> list[str]:
-        _check_images(self.name, images)
+        check_rgb_images(self.name, images)
         processor = self.parts["processor"]
         captions: list[str] = []
         for batch in self._batches(images):
@@ -221,7 +213,7 @@ class SmolVLMDescriber(_HubGenerator):
             raise InputError(f"{self.name} describes a clip and needs at least one frame, got none")
         if len(frames) > self.clip_frames:
             raise InputError(f"{self.name} looks at up to {self.clip_frames} frames of a clip, got {len(frames)}")
-        _check_images(self.name, frames, what="frame")
+        check_rgb_images(self.name, frames, what="frame")
         if times_s is None:
             return [float(k) for k in range(len(frames))]
         times = [float(t) for t in times_s]

@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from models.image_checks import check_rgb_images
 from studio.core import InputError, ModelLoadError, ModelUnavailable
 from studio.registry import LoadOptions, ModelSpec
 from studio.vision import Scored
@@ -49,15 +50,6 @@ SPECS = [
         description="SigLIP base/16 224 px: each of your labels scored on its own (sigmoid); 768-d image embeddings",
     ),
 ]  # fmt: skip
-
-
-def _check_images(name: str, images: list[np.ndarray]) -> None:
-    for number, image in enumerate(images):
-        shape, dtype = getattr(image, "shape", None), getattr(image, "dtype", None)
-        if shape is None or len(shape) != 3 or shape[2] != 3 or dtype != np.uint8 or min(shape[:2]) < 1:
-            raise InputError(
-                f"{name} takes H×W×3 uint8 RGB images, got image {number} with shape {shape} dtype {dtype}"
-            )
 
 
 def _clean_labels(name: str, labels: tuple[str, ...]) -> tuple[str, ...]:
@@ -145,7 +137,7 @@ class _ContrastiveZeroShot:
 
     def embed_images(self, images: list[np.ndarray]) -> np.ndarray:
         """N×``embedding_size`` float32, each row of unit length (the space both towers share)."""
-        _check_images(self.name, images)
+        check_rgb_images(self.name, images)
         if not images:
             return np.zeros((0, self.embedding_size), dtype=np.float32)
         return np.ascontiguousarray(self._image_embeddings(images).cpu().numpy(), dtype=np.float32)
@@ -164,7 +156,7 @@ class _ContrastiveZeroShot:
         names = _clean_labels(self.name, labels)
         if top_k < 1:
             raise InputError(f"expected top_k of at least 1, got {top_k}")
-        _check_images(self.name, images)
+        check_rgb_images(self.name, images)
         if not images:
             return []
         similarity = self._image_embeddings(images) @ self._label_embeddings(names).T

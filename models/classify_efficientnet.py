@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from models.image_checks import check_rgb_images
 from studio.core import InputError, ModelLoadError
 from studio.registry import LoadOptions, ModelSpec, default_registry
 
@@ -55,14 +56,6 @@ def _zero_shot_classifiers() -> tuple[str, ...]:
     """Registered classifiers that take the user's labels (capability ``zero-shot``)."""
     found = tuple(spec.name for spec in default_registry().specs("classify") if spec.can("zero-shot"))
     return found or _ZERO_SHOT_FALLBACK
-
-
-def _check_images(images: list[np.ndarray]) -> None:
-    for number, image in enumerate(images):
-        if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8 or min(image.shape[:2]) < 1:
-            raise InputError(
-                f"expected H×W×3 uint8 RGB images, got image {number} with shape {image.shape} dtype {image.dtype}"
-            )
 
 
 class EfficientNetLite0:
@@ -131,7 +124,7 @@ class EfficientNetLite0:
         """Pooled features (N×1280) and ImageNet logits (N×1000) for every image, in batches."""
         import torch
 
-        _check_images(images)
+        check_rgb_images("efficientnet-lite0", images)
         features = [np.zeros((0, self.embedding_size), np.float32)]
         logits = [np.zeros((0, len(self.classes)), np.float32)]
         for start in range(0, len(images), self.batch_size):

@@ -21,7 +21,8 @@ from typing import Any
 
 import numpy as np
 
-from studio.core import InputError, ModelLoadError
+from models.image_checks import check_rgb_images
+from studio.core import ModelLoadError
 from studio.registry import LoadOptions, ModelSpec
 
 __all__ = ["SPECS", "DinoEmbedder"]
@@ -84,12 +85,7 @@ class DinoEmbedder:
         """N×768 float32: the last layer's normalised class token of each picture."""
         import torch
 
-        for number, image in enumerate(images):
-            shape, dtype = getattr(image, "shape", None), getattr(image, "dtype", None)
-            if shape is None or len(shape) != 3 or shape[2] != 3 or dtype != np.uint8 or min(shape[:2]) < 1:
-                raise InputError(
-                    f"{self.name} takes H×W×3 uint8 RGB images, got image {number} with shape {shape} dtype {dtype}"
-                )
+        check_rgb_images(self.name, images)
         features = np.zeros((len(images), self.embedding_size), np.float32)
         by_size: dict[tuple[int, int], list[int]] = {}
         for number, image in enumerate(images):  # one batch holds pictures of one size

@@ -117,9 +117,14 @@ def test_user_labels_are_refused_naming_the_zero_shot_models(
 @pytest.mark.parametrize(
     ("images", "top_k", "message"),
     [
-        ([np.zeros((64, 64), np.uint8)], 5, r"expected H×W×3 uint8 RGB images, got image 0 with shape \(64, 64\)"),
+        (
+            [np.zeros((64, 64), np.uint8)],
+            5,
+            r"efficientnet-lite0 takes H×W×3 uint8 RGB images, got image 0 with shape \(64, 64\)",
+        ),
         ([np.zeros((64, 64, 3), np.uint8), np.zeros((8, 8, 3), np.float32)], 5, r"got image 1 .* dtype float32"),
         ([np.zeros((0, 64, 3), np.uint8)], 5, r"got image 0 with shape \(0, 64, 3\)"),
+        ([[[[0, 0, 0]]]], 5, r"got image 0 with shape None dtype None"),  # a nested list, not an array
         ([np.zeros((64, 64, 3), np.uint8)], 0, r"expected top_k between 1 and 1000, got 0"),
     ],
 )
