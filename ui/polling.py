@@ -1,5 +1,11 @@
 """How a tab follows its job: the job id kept in the browser, a timer that reads the job.
 
+The timer runs only while there is a job to follow: the page's button starts it, a page that
+opens with a job id kept starts it, and it stops itself once the ended job is shown (or the job
+is gone). A page left open with nothing running sends nothing; every tick that can be is a
+``gr.skip()``, so the browser redraws only what changed (seven ticking tabs once kept a
+headless Chromium busy, and a phone's battery would be).
+
 Each tab has two doors onto one submit function. Programs call ``/<name>`` (an unqueued event
 on a hidden button, so a refusal is their error at once). The page's button runs the same
 function queued, so a refusal shows where the user is looking: a toast and the tab's status
@@ -8,6 +14,8 @@ line, with the previous job's results cleared so they cannot pass for this one's
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -27,28 +35,47 @@ def job_id_of(job: dict[str, Any]) -> str:
 
 
 def watch_job(service: StudioService, render: Any, outputs: int) -> Any:
-    """A timer handler: the status line while a job runs; its results once, when it ends.
-    With no job it leaves the status line alone (it may be showing a refusal)."""
+    """A timer handler: the status line while a job runs; its results once, when it ends, and
+    then the timer stopped (the last value). With no job it leaves the status line alone (it may
+    be showing a refusal) and stops the timer."""
+    stop = gr.Timer(active=False)
 
     @readable_errors
     def tick(job_id: str | None, shown: str | None) -> tuple[Any, ...]:
         if not job_id:
-            return (gr.skip(), *[gr.skip()] * (outputs + 1))
+            return (gr.skip(), *[gr.skip()] * (outputs + 1), stop)
         try:
             job = service.job(job_id)
         except StudioError:  # a job this server no longer keeps (retention) or never had
-            return (status_html(None), *[gr.skip()] * (outputs + 1))
-        if not job.finished or shown == job.id:
-            return (status_html(job), *[gr.skip()] * (outputs + 1))
-        return (status_html(job), *render(job), job.id)
+            return (status_html(None), *[gr.skip()] * (outputs + 1), stop)
+        if not job.finished:
+            return (status_html(job), *[gr.skip()] * (outputs + 1), gr.skip())
+        if shown == job.id:
+            return (*[gr.skip()] * (outputs + 2), stop)
+        return (status_html(job), *render(job), job.id, stop)
 
     return tick
 
 
 def every(seconds: float, function: Any, inputs: Any, outputs: Any, name: str) -> None:
     """Call ``function`` from each open page every ``seconds``: a page refresh, named in the
-    API but not documented there, never queued behind other work, with no spinner."""
-    gr.Timer(seconds).tick(function, inputs, outputs, api_name=name, api_visibility="undocumented",
+    API but not documented there, never queued behind other work, with no spinner. What it
+    returns reaches the page only when it differs from what that page last got (a fingerprint
+    kept per page), so an unchanged table is not redrawn."""
+    many = isinstance(outputs, list | tuple)
+    shown = list(outputs) if many else [outputs]
+    given = [] if inputs is None else list(inputs) if isinstance(inputs, list | tuple) else [inputs]
+    last = gr.State(None)
+
+    def refresh(*values: Any) -> tuple[Any, ...]:
+        *arguments, previous = values
+        fresh = function(*arguments)
+        key = hashlib.sha1(json.dumps(fresh, default=str, sort_keys=True).encode()).hexdigest()
+        if key == previous:
+            return tuple(gr.skip() for _ in range(len(shown) + 1))
+        return (*(fresh if many else (fresh,)), key)
+
+    gr.Timer(seconds).tick(refresh, [*given, last], [*shown, last], api_name=name, api_visibility="undocumented",
                            concurrency_limit=None, show_progress="hidden")  # fmt: skip
 
 
@@ -81,18 +108,23 @@ def submit_and_follow(
     door = gr.Button(visible=False, elem_id=f"{name}-api")  # the programs' door: /<name>
     door.click(submit, list(inputs), job, api_name=name, queue=False)
     cleared = [None] * (len(outputs) - 1)
+    timer = gr.Timer(POLL_S, active=False)  # ticks only while this page follows a job
 
     def from_page(*values: Any) -> tuple[Any, ...]:
         try:
             queued = submit(*values)
         except gr.Error as refusal:
             gr.Warning(str(refusal.message), title=f"{name.capitalize()} refused", duration=None)
-            return (None, None, refusal_html(name.capitalize(), str(refusal.message)), *cleared)
-        return (job_id_of(queued), None, status_html(service.job(job_id_of(queued))), *cleared)
+            return (None, None, refusal_html(name.capitalize(), str(refusal.message)), *cleared, gr.skip())
+        follow = gr.Timer(active=True)
+        return (job_id_of(queued), None, status_html(service.job(job_id_of(queued))), *cleared, follow)
 
-    run.click(from_page, list(inputs), [job_id, shown, *outputs], api_visibility="private",
+    run.click(from_page, list(inputs), [job_id, shown, *outputs, timer], api_visibility="private",
               concurrency_limit=None, show_progress="hidden")  # fmt: skip
-    every(POLL_S, watch_job(service, render, len(outputs) - 1), [job_id, shown], [*outputs, shown], f"watch_{name}")
+    timer.tick(watch_job(service, render, len(outputs) - 1), [job_id, shown], [*outputs, shown, timer],
+               api_name=f"watch_{name}", api_visibility="undocumented", concurrency_limit=None,
+               show_progress="hidden")  # fmt: skip
+    on_page_load(lambda kept: gr.Timer(active=bool(kept)), job_id, timer)  # a reload finds its job again
     if restore is not None:
         restore_form = readable_errors(_restorer(service, restore, len(inputs)))
         on_page_load(restore_form, job_id, list(inputs))

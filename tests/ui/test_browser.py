@@ -14,6 +14,7 @@ import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 from selenium import webdriver
@@ -518,4 +519,52 @@ def test_an_auth_server_shows_its_login_form_then_the_studio(tmp_path: Path) -> 
     finally:
         driver.quit()
         demo.close()
+        service.close()
+
+
+def test_a_page_asks_for_its_job_only_while_it_runs(tmp_path: Path, demo: DemoMedia,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    """A tab's timer follows its job while it runs and stops once the ended job is shown: a page
+    left open (every tab opened) then asks for no job at all, while the Jobs table's own refresh,
+    the clock here, goes on (seven tabs ticking every second kept a headless Chromium busy)."""
+    from ui import polling
+
+    ticks: list[str | None] = []
+    following = polling.watch_job
+
+    def counted(service: StudioService, render: Any, outputs: int) -> Any:
+        tick = following(service, render, outputs)
+
+        def counting(job_id: str | None, shown: str | None) -> tuple[Any, ...]:
+            ticks.append(job_id)
+            return tick(job_id, shown)  # type: ignore[no-any-return]
+
+        return counting
+
+    monkeypatch.setattr(polling, "watch_job", counted)
+    cache = default_cache()
+    service = StudioService.create(replace(cache.settings, outputs_dir=tmp_path / "outputs"), cache=cache)
+    refreshes: list[int] = []
+    table = service.jobs_table
+
+    def counted_table(limit: int = 50) -> list[list[Any]]:
+        refreshes.append(limit)
+        return table(limit)
+
+    monkeypatch.setattr(service, "jobs_table", counted_table)
+    app, url = launch(ServeOptions(port=None), service=service, block=False)
+    driver = _browser()
+    try:
+        _analyze_the_demo(driver, url, demo)
+        _wait(driver, "#analyze-status [data-status='done']", 180)
+        assert ticks and all(ticks), "the running job was followed"
+        for name in TAB_SHOWS:  # every tab's timer mounted; none has a job but Analyze's, which ended
+            _tab(driver, name)
+        seen, clock = len(ticks), len(refreshes)
+        _until(driver, "the Jobs table did not refresh three times", 60, lambda page: len(refreshes) >= clock + 3)
+        assert len(ticks) == seen, f"{len(ticks) - seen} job polls from a page with nothing running"
+        assert driver.find_elements(By.CSS_SELECTOR, "#analyze-status [data-status='done']")  # still shown
+    finally:
+        driver.quit()
+        app.close()
         service.close()
