@@ -38,10 +38,10 @@ def watch_job(service: StudioService, render: Any, outputs: int) -> Any:
     """A timer handler: the status line while a job runs; its results once, when it ends, and
     then the timer stopped (the last value). With no job it leaves the status line alone (it may
     be showing a refusal) and stops the timer."""
-    stop = gr.Timer(active=False)
 
     @readable_errors
     def tick(job_id: str | None, shown: str | None) -> tuple[Any, ...]:
+        stop = gr.Timer(active=False)  # made here, an update: made while the page is built, a component of it
         if not job_id:
             return (gr.skip(), *[gr.skip()] * (outputs + 1), stop)
         try:
